@@ -1,0 +1,142 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config/config.js';
+import { isValidChannel } from '../core/channel.js';
+import { HoldfastError } from '../core/codes.js';
+import type { Node } from '../core/node.js';
+import { sendError, sendJson } from '../transports/common.js';
+import { ApiKeyCheck } from './auth.js';
+import { readJsonBody } from './body.js';
+
+const MAX_HISTORY_LIMIT = 10_000;
+const MAX_BROADCAST_CHANNELS = 1000;
+
+/**
+ * The HTTP API (DESIGN.md "Public contract"): publish, broadcast, history, channels, behind
+ * X-API-Key. Every answer is JSON; every failure is `{"error": {"code", "message"}}`.
+ */
+export class Api {
+  readonly #node: Node;
+  readonly #config: Config;
+  readonly #key: ApiKeyCheck;
+
+  constructor(node: Node, config: Config) {
+    this.#node = node;
+    this.#config = config;
+    this.#key = new ApiKeyCheck(config.apiKey);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    try {
+      const route = ROUTES[url.pathname];
+      if (route === undefined) throw new HoldfastError('not_found');
+      if (req.method !== route.method) throw new HoldfastError('method_not_allowed', `Use ${route.method}.`);
+      if (!this.#key.matches(req.headers['x-api-key'])) throw new HoldfastError('unauthorized');
+      if (!this.#node.engine.ready()) throw new HoldfastError('unavailable', 'The engine is not reachable.');
+      const body = route.method === 'POST' ? await readJsonBody(req, this.#config.maxBodyBytes) : undefined;
+      const result = await route.run(this, body, url.searchParams);
+      sendJson(res, 200, result);
+    } catch (err) {
+      if (err instanceof HoldfastError && err.code === 'payload_too_large') {
+        // Do not read an oversized body: answer and close the connection.
+        res.setHeader('connection', 'close');
+        sendError(res, err);
+        req.socket.end();
+        return;
+      }
+      sendError(res, err instanceof HoldfastError ? err : new HoldfastError('unavailable'));
+    }
+  }
+
+  channel(value: unknown): string {
+    if (!isValidChannel(value, this.#config.maxChannelLength)) {
+      throw new HoldfastError('invalid_channel', '"channel" must be a valid channel name.');
+    }
+    return value;
+  }
+
+  async publish(body: unknown): Promise<unknown> {
+    const b = object(body);
+    const channel = this.channel(b['channel']);
+    const data = encodeData(b);
+    const pub = await this.#node.publish(channel, data);
+    return { epoch: pub.epoch, offset: pub.offset };
+  }
+
+  async broadcast(body: unknown): Promise<unknown> {
+    const b = object(body);
+    const list = b['channels'];
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BROADCAST_CHANNELS) {
+      throw new HoldfastError(
+        'bad_request',
+        `"channels" must be a list of 1 to ${MAX_BROADCAST_CHANNELS} channel names.`,
+      );
+    }
+    const channels = list.map((c) => this.channel(c));
+    const data = encodeData(b);
+    const pubs = await Promise.all(channels.map((c) => this.#node.publish(c, data)));
+    return { publications: pubs.map((p) => ({ channel: p.channel, epoch: p.epoch, offset: p.offset })) };
+  }
+
+  async history(params: URLSearchParams): Promise<unknown> {
+    const history = this.#node.engine.history;
+    if (history === null) throw new HoldfastError('bad_request', 'This engine keeps no history.');
+    const channel = this.channel(params.get('channel'));
+    const since = intParam(params, 'since', 0);
+    const limit = Math.min(intParam(params, 'limit', 100), MAX_HISTORY_LIMIT);
+    const epochParam = params.get('epoch');
+    const first = await history.read(channel, { limit: 0 });
+    const epoch = epochParam ?? first.epoch;
+    const res = await history.read(channel, { since: { epoch, offset: since }, limit });
+    const pubs = res.publications;
+    const complete =
+      epoch === res.epoch && (since >= res.offset || (pubs.length > 0 && pubs[0]!.offset === since + 1));
+    return {
+      channel,
+      epoch: res.epoch,
+      offset: res.offset,
+      recovered: complete,
+      messages: pubs.map((p) => ({
+        channel: p.channel,
+        offset: p.offset,
+        data: JSON.parse(p.data) as unknown,
+      })),
+    };
+  }
+
+  channels(): unknown {
+    return { channels: this.#node.channels() };
+  }
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  run(api: Api, body: unknown, params: URLSearchParams): Promise<unknown> | unknown;
+}
+
+const ROUTES: Record<string, Route> = {
+  '/api/publish': { method: 'POST', run: (api, body) => api.publish(body) },
+  '/api/broadcast': { method: 'POST', run: (api, body) => api.broadcast(body) },
+  '/api/history': { method: 'GET', run: (api, _b, params) => api.history(params) },
+  '/api/channels': { method: 'GET', run: (api) => api.channels() },
+};
+
+function object(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HoldfastError('bad_request', 'The body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+function encodeData(b: Record<string, unknown>): string {
+  if (!('data' in b) || b['data'] === undefined)
+    throw new HoldfastError('bad_request', '"data" is required.');
+  return JSON.stringify(b['data']);
+}
+
+function intParam(params: URLSearchParams, name: string, fallback: number): number {
+  const v = params.get(name);
+  if (v === null || v === '') return fallback;
+  if (!/^\d{1,15}$/.test(v))
+    throw new HoldfastError('bad_request', `"${name}" must be a non-negative integer.`);
+  return Number(v);
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { serveCommand } from './serve.js';
+
+const program = new Command();
+program
+  .name('holdfast')
+  .description('Real-time push server: WebSocket, SSE and long-poll.')
+  .showHelpAfterError();
+serveCommand(program);
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Every option Holdfast takes, with its default, its environment variable and its meaning, in
+ * one table. Sources, later wins: defaults, a JSON file (`--config` or HOLDFAST_CONFIG), the
+ * environment (HOLDFAST_<NAME in SNAKE_CASE>), command-line flags (--kebab-case). Validated at
+ * boot; a bad value stops the server with a message saying what to change.
+ */
+type Kind = 'int' | 'string' | 'bool' | 'list';
+
+interface OptionSpec {
+  kind: Kind;
+  default: number | string | boolean | string[];
+  doc: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+
+export const OPTIONS = {
+  port: { kind: 'int', default: 8080, min: 0, max: 65535, doc: 'TCP port of the HTTP server.' },
+  host: { kind: 'string', default: '0.0.0.0', doc: 'Address to listen on.' },
+  apiKey: {
+    kind: 'string',
+    default: '',
+    doc: 'Key for the HTTP API (X-API-Key). Empty: one is made and printed.',
+  },
+  engine: { kind: 'string', default: 'memory', doc: 'Engine: memory (one process).' },
+  workers: { kind: 'string', default: '1', doc: 'Worker processes: a number, or auto.' },
+  historySize: { kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Publications kept per channel.' },
+  historyTtl: { kind: 'int', default: 600, min: 1, max: 30 * 86400, doc: 'Seconds a publication is kept.' },
+  historyMetaTtl: {
+    kind: 'int',
+    default: 86400,
+    min: 1,
+    max: 365 * 86400,
+    doc: "Seconds a channel's epoch and offset outlive its last publication.",
+  },
+  maxRecover: {
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Most publications replayed to one resuming subscription; past that, recovered: false.',
+  },
+  maxChannelLength: { kind: 'int', default: 255, min: 1, max: 1024, doc: 'Longest channel name.' },
+  maxChannelsPerConnection: {
+    kind: 'int',
+    default: 128,
+    min: 1,
+    max: 100_000,
+    doc: 'Channels one client may follow.',
+  },
+  maxFrameBytes: {
+    kind: 'int',
+    default: 65536,
+    min: 128,
+    max: 16 << 20,
+    doc: 'Largest WebSocket frame from a client (close 1009 past it).',
+  },
+  maxBodyBytes: {
+    kind: 'int',
+    default: 1 << 20,
+    min: 128,
+    max: 64 << 20,
+    doc: 'Largest HTTP API body (413 past it).',
+  },
+  maxQueuedBytes: {
+    kind: 'int',
+    default: 1 << 20,
+    min: 1024,
+    max: 1 << 30,
+    doc: 'Bytes that may wait for one slow client before it is disconnected (slow consumer).',
+  },
+  pingInterval: {
+    kind: 'int',
+    default: 25,
+    min: 1,
+    max: 3600,
+    doc: 'Seconds between WebSocket pings; a peer silent for two is closed.',
+  },
+  sseHeartbeat: {
+    kind: 'int',
+    default: 15,
+    min: 1,
+    max: 3600,
+    doc: 'Seconds between SSE comment heartbeats.',
+  },
+  pollTimeout: {
+    kind: 'int',
+    default: 25,
+    min: 1,
+    max: 300,
+    doc: 'Seconds a long-poll request is held when nothing is new.',
+  },
+  allowedOrigins: {
+    kind: 'list',
+    default: ['*'],
+    doc: 'Origins allowed for browsers (WebSocket, SSE, long-poll); comma-separated, * for any.',
+  },
+  logLevel: {
+    kind: 'string',
+    default: 'info',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'Log level.',
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+type Opts = typeof OPTIONS;
+type ValueOf<K extends Kind> = K extends 'int'
+  ? number
+  : K extends 'bool'
+    ? boolean
+    : K extends 'list'
+      ? string[]
+      : string;
+export type Config = { -readonly [K in keyof Opts]: ValueOf<Opts[K]['kind']> } & {
+  /** True when the API key was generated at start rather than given. */
+  apiKeyGenerated: boolean;
+};
+export type OptionName = keyof Opts;
+
+export class ConfigError extends Error {}
+
+export function envName(name: string): string {
+  return 'HOLDFAST_' + name.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+export function flagName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+function coerce(
+  name: string,
+  spec: OptionSpec,
+  raw: unknown,
+  source: string,
+): number | string | boolean | string[] {
+  const where = `${name} (from ${source})`;
+  switch (spec.kind) {
+    case 'int': {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
+            ? Number(raw)
+            : Number.NaN;
+      if (!Number.isSafeInteger(n))
+        throw new ConfigError(`${where}: expected a whole number, got ${JSON.stringify(raw)}`);
+      if (spec.min !== undefined && n < spec.min)
+        throw new ConfigError(`${where}: ${n} is below the minimum ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max)
+        throw new ConfigError(`${where}: ${n} is above the maximum ${spec.max}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new ConfigError(`${where}: expected true or false, got ${JSON.stringify(raw)}`);
+    }
+    case 'list': {
+      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw as string[];
+      if (typeof raw === 'string')
+        return raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+      throw new ConfigError(`${where}: expected a list of strings, got ${JSON.stringify(raw)}`);
+    }
+    default: {
+      if (typeof raw !== 'string' && typeof raw !== 'number') {
+        throw new ConfigError(`${where}: expected a string, got ${JSON.stringify(raw)}`);
+      }
+      const s = String(raw);
+      if (spec.choices !== undefined && !spec.choices.includes(s)) {
+        throw new ConfigError(`${where}: ${JSON.stringify(s)} is not one of ${spec.choices.join(', ')}`);
+      }
+      return s;
+    }
+  }
+}
+
+export interface ConfigSources {
+  /** Values from command-line flags, by option name. */
+  flags?: Partial<Record<string, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** Path of a JSON config file. */
+  file?: string;
+}
+
+/** Builds the validated configuration, or throws ConfigError naming the bad option. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) values[name] = spec.default;
+
+  const file = sources.file ?? env['HOLDFAST_CONFIG'];
+  if (file !== undefined && file !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`config file ${file}: expected a JSON object`);
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      const spec = (OPTIONS as Record<string, OptionSpec>)[k];
+      if (spec === undefined)
+        throw new ConfigError(
+          `config file ${file}: unknown option "${k}" (known: ${Object.keys(OPTIONS).join(', ')})`,
+        );
+      values[k] = coerce(k, spec, v, `config file ${file}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    const e = env[envName(name)];
+    if (e !== undefined && e !== '') values[name] = coerce(name, spec, e, envName(name));
+  }
+  for (const [name, v] of Object.entries(sources.flags ?? {})) {
+    const spec = (OPTIONS as Record<string, OptionSpec>)[name];
+    if (spec === undefined || v === undefined) continue;
+    values[name] = coerce(name, spec, v, '--' + flagName(name));
+  }
+  const config = values as Config;
+  validateCrossFields(config);
+  config.apiKeyGenerated = config.apiKey === '';
+  if (config.apiKeyGenerated) config.apiKey = randomBytes(18).toString('base64url');
+  return config;
+}
+
+function validateCrossFields(c: Config): void {
+  if (c.workers !== 'auto' && !/^[1-9]\d{0,2}$/.test(c.workers)) {
+    throw new ConfigError(
+      `workers: expected a number from 1 to 999 or "auto", got ${JSON.stringify(c.workers)}`,
+    );
+  }
+  if (!/^(memory)$/.test(c.engine)) {
+    throw new ConfigError(`engine: ${JSON.stringify(c.engine)} is not supported (supported: memory)`);
+  }
+  if (c.maxRecover > c.historySize && c.historySize > 0) c.maxRecover = c.historySize;
+}
+
+/** A one-screen summary for the start banner (the API key is shown only when generated). */
+export function summarize(c: Config): string {
+  const key = c.apiKeyGenerated ? c.apiKey : '(set)';
+  return [
+    `listen ${c.host}:${c.port}  engine ${c.engine}  workers ${c.workers}`,
+    `history ${c.historySize} messages / ${c.historyTtl}s per channel  max channels/connection ${c.maxChannelsPerConnection}`,
+    `limits: frame ${c.maxFrameBytes} B, body ${c.maxBodyBytes} B, send queue ${c.maxQueuedBytes} B`,
+    `api key ${key}`,
+  ].join('\n');
+}

@@ -1,0 +1,77 @@
+/**
+ * Every error and disconnect code Holdfast sends, in one table (STYLE.md "Code").
+ *
+ * Error codes are strings in `{"error": {"code", "message"}}` answers (HTTP API and WebSocket
+ * replies). Disconnect codes are WebSocket close codes, also sent to SSE clients in a final
+ * `disconnect` event. Ranges say what a client should do:
+ *   1000-2999  WebSocket standard codes
+ *   3000-3499  reconnect (with back-off) and resume from the last offset
+ *   3500-3999  do not reconnect: something must change first
+ */
+
+export const ErrorCodes = {
+  bad_request: { status: 400, message: 'The request is malformed.' },
+  invalid_json: { status: 400, message: 'The body is not valid JSON.' },
+  invalid_channel: { status: 400, message: 'The channel name is not valid.' },
+  unknown_op: { status: 400, message: 'Unknown op.' },
+  too_many_channels: { status: 400, message: 'Too many channels for one connection.' },
+  already_subscribed: { status: 400, message: 'Already subscribed to this channel.' },
+  not_subscribed: { status: 400, message: 'Not subscribed to this channel.' },
+  unauthorized: { status: 401, message: 'Missing or wrong API key.' },
+  forbidden: { status: 403, message: 'Origin not allowed.' },
+  not_found: { status: 404, message: 'No such route.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
+  payload_too_large: { status: 413, message: 'The body or frame is larger than allowed.' },
+  unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },
+  rate_limited: { status: 429, message: 'Too many requests; slow down.' },
+  internal: { status: 500, message: 'Internal error.' },
+  unavailable: { status: 503, message: 'The server cannot take this now; retry later.' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export function errorBody(code: ErrorCode, message?: string): ErrorBody {
+  return { error: { code, message: message ?? ErrorCodes[code].message } };
+}
+
+/** A failure with a code from the table; the only kind of error shown to clients. */
+export class HoldfastError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? ErrorCodes[code].message);
+    this.code = code;
+  }
+  get status(): number {
+    return ErrorCodes[this.code].status;
+  }
+}
+
+export interface Disconnect {
+  /** WebSocket close code. */
+  code: number;
+  /** Short reason, at most 123 bytes (WebSocket close frame limit). */
+  reason: string;
+  reconnect: boolean;
+}
+
+export const Disconnects = {
+  normal: { code: 1000, reason: 'normal', reconnect: false },
+  goingAway: { code: 1001, reason: 'going away', reconnect: true },
+  messageTooBig: { code: 1009, reason: 'message too big', reconnect: false },
+  internal: { code: 1011, reason: 'internal error', reconnect: true },
+  overloaded: { code: 1013, reason: 'try again later', reconnect: true },
+  shutdown: { code: 3000, reason: 'server shutting down', reconnect: true },
+  slow: { code: 3001, reason: 'slow consumer', reconnect: true },
+  noPong: { code: 3002, reason: 'no pong', reconnect: true },
+  idle: { code: 3003, reason: 'idle without subscriptions', reconnect: true },
+  insufficientState: { code: 3004, reason: 'insufficient state', reconnect: true },
+  badRequest: { code: 3500, reason: 'bad request', reconnect: false },
+  forbidden: { code: 3501, reason: 'forbidden', reconnect: false },
+  tooManyErrors: { code: 3502, reason: 'too many bad frames', reconnect: false },
+} as const satisfies Record<string, Disconnect>;
+
+export type DisconnectName = keyof typeof Disconnects;

@@ -1,0 +1,202 @@
+import type { Engine, Publication, StreamPosition } from '../engines/types.js';
+import { Disconnects, HoldfastError } from './codes.js';
+import { Encoded } from './encode.js';
+import { type Session, Subscription } from './session.js';
+
+export interface SubscribeResult {
+  channel: string;
+  epoch: string;
+  /** The channel's newest offset when the subscription went live. */
+  offset: number;
+  /** Only when the client asked to resume: whether everything after its position follows. */
+  recovered?: boolean;
+}
+
+export interface NodeOptions {
+  /** At most this many publications are replayed on one resume; past that, recovered: false. */
+  maxRecover: number;
+}
+
+/** Counters read by the metrics module. */
+export class NodeStats {
+  publicationsIn = 0;
+  deliveries = 0;
+  gapsRefilled = 0;
+}
+
+const encode = (p: Publication): Encoded => new Encoded(p);
+
+/**
+ * One process's core: the local channel index (Map<channel, Set<Session>>) and the single
+ * callback through which every publication arrives from the engine, whatever the engine.
+ * Each publication is encoded once (lazily, per wire format) and the same bytes go to every
+ * local subscriber. The Node subscribes at the engine only to channels with local subscribers.
+ */
+export class Node {
+  readonly engine: Engine;
+  readonly stats = new NodeStats();
+  readonly #hub = new Map<string, Set<Session>>();
+  readonly #engineSubs = new Map<string, Promise<void>>();
+  readonly #opts: NodeOptions;
+  #sessions = 0;
+
+  constructor(engine: Engine, opts: NodeOptions) {
+    this.engine = engine;
+    this.#opts = opts;
+  }
+
+  async start(): Promise<void> {
+    await this.engine.pubsub.start((pub) => this.#onPublication(pub));
+  }
+
+  #onPublication(pub: Publication): void {
+    const set = this.#hub.get(pub.channel);
+    if (set === undefined) return;
+    const enc = new Encoded(pub);
+    this.stats.deliveries += set.size;
+    for (const s of set) s.deliver(enc);
+  }
+
+  /** Registers a new session; it leaves every channel when it closes. */
+  attach(session: Session): void {
+    this.#sessions++;
+    session.onClose = (s) => this.#detach(s);
+    session.onGap = (s, channel) => void this.#refill(s, channel);
+  }
+
+  get sessionCount(): number {
+    return this.#sessions;
+  }
+
+  #detach(session: Session): void {
+    this.#sessions--;
+    for (const channel of session.subscriptions.keys()) this.#leave(session, channel);
+    session.subscriptions.clear();
+  }
+
+  /**
+   * Subscribes a session. The session joins the channel first with live publications held back,
+   * then the engine subscription is made active, then history is read: so every publication is
+   * either in the backlog or in the held-back list (or both, and is then sent once). `onReady`
+   * runs just before the backlog is written, for the transport's reply.
+   */
+  async subscribe(
+    session: Session,
+    channel: string,
+    since: StreamPosition | undefined,
+    onReady: (r: SubscribeResult) => void,
+  ): Promise<SubscribeResult> {
+    if (session.subscriptions.has(channel)) throw new HoldfastError('already_subscribed');
+    const sub = new Subscription();
+    session.subscriptions.set(channel, sub);
+    let set = this.#hub.get(channel);
+    if (set === undefined) {
+      set = new Set();
+      this.#hub.set(channel, set);
+    }
+    set.add(session);
+    try {
+      await this.#engineSubscribe(channel);
+      const result: SubscribeResult = { channel, epoch: '', offset: 0 };
+      let backlog: Publication[] = [];
+      const history = this.engine.history;
+      if (history !== null) {
+        const limit = since === undefined ? 0 : this.#opts.maxRecover;
+        const res = await history.read(channel, { since, limit });
+        result.epoch = res.epoch;
+        result.offset = res.offset;
+        if (since !== undefined) {
+          result.recovered = isComplete(since, res.epoch, res.offset, res.publications);
+          if (result.recovered) backlog = res.publications;
+        }
+      } else if (since !== undefined) {
+        result.recovered = false;
+      }
+      if (session.closed || session.subscriptions.get(channel) !== sub) return result;
+      sub.epoch = result.epoch;
+      sub.offset = result.recovered === true ? since!.offset : result.offset;
+      onReady(result);
+      session.flush(channel, backlog.map(encode), encode);
+      return result;
+    } catch (err) {
+      if (session.subscriptions.get(channel) === sub) {
+        session.subscriptions.delete(channel);
+        this.#leave(session, channel);
+      }
+      throw err;
+    }
+  }
+
+  unsubscribe(session: Session, channel: string): void {
+    if (!session.subscriptions.delete(channel)) throw new HoldfastError('not_subscribed');
+    this.#leave(session, channel);
+  }
+
+  publish(channel: string, data: string): Promise<Publication> {
+    this.stats.publicationsIn++;
+    return this.engine.pubsub.publish(channel, data);
+  }
+
+  /** Channels with local subscribers and their counts. */
+  channels(): { channel: string; subscribers: number }[] {
+    const out: { channel: string; subscribers: number }[] = [];
+    for (const [channel, set] of this.#hub) out.push({ channel, subscribers: set.size });
+    return out;
+  }
+
+  #leave(session: Session, channel: string): void {
+    const set = this.#hub.get(channel);
+    if (set === undefined) return;
+    set.delete(session);
+    if (set.size === 0) {
+      this.#hub.delete(channel);
+      this.#engineSubs.delete(channel);
+      this.engine.pubsub.unsubscribe(channel).catch(() => undefined);
+    }
+  }
+
+  #engineSubscribe(channel: string): Promise<void> {
+    let p = this.#engineSubs.get(channel);
+    if (p === undefined) {
+      p = this.engine.pubsub.subscribe(channel);
+      this.#engineSubs.set(channel, p);
+      p.catch(() => {
+        if (this.#engineSubs.get(channel) === p) this.#engineSubs.delete(channel);
+      });
+    }
+    return p;
+  }
+
+  /** A live publication skipped offsets: replay the gap from history, or make the client resync. */
+  async #refill(session: Session, channel: string): Promise<void> {
+    const sub = session.subscriptions.get(channel);
+    const history = this.engine.history;
+    if (sub === undefined || history === null) return;
+    try {
+      const since = { epoch: sub.epoch, offset: sub.offset };
+      const res = await history.read(channel, { since, limit: this.#opts.maxRecover });
+      if (session.subscriptions.get(channel) !== sub) return;
+      if (!isComplete(since, res.epoch, res.offset, res.publications)) {
+        session.close(Disconnects.insufficientState);
+        return;
+      }
+      this.stats.gapsRefilled++;
+      session.flush(channel, res.publications.map(encode), encode);
+    } catch {
+      session.close(Disconnects.insufficientState);
+    }
+  }
+}
+
+/** True when `pubs` hold every publication after `since` up to `top` in the same epoch. */
+export function isComplete(
+  since: StreamPosition,
+  epoch: string,
+  top: number,
+  pubs: readonly Publication[],
+): boolean {
+  if (since.epoch !== epoch || since.offset > top) return false;
+  const missing = top - since.offset;
+  if (missing === 0) return true;
+  return pubs.length === missing && pubs[0]!.offset === since.offset + 1;
+}

@@ -1,0 +1,108 @@
+import type { Publication, StreamPosition } from '../engines/types.js';
+import { type Disconnect, Disconnects } from './codes.js';
+import type { Encoded } from './encode.js';
+
+/**
+ * The byte-level side of a connection, implemented by each transport. It knows nothing about
+ * channels: the core hands it bytes that are already encoded.
+ */
+export interface Transport {
+  /** Queues bytes for the peer; never blocks. */
+  write(bytes: Buffer): void;
+  /** Bytes accepted by write() and not yet handed to the kernel. */
+  queuedBytes(): number;
+  /** Ends the connection, telling the peer why when the transport can. */
+  close(reason: Disconnect): void;
+}
+
+/** Per-channel state of one subscription. */
+export class Subscription {
+  epoch = '';
+  /** The offset of the last publication delivered (or skipped over on purpose). */
+  offset = 0;
+  /** Live publications held back while the backlog is being fetched; null once live. */
+  pending: Publication[] | null = [];
+}
+
+/**
+ * A connected client's subscriptions and delivery state. Subclasses (one per transport) turn
+ * publications into bytes for their wire format; this class guarantees each channel's stream
+ * reaches them once, in order, with the backlog/live seam closed (see Node.subscribe).
+ */
+export abstract class Session {
+  readonly subscriptions = new Map<string, Subscription>();
+  closed = false;
+  /** Set by the Node when a live publication skips offsets; the Node refills from history. */
+  onGap: ((session: Session, channel: string) => void) | null = null;
+
+  protected constructor(
+    readonly transport: Transport,
+    /** Disconnect when more than this many bytes wait in the transport. */
+    readonly maxQueuedBytes: number,
+  ) {}
+
+  /** Writes one publication in this session's wire format. */
+  protected abstract emit(enc: Encoded, sub: Subscription): void;
+
+  /** Called by the Node for each live publication on a channel this session follows. */
+  deliver(enc: Encoded): void {
+    const pub = enc.pub;
+    const sub = this.subscriptions.get(pub.channel);
+    if (sub === undefined || this.closed) return;
+    if (sub.pending !== null) {
+      sub.pending.push(pub);
+      return;
+    }
+    if (pub.epoch === sub.epoch) {
+      if (pub.offset <= sub.offset) return; // already delivered (seam duplicate)
+      if (pub.offset > sub.offset + 1 && sub.offset > 0 && this.onGap !== null) {
+        // Something between was missed (e.g. a broker hiccup): hold live messages, refill.
+        sub.pending = [pub];
+        this.onGap(this, pub.channel);
+        return;
+      }
+    }
+    this.#send(enc, sub);
+  }
+
+  /** Writes the backlog, then the held live publications past it, and goes live. */
+  flush(channel: string, backlog: readonly Encoded[], encode: (p: Publication) => Encoded): void {
+    const sub = this.subscriptions.get(channel);
+    if (sub === undefined) return;
+    for (const enc of backlog) {
+      if (this.closed) return;
+      if (enc.pub.offset > sub.offset) this.#send(enc, sub);
+    }
+    const pending = sub.pending ?? [];
+    sub.pending = null;
+    for (const pub of pending) {
+      if (this.closed) return;
+      if (pub.epoch !== sub.epoch || pub.offset > sub.offset) this.#send(encode(pub), sub);
+    }
+  }
+
+  #send(enc: Encoded, sub: Subscription): void {
+    sub.epoch = enc.pub.epoch;
+    sub.offset = enc.pub.offset;
+    this.emit(enc, sub);
+    if (this.transport.queuedBytes() > this.maxQueuedBytes) this.close(Disconnects.slow);
+  }
+
+  /** Positions in subscription order (for SSE ids and poll cursors). */
+  positions(channels: readonly string[]): StreamPosition[] {
+    return channels.map((c) => {
+      const s = this.subscriptions.get(c);
+      return { epoch: s?.epoch || '0', offset: s?.offset ?? 0 };
+    });
+  }
+
+  /** Ends the session; the Node removes it from every channel through onClose. */
+  close(reason: Disconnect): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.close(reason);
+    this.onClose?.(this);
+  }
+
+  onClose: ((session: Session) => void) | null = null;
+}

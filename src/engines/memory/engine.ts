@@ -1,0 +1,72 @@
+import type {
+  Engine,
+  HistoryReadOptions,
+  HistoryResult,
+  HistoryStore,
+  Publication,
+  PublicationHandler,
+  PubSub,
+} from '../types.js';
+import { type HistoryLimits, MemoryHistory } from './history.js';
+
+/**
+ * The single-process engine: publications go straight to the local handler; history lives in
+ * this process and is lost (new epochs) when it exits. See engines/types.ts for the contracts.
+ */
+export class MemoryEngine implements Engine, PubSub, HistoryStore {
+  readonly name = 'memory';
+  readonly pubsub = this;
+  readonly history = this;
+  readonly presence = null;
+  readonly #store: MemoryHistory;
+  readonly #subscribed = new Set<string>();
+  #handler: PublicationHandler | null = null;
+  #sweeper: NodeJS.Timeout | null = null;
+
+  constructor(limits: HistoryLimits) {
+    this.#store = new MemoryHistory(limits);
+  }
+
+  async start(handler: PublicationHandler): Promise<void> {
+    this.#handler = handler;
+    this.#sweeper = setInterval(() => this.#store.sweep(Date.now()), 1000);
+    this.#sweeper.unref();
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    this.#subscribed.add(channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.#subscribed.delete(channel);
+  }
+
+  async publish(channel: string, data: string): Promise<Publication> {
+    return this.publishSync(channel, data);
+  }
+
+  /** Synchronous publish, used by the cluster primary which owns history for its workers. */
+  publishSync(channel: string, data: string): Publication {
+    const pub = this.#store.append(channel, data, Date.now());
+    if (this.#handler !== null && this.#subscribed.has(channel)) this.#handler(pub);
+    return pub;
+  }
+
+  async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
+    return this.#store.read(channel, opts, Date.now());
+  }
+
+  readSync(channel: string, opts: HistoryReadOptions): HistoryResult {
+    return this.#store.read(channel, opts, Date.now());
+  }
+
+  ready(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
+    this.#handler = null;
+  }
+}

@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config/config.js';
+import { isValidChannel } from '../core/channel.js';
+import { type ErrorCode, ErrorCodes, errorBody, HoldfastError } from '../core/codes.js';
+
+/** `?channel=a&channel=b` (also `channel=a,b`), validated, de-duplicated, order kept. */
+export function parseChannels(params: URLSearchParams, config: Config): string[] {
+  const out: string[] = [];
+  for (const value of params.getAll('channel')) {
+    for (const name of value.split(',')) {
+      if (!isValidChannel(name, config.maxChannelLength)) {
+        throw new HoldfastError(
+          'invalid_channel',
+          `Channel name not valid: ${JSON.stringify((name as string).slice(0, 64))}.`,
+        );
+      }
+      if (!out.includes(name)) out.push(name);
+    }
+  }
+  if (out.length === 0) throw new HoldfastError('bad_request', 'Give at least one ?channel=.');
+  if (out.length > config.maxChannelsPerConnection) throw new HoldfastError('too_many_channels');
+  return out;
+}
+
+export function originAllowed(config: Config, origin: string | undefined): boolean {
+  if (origin === undefined || config.allowedOrigins.includes('*')) return true;
+  return config.allowedOrigins.includes(origin);
+}
+
+/** CORS headers for browser transports; the request's origin has been checked already. */
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  return origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Answers with the `{"error": ...}` body for a HoldfastError; anything else is a 500 without details. */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const code: ErrorCode = err instanceof HoldfastError ? err.code : 'internal';
+  const message = err instanceof HoldfastError ? err.message : ErrorCodes.internal.message;
+  sendJson(res, ErrorCodes[code].status, errorBody(code, message), headers);
+}

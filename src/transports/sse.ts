@@ -1,0 +1,157 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config/config.js';
+import { type Disconnect, Disconnects, HoldfastError } from '../core/codes.js';
+import { type Encoded, sseEvent } from '../core/encode.js';
+import type { Node } from '../core/node.js';
+import { formatCursor, parseCursor } from '../core/positions.js';
+import { Session, type Transport } from '../core/session.js';
+import type { StreamPosition } from '../engines/types.js';
+import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
+
+/** Bytes to an SSE response. */
+class SseTransport implements Transport {
+  readonly #res: ServerResponse;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  write(bytes: Buffer): void {
+    if (!this.#res.writableEnded) this.#res.write(bytes);
+  }
+
+  queuedBytes(): number {
+    return this.#res.writableLength + (this.#res.socket?.writableLength ?? 0);
+  }
+
+  close(reason: Disconnect): void {
+    if (this.#res.writableEnded) return;
+    if (reason.code === Disconnects.slow.code || reason.code === Disconnects.normal.code) {
+      this.#res.destroy();
+      return;
+    }
+    this.#res.end(sseEvent('disconnect', reason));
+  }
+}
+
+/**
+ * One SSE stream following a list of channels. Every event's id is the stream's cursor (all
+ * channels' positions), so a reconnecting EventSource resumes every channel through
+ * Last-Event-ID. With one channel the id is the publication's own and its bytes are shared.
+ */
+export class SseSession extends Session {
+  readonly channels: string[];
+  /** Positions from Last-Event-ID, kept in the cursor for channels not subscribed yet. */
+  readonly #resumeFrom: StreamPosition[] | null;
+
+  constructor(
+    res: ServerResponse,
+    channels: string[],
+    resumeFrom: StreamPosition[] | null,
+    maxQueuedBytes: number,
+  ) {
+    super(new SseTransport(res), maxQueuedBytes);
+    this.channels = channels;
+    this.#resumeFrom = resumeFrom;
+  }
+
+  protected emit(enc: Encoded): void {
+    if (this.channels.length === 1) {
+      this.transport.write(enc.sseId);
+    } else {
+      this.transport.write(Buffer.from('id: ' + this.cursor() + '\n'));
+      this.transport.write(enc.sse);
+    }
+  }
+
+  cursor(): string {
+    const positions = this.positions(this.channels);
+    if (this.#resumeFrom !== null) {
+      for (let i = 0; i < positions.length; i++) {
+        if (!this.subscriptions.has(this.channels[i]!)) positions[i] = this.#resumeFrom[i]!;
+      }
+    }
+    return formatCursor(positions);
+  }
+
+  heartbeat(): void {
+    if (!this.closed) this.transport.write(HEARTBEAT);
+  }
+}
+
+const HEARTBEAT = Buffer.from(':\n\n');
+
+/** GET /sse?channel=a&channel=b, resuming from Last-Event-ID (or ?lastEventId=). */
+export class SseServer {
+  readonly sessions = new Set<SseSession>();
+  readonly #node: Node;
+  readonly #config: Config;
+  #heartbeat: NodeJS.Timeout | null;
+
+  constructor(node: Node, config: Config) {
+    this.#node = node;
+    this.#config = config;
+    this.#heartbeat = setInterval(() => {
+      for (const s of this.sessions) s.heartbeat();
+    }, config.sseHeartbeat * 1000);
+    this.#heartbeat.unref();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const cors = corsHeaders(req);
+    if (!originAllowed(this.#config, req.headers.origin)) {
+      sendError(res, new HoldfastError('forbidden'));
+      return;
+    }
+    let channels: string[];
+    try {
+      channels = parseChannels(url.searchParams, this.#config);
+    } catch (err) {
+      sendError(res, err, cors);
+      return;
+    }
+    const last = req.headers['last-event-id'] ?? url.searchParams.get('lastEventId') ?? undefined;
+    const since = typeof last === 'string' && last !== '' ? parseCursor(last, channels.length) : null;
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...cors,
+    });
+    res.write('retry: 2000\n\n');
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+
+    const session = new SseSession(res, channels, since, this.#config.maxQueuedBytes);
+    this.sessions.add(session);
+    this.#node.attach(session);
+    res.on('close', () => {
+      this.sessions.delete(session);
+      session.close(Disconnects.normal);
+    });
+    for (let i = 0; i < channels.length; i++) {
+      const channel = channels[i]!;
+      try {
+        await this.#node.subscribe(session, channel, since?.[i], (r) => {
+          const info: Record<string, unknown> = { channel, epoch: r.epoch, offset: r.offset };
+          if (r.recovered !== undefined) info['recovered'] = r.recovered;
+          session.transport.write(sseEvent('subscribed', info, session.cursor()));
+        });
+      } catch (err) {
+        const code = err instanceof HoldfastError ? err.code : 'unavailable';
+        session.transport.write(sseEvent('error', { channel, code }));
+        session.close(Disconnects.internal);
+        return;
+      }
+      if (session.closed) return;
+    }
+  }
+
+  close(reason = Disconnects.shutdown): void {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    for (const s of this.sessions) s.close(reason);
+  }
+}

@@ -1,0 +1,85 @@
+import { isValidChannel } from '../../core/channel.js';
+import { type ErrorCode, ErrorCodes } from '../../core/codes.js';
+import type { StreamPosition } from '../../engines/types.js';
+
+/**
+ * The WebSocket protocol's client commands (DESIGN.md "Public contract"), parsed from the text
+ * of one frame. Pure: no sockets, tested with strings.
+ */
+export type CommandId = number | string;
+
+export type Command =
+  | { id: CommandId; op: 'subscribe'; channel: string; since?: StreamPosition }
+  | { id: CommandId; op: 'unsubscribe'; channel: string }
+  | { id: CommandId; op: 'ping' };
+
+export interface CommandError {
+  id?: CommandId;
+  error: { code: ErrorCode; message: string };
+}
+
+function fail(code: ErrorCode, message: string | undefined, id?: CommandId): CommandError {
+  const e: CommandError = { error: { code, message: message ?? ErrorCodes[code].message } };
+  if (id !== undefined) e.id = id;
+  return e;
+}
+
+function isId(v: unknown): v is CommandId {
+  return (
+    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
+    (typeof v === 'string' && v.length > 0 && v.length <= 64)
+  );
+}
+
+export function parseCommand(text: string, maxChannelLength: number): Command | CommandError {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return fail('invalid_json', 'The frame is not valid JSON.');
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+    return fail('bad_request', 'A command is a JSON object.');
+  }
+  const m = msg as Record<string, unknown>;
+  if (!isId(m['id'])) return fail('bad_request', '"id" must be a non-negative integer or a short string.');
+  const id = m['id'];
+  const op = m['op'];
+  switch (op) {
+    case 'ping':
+      return { id, op };
+    case 'subscribe':
+    case 'unsubscribe': {
+      const channel = m['channel'];
+      if (!isValidChannel(channel, maxChannelLength)) return fail('invalid_channel', undefined, id);
+      if (op === 'unsubscribe') return { id, op, channel };
+      const since = m['since'];
+      if (since === undefined || since === null) return { id, op, channel };
+      if (typeof since !== 'object' || Array.isArray(since)) {
+        return fail('bad_request', '"since" must be {"epoch": string, "offset": integer}.', id);
+      }
+      const s = since as Record<string, unknown>;
+      const epoch = s['epoch'];
+      const offset = s['offset'];
+      if (
+        typeof epoch !== 'string' ||
+        epoch.length > 64 ||
+        !Number.isSafeInteger(offset) ||
+        (offset as number) < 0
+      ) {
+        return fail('bad_request', '"since" must be {"epoch": string, "offset": integer}.', id);
+      }
+      return { id, op, channel, since: { epoch, offset: offset as number } };
+    }
+    default:
+      return fail(
+        'unknown_op',
+        typeof op === 'string' ? `Unknown op "${op.slice(0, 32)}".` : '"op" is required.',
+        id,
+      );
+  }
+}
+
+export function isCommandError(x: Command | CommandError): x is CommandError {
+  return 'error' in x;
+}

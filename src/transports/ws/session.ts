@@ -1,0 +1,46 @@
+import type { WebSocket } from 'ws';
+import type { Disconnect } from '../../core/codes.js';
+import type { Encoded } from '../../core/encode.js';
+import { Session, type Transport } from '../../core/session.js';
+
+/** Bytes to a `ws` socket. A slow consumer is cut at once: its queue would never drain. */
+export class WsTransport implements Transport {
+  readonly #ws: WebSocket;
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+
+  write(bytes: Buffer): void {
+    if (this.#ws.readyState === 1) this.#ws.send(bytes, { binary: false });
+  }
+
+  queuedBytes(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  close(reason: Disconnect): void {
+    if (reason.code === 3001 || reason.code === 3002) this.#ws.terminate();
+    else this.#ws.close(reason.code, reason.reason);
+  }
+}
+
+export class WsSession extends Session {
+  readonly ws: WebSocket;
+  /** Cleared by each ping sweep, set by any frame or pong from the peer. */
+  alive = true;
+
+  constructor(ws: WebSocket, maxQueuedBytes: number) {
+    super(new WsTransport(ws), maxQueuedBytes);
+    this.ws = ws;
+  }
+
+  protected emit(enc: Encoded): void {
+    this.transport.write(enc.ws);
+  }
+
+  /** Sends a reply or control message (JSON). */
+  reply(msg: unknown): void {
+    if (!this.closed) this.transport.write(Buffer.from(JSON.stringify(msg)));
+  }
+}
