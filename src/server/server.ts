@@ -12,6 +12,7 @@ import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
 import { SseServer } from '../transports/sse.js';
 import { WsServer } from '../transports/ws/server.js';
+import { DEMO_PAGE } from './demo-page.js';
 
 /**
  * One worker's HTTP server: API, SSE, long-poll, the WebSocket upgrade, /health and /ready.
@@ -90,6 +91,14 @@ export class HoldfastServer {
           return;
         }
         void this.poll.handle(req, res, url);
+        return;
+      case '/':
+        if (req.method !== 'GET') {
+          sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(DEMO_PAGE);
         return;
       case '/health':
         sendJson(res, 200, { status: 'ok' });

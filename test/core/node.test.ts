@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Node } from '../../src/core/node.js';
+import { MemoryEngine } from '../../src/engines/memory/engine.js';
+import type { HistoryReadOptions, HistoryResult } from '../../src/engines/types.js';
+import { FakeSession } from '../helpers/fake.js';
+
+const limits = { size: 100, ttlMs: 60_000, metaTtlMs: 600_000 };
+
+/** A memory engine whose history reads wait until released, to land publications mid-read. */
+class SlowReadEngine extends MemoryEngine {
+  gate: Promise<void> = Promise.resolve();
+  override async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
+    const result = this.readSync(channel, opts);
+    await this.gate;
+    return result;
+  }
+}
+
+async function setup(engine = new MemoryEngine(limits)) {
+  const node = new Node(engine, { maxRecover: 100 });
+  await node.start();
+  return { node, engine };
+}
+
+test('live publications reach every subscriber once, encoded once', async () => {
+  const { node } = await setup();
+  const a = new FakeSession();
+  const b = new FakeSession();
+  node.attach(a);
+  node.attach(b);
+  await node.subscribe(a, 'news', undefined, () => undefined);
+  await node.subscribe(b, 'news', undefined, () => undefined);
+  await node.publish('news', '1');
+  await node.publish('news', '2');
+  assert.deepEqual(a.offsets('news'), [1, 2]);
+  assert.deepEqual(b.offsets('news'), [1, 2]);
+  assert.equal(a.fake.writes[0], b.fake.writes[0], 'the same Buffer goes to both');
+});
+
+test('resume: backlog then live, no gap and no duplicate when a publication lands during the read', async () => {
+  const engine = new SlowReadEngine(limits);
+  const { node } = await setup(engine);
+  const first = await node.publish('news', '1');
+  await node.publish('news', '2');
+  await node.publish('news', '3');
+  let release!: () => void;
+  engine.gate = new Promise((r) => {
+    release = r;
+  });
+  const s = new FakeSession();
+  node.attach(s);
+  const replies: unknown[] = [];
+  const sub = node.subscribe(s, 'news', { epoch: first.epoch, offset: 1 }, (r) => replies.push(r));
+  // The history read has taken 2..3; offsets 4 and 5 are published before it returns.
+  await new Promise((r) => setImmediate(r));
+  await node.publish('news', '4');
+  await node.publish('news', '5');
+  assert.deepEqual(s.offsets('news'), [], 'held back until the backlog is written');
+  release();
+  const result = await sub;
+  assert.equal(result.recovered, true);
+  assert.deepEqual(s.offsets('news'), [2, 3, 4, 5]);
+  await node.publish('news', '6');
+  assert.deepEqual(s.offsets('news'), [2, 3, 4, 5, 6]);
+  assert.equal(replies.length, 1);
+});
+
+test('resume fails explicitly when the history no longer reaches back or the epoch changed', async () => {
+  const { node } = await setup(new MemoryEngine({ ...limits, size: 3 }));
+  let last = await node.publish('news', '0');
+  for (let i = 1; i < 10; i++) last = await node.publish('news', String(i));
+  const s = new FakeSession();
+  node.attach(s);
+  const r = await node.subscribe(s, 'news', { epoch: last.epoch, offset: 2 }, () => undefined);
+  assert.equal(r.recovered, false);
+  assert.equal(r.offset, 10);
+  assert.deepEqual(s.offsets('news'), [], 'nothing partial is replayed');
+  const t = new FakeSession();
+  node.attach(t);
+  const r2 = await node.subscribe(t, 'news', { epoch: 'zzzzzzzz', offset: 9 }, () => undefined);
+  assert.equal(r2.recovered, false);
+  const u = new FakeSession();
+  node.attach(u);
+  const r3 = await node.subscribe(u, 'news', { epoch: last.epoch, offset: 8 }, () => undefined);
+  assert.equal(r3.recovered, true);
+  assert.deepEqual(u.offsets('news'), [9, 10]);
+});
+
+test('unsubscribe and close stop delivery and empty the channel index', async () => {
+  const { node } = await setup();
+  const s = new FakeSession();
+  node.attach(s);
+  await node.subscribe(s, 'a', undefined, () => undefined);
+  await node.subscribe(s, 'b', undefined, () => undefined);
+  await assert.rejects(
+    node.subscribe(s, 'a', undefined, () => undefined),
+    /Already subscribed/,
+  );
+  node.unsubscribe(s, 'a');
+  assert.throws(() => node.unsubscribe(s, 'a'), /Not subscribed/);
+  await node.publish('a', '1');
+  await node.publish('b', '1');
+  assert.deepEqual(s.offsets('a'), []);
+  assert.deepEqual(s.offsets('b'), [1]);
+  s.close({ code: 1000, reason: 'normal', reconnect: false });
+  assert.deepEqual(node.channels(), []);
+  assert.equal(node.sessionCount, 0);
+});
+
+test('a slow consumer is disconnected without slowing the others', async () => {
+  const { node } = await setup();
+  const slow = new FakeSession(100);
+  const fast = new FakeSession(100);
+  node.attach(slow);
+  node.attach(fast);
+  await node.subscribe(slow, 'news', undefined, () => undefined);
+  await node.subscribe(fast, 'news', undefined, () => undefined);
+  slow.fake.queued = 101;
+  await node.publish('news', '1');
+  await node.publish('news', '2');
+  assert.equal(slow.fake.closedWith?.code, 3001);
+  assert.equal(slow.closed, true);
+  assert.deepEqual(fast.offsets('news'), [1, 2]);
+  assert.deepEqual(node.channels(), [{ channel: 'news', subscribers: 1 }]);
+});
+
+test('a gap in live offsets is refilled from history', async () => {
+  const engine = new MemoryEngine(limits);
+  const { node } = await setup(engine);
+  const s = new FakeSession();
+  node.attach(s);
+  await node.subscribe(s, 'news', undefined, () => undefined);
+  await node.publish('news', '1');
+  // Offsets 2 and 3 bypass this node (as if a broker dropped them), 4 arrives live.
+  await engine.unsubscribe('news');
+  await node.publish('news', '2');
+  await node.publish('news', '3');
+  await engine.subscribe('news');
+  await node.publish('news', '4');
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(s.offsets('news'), [1, 2, 3, 4]);
+  assert.equal(node.stats.gapsRefilled, 1);
+});

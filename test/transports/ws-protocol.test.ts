@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseCommand } from '../../src/transports/ws/protocol.js';
+
+const parse = (s: string) => parseCommand(s, 255);
+
+test('valid commands', () => {
+  assert.deepEqual(parse('{"id":1,"op":"subscribe","channel":"news"}'), {
+    id: 1,
+    op: 'subscribe',
+    channel: 'news',
+  });
+  assert.deepEqual(parse('{"id":2,"op":"subscribe","channel":"a:b#c","since":{"epoch":"e","offset":4}}'), {
+    id: 2,
+    op: 'subscribe',
+    channel: 'a:b#c',
+    since: { epoch: 'e', offset: 4 },
+  });
+  assert.deepEqual(parse('{"id":3,"op":"unsubscribe","channel":"news"}'), {
+    id: 3,
+    op: 'unsubscribe',
+    channel: 'news',
+  });
+  assert.deepEqual(parse('{"id":"x","op":"ping"}'), { id: 'x', op: 'ping' });
+});
+
+test('malformed input gets a coded error, with the id when there is one', () => {
+  assert.deepEqual(parse('{nope'), {
+    error: { code: 'invalid_json', message: 'The frame is not valid JSON.' },
+  });
+  assert.equal((parse('[1]') as { error: { code: string } }).error.code, 'bad_request');
+  assert.equal((parse('{"op":"ping"}') as { error: { code: string } }).error.code, 'bad_request');
+  assert.equal((parse('{"id":-1,"op":"ping"}') as { error: { code: string } }).error.code, 'bad_request');
+  assert.deepEqual(parse('{"id":5,"op":"dance"}'), {
+    id: 5,
+    error: { code: 'unknown_op', message: 'Unknown op "dance".' },
+  });
+  assert.deepEqual(parse('{"id":6,"op":"subscribe","channel":"bad name"}'), {
+    id: 6,
+    error: { code: 'invalid_channel', message: 'The channel name is not valid.' },
+  });
+  assert.equal(
+    (parse('{"id":7,"op":"subscribe"}') as { error: { code: string } }).error.code,
+    'invalid_channel',
+  );
+  assert.equal(
+    (
+      parse('{"id":8,"op":"subscribe","channel":"a","since":{"epoch":"e","offset":-1}}') as {
+        error: { code: string };
+      }
+    ).error.code,
+    'bad_request',
+  );
+  assert.equal(
+    (parse('{"id":9,"op":"subscribe","channel":"a","since":"x"}') as { error: { code: string } }).error.code,
+    'bad_request',
+  );
+});
+
+test('channel length is capped', () => {
+  const long = 'a'.repeat(300);
+  assert.equal(
+    (parseCommand(`{"id":1,"op":"subscribe","channel":"${long}"}`, 255) as { error: { code: string } }).error
+      .code,
+    'invalid_channel',
+  );
+});
