@@ -103,8 +103,11 @@ export class Api {
     };
   }
 
-  channels(): unknown {
-    return { channels: this.#node.channels() };
+  async channels(): Promise<unknown> {
+    const engine = this.#node.engine;
+    const list =
+      engine.clusterChannels !== undefined ? await engine.clusterChannels() : this.#node.channels();
+    return { channels: list };
   }
 }
 

@@ -1,6 +1,10 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
-import { createLogger } from '../observe/log.js';
+import { runPrimary } from '../cluster/primary.js';
+import { resolveWorkers } from '../cluster/sizing.js';
+import { runWorker } from '../cluster/worker.js';
+import { type Config, ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
+import { createLogger, type Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
 
 /** `holdfast serve`: every option of config/config.ts as a --flag. */
@@ -11,7 +15,7 @@ export function serveCommand(program: Command): void {
     cmd.option(`--${flagName(name)} <value>`, `${spec.doc} (default: ${JSON.stringify(spec.default)})`);
   }
   cmd.action(async (opts: Record<string, unknown>) => {
-    let config: ReturnType<typeof loadConfig>;
+    let config: Config;
     try {
       config = loadConfig({ flags: opts, env: process.env, file: opts['config'] as string | undefined });
     } catch (err) {
@@ -21,22 +25,41 @@ export function serveCommand(program: Command): void {
       }
       throw err;
     }
-    const log = createLogger(config.logLevel);
-    const server = new HoldfastServer(config, createEngine(config));
-    const port = await server.listen();
-    process.stdout.write(`holdfast listening on http://${config.host}:${port}\n${summarize(config)}\n`);
-    log.info({ port, engine: config.engine }, 'ready');
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    const log = createLogger(config.logLevel, cluster.isWorker ? { worker: cluster.worker?.id } : {});
+    if (cluster.isWorker) {
+      await runWorker(config, log);
+      return;
+    }
+    const workers = resolveWorkers(config.workers, config.connections);
+    process.stdout.write(`${summarize(config)}\n`);
+    if (workers > 1) {
+      const primary = runPrimary(config, log, (line) => process.stdout.write(`${line}\n`));
+      process.on('SIGINT', () => primary.stop('SIGINT'));
+      process.on('SIGTERM', () => primary.stop('SIGTERM'));
+      process.exit(await primary.done);
+    }
+    await serveSingle(config, log);
   });
+}
+
+/** One process, memory engine: no primary. */
+async function serveSingle(config: Config, log: Logger): Promise<void> {
+  const server = new HoldfastServer(config, createEngine(config));
+  const port = await server.listen();
+  process.stdout.write(
+    `holdfast listening on http://${config.host}:${port} (one process, pid ${process.pid})\n`,
+  );
+  log.info({ port, engine: config.engine }, 'ready');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }

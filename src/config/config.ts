@@ -27,7 +27,32 @@ export const OPTIONS = {
     doc: 'Key for the HTTP API (X-API-Key). Empty: one is made and printed.',
   },
   engine: { kind: 'string', default: 'memory', doc: 'Engine: memory (one process).' },
-  workers: { kind: 'string', default: '1', doc: 'Worker processes: a number, or auto.' },
+  workers: {
+    kind: 'string',
+    default: 'auto',
+    doc: 'Worker processes: a number, or auto (one per core, more if `connections` needs them).',
+  },
+  connections: {
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 10_000_000,
+    doc: 'Connections this server should hold; sizes `workers: auto` against the open-files limit.',
+  },
+  maxRestarts: {
+    kind: 'int',
+    default: 5,
+    min: 0,
+    max: 1000,
+    doc: 'Worker restarts allowed within restartWindow.',
+  },
+  restartWindow: {
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 3600,
+    doc: 'Seconds over which worker restarts are counted.',
+  },
   historySize: { kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Publications kept per channel.' },
   historyTtl: { kind: 'int', default: 600, min: 1, max: 30 * 86400, doc: 'Seconds a publication is kept.' },
   historyMetaTtl: {

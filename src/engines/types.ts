@@ -75,6 +75,8 @@ export interface Engine {
   /** null when the engine keeps no history: clients are then never told `recovered: true`. */
   readonly history: HistoryStore | null;
   readonly presence: PresenceStore | null;
+  /** Channels with subscribers summed over every node, where the engine can see them all. */
+  clusterChannels?(): Promise<{ channel: string; subscribers: number }[]>;
   /** True while the engine can serve (e.g. its broker connection is up). */
   ready(): boolean;
   close(): Promise<void>;

@@ -101,7 +101,7 @@ export class HoldfastServer {
         res.end(DEMO_PAGE);
         return;
       case '/health':
-        sendJson(res, 200, { status: 'ok' });
+        sendJson(res, 200, { status: 'ok', pid: process.pid });
         return;
       case '/ready': {
         const ready = !this.#draining && this.node.engine.ready();

@@ -1,0 +1,53 @@
+import type { HistoryResult, Publication, StreamPosition } from '../engines/types.js';
+
+/**
+ * Messages between workers and the primary over node:cluster IPC. Every message carries the
+ * protocol version `v` and, from workers, the sender's worker id `from` (DESIGN.md: inter-process
+ * messages carry a version and the sender's id). Requests carry an `id` answered by one `res`.
+ */
+export const PROTOCOL_VERSION = 1;
+
+export type WorkerRequest =
+  | { t: 'sub'; ch: string }
+  | { t: 'unsub'; ch: string }
+  | { t: 'pub'; ch: string; data: string }
+  | { t: 'read'; ch: string; since?: StreamPosition; limit: number }
+  | { t: 'channels' };
+
+export type ToPrimary =
+  | ({ v: number; from: number; id: number } & WorkerRequest)
+  | { v: number; from: number; t: 'ready'; port: number }
+  | { v: number; from: number; t: 'channels-local'; id: number; channels: ChannelCount[] };
+
+export interface ChannelCount {
+  channel: string;
+  subscribers: number;
+}
+
+export type ToWorker =
+  | {
+      v: number;
+      t: 'res';
+      id: number;
+      result?: Publication | HistoryResult | ChannelCount[] | null;
+      error?: string;
+    }
+  | { v: number; t: 'msgs'; pubs: Publication[] }
+  /** The primary asks for this worker's local channel counts (answered with channels-local). */
+  | { v: number; t: 'channels?'; id: number }
+  | { v: number; t: 'drain' };
+
+/** One end of an IPC pipe: node:cluster's process/worker channel, or an in-process pair in tests. */
+export interface Port<In, Out> {
+  send(msg: Out): void;
+  onMessage(handler: (msg: In) => void): void;
+  connected(): boolean;
+}
+
+export function isToPrimary(x: unknown): x is ToPrimary {
+  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === PROTOCOL_VERSION && 't' in x;
+}
+
+export function isToWorker(x: unknown): x is ToWorker {
+  return typeof x === 'object' && x !== null && (x as { v?: unknown }).v === PROTOCOL_VERSION && 't' in x;
+}
