@@ -24,6 +24,8 @@ export interface DoctorReport {
   /** Worst status of all checks. */
   status: Status;
   checks: CheckResult[];
+  /** The numbers read from the machine (for tools that keep them, such as a bench report). */
+  facts: Facts;
 }
 
 const RANK: Record<Status, number> = { ok: 0, warn: 1, fail: 2 };
@@ -57,6 +59,7 @@ function diagnose(facts: Facts, target: Target): DoctorReport {
     cpus: facts.cpuCount,
     status,
     checks,
+    facts,
   };
 }
 

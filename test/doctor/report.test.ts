@@ -68,6 +68,8 @@ describe('doctor output', () => {
     assert.equal(json.workersNeeded, 4167);
     assert.equal(json.status, 'fail');
     assert.equal(json.checks.length, report.checks.length);
+    assert.equal(json.facts.nofile.hard, 1024);
+    assert.deepEqual(json.facts.tcpMem, [287898, 383867, 575796]);
     const nofile = json.checks.find((c: { id: string }) => c.id === 'nofile');
     assert.equal(nofile.status, 'fail');
     assert.ok(nofile.fix.includes('LimitNOFILE=51000'));

@@ -67,7 +67,7 @@ export function checkPortRange(facts: Facts, plan: Plan): CheckResult {
     ...result,
     status: 'warn',
     fix: [
-      `# spread the clients over ${count(addresses)} source addresses in 127.0.0.0/8 (holdfast bench does), or widen the range:`,
+      `# give the load generator ${count(addresses)} source addresses in 127.0.0.0/8 (${count(ports)} clients each), or widen the range:`,
       'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
     ],
   };
