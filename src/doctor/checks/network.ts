@@ -60,7 +60,7 @@ export function checkPortRange(facts: Facts, plan: Plan): CheckResult {
     need: `${count(plan.connections)} client connections: ${count(addresses)} source address${addresses === 1 ? '' : 'es'}`,
     why:
       'Each connection a load generator (or the server, to a broker) opens to one address and port ' +
-      'takes a local port of its source address, for its life and then for TIME_WAIT (60 s).',
+      'takes a local port of its source address, for its life and, if it closed first, 60 s of TIME_WAIT.',
   };
   if (addresses <= 1) return { ...result, status: 'ok', fix: [] };
   return {
