@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runDoctor, startupWarnings } from '../../src/doctor/doctor.js';
 import { fixtureReader } from '../../src/doctor/reader.js';
-import { check } from './check.js';
-import { limits, machine } from './machines.js';
+import { check, limits, machine } from './machines.js';
 
 describe('doctor report', () => {
   it('on the project machine: 100,000 connections need 6 workers, nothing fails', () => {

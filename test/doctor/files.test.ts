@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { RESERVE_FDS } from '../../src/doctor/budget.js';
 import { runDoctor } from '../../src/doctor/doctor.js';
-import { check } from './check.js';
-import { limits, machine } from './machines.js';
+import { check, limits, machine } from './machines.js';
 
 describe('doctor: open files per process', () => {
   it('nofile 1024 fails for 100,000 connections and says ulimit -n, LimitNOFILE and the workers', () => {

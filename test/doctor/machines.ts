@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import type { DoctorReport } from '../../src/doctor/doctor.js';
+import type { CheckResult } from '../../src/doctor/plan.js';
 import { fixtureReader, type SystemReader } from '../../src/doctor/reader.js';
 
 /** /proc/self/limits as Linux prints it, with the given open-files limits. */
@@ -51,4 +54,11 @@ export function machine(
     cpuCount: values.cpuCount ?? 2,
     pageSize: values.pageSize ?? 4096,
   });
+}
+
+/** The result of one check in a report, by id. */
+export function check(report: DoctorReport, id: string): CheckResult {
+  const c = report.checks.find((x) => x.id === id);
+  assert.ok(c, `no check ${id}`);
+  return c;
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runDoctor } from '../../src/doctor/doctor.js';
-import { check } from './check.js';
-import { GiB, MiB, machine } from './machines.js';
+import { check, GiB, MiB, machine } from './machines.js';
 
 const meminfo = (availableKiB: number) => ({
   '/proc/meminfo': `MemTotal:       24684084 kB\nMemAvailable:   ${availableKiB} kB\n`,

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runDoctor } from '../../src/doctor/doctor.js';
-import { check } from './check.js';
-import { machine } from './machines.js';
+import { check, machine } from './machines.js';
 
 const N = 100_000;
 
