@@ -4,6 +4,7 @@ import { runPrimary } from '../cluster/primary.js';
 import { resolveWorkers } from '../cluster/sizing.js';
 import { runWorker } from '../cluster/worker.js';
 import { type Config, ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
+import { startupWarnings } from '../doctor/doctor.js';
 import { createLogger, type Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
 
@@ -32,6 +33,9 @@ export function serveCommand(program: Command): void {
     }
     const workers = resolveWorkers(config.workers, config.connections);
     process.stdout.write(`${summarize(config)}\n`);
+    // The same checks as `holdfast doctor`, for what this configuration asks of the machine.
+    const target = config.connections > 0 ? { workers, connections: config.connections } : { workers };
+    for (const line of startupWarnings(target)) log.warn(line);
     if (workers > 1) {
       const primary = runPrimary(config, log, (line) => process.stdout.write(`${line}\n`));
       process.on('SIGINT', () => primary.stop('SIGINT'));

@@ -53,6 +53,13 @@ export const OPTIONS = {
     max: 3600,
     doc: 'Seconds over which worker restarts are counted.',
   },
+  backlog: {
+    kind: 'int',
+    default: 4096,
+    min: 1,
+    max: 65535,
+    doc: 'Listen backlog (pending connections); the kernel caps it at net.core.somaxconn.',
+  },
   historySize: { kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Publications kept per channel.' },
   historyTtl: { kind: 'int', default: 600, min: 1, max: 30 * 86400, doc: 'Seconds a publication is kept.' },
   historyMetaTtl: {

@@ -52,7 +52,7 @@ export class HoldfastServer {
     await this.node.start();
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(port, host, () => {
+      this.http.listen({ port, host, backlog: this.config.backlog }, () => {
         this.http.off('error', reject);
         resolve();
       });
