@@ -18,6 +18,8 @@ export class Api {
   readonly #node: Node;
   readonly #config: Config;
   readonly #key: ApiKeyCheck;
+  /** Requests being handled (a drain waits for them). */
+  inFlight = 0;
 
   constructor(node: Node, config: Config) {
     this.#node = node;
@@ -26,6 +28,15 @@ export class Api {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.#handle(req, res, url);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
       const route = ROUTES[url.pathname];
       if (route === undefined) throw new HoldfastError('not_found');

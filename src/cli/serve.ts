@@ -58,8 +58,9 @@ async function serveSingle(config: Config, log: Logger): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    server.close().then(
+    log.info({ signal }, 'draining');
+    setTimeout(() => process.exit(1), config.drainTimeout * 1000 + 2000).unref();
+    server.drain().then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -6,9 +6,6 @@ import { isToPrimary, type Port, type ToPrimary, type ToWorker } from './protoco
 import { resolveWorkers } from './sizing.js';
 import { RestartIntensity } from './supervisor.js';
 
-/** How long workers get to drain on shutdown before they are killed. */
-const STOP_GRACE_MS = 10_000;
-
 function workerPort(w: Worker): Port<ToPrimary, ToWorker> {
   return {
     send: (m) => {
@@ -76,9 +73,12 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
     log.info({ reason }, 'stopping workers');
     hub.broadcastDrain();
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-    const killer = setTimeout(() => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-    }, STOP_GRACE_MS);
+    const killer = setTimeout(
+      () => {
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      },
+      config.drainTimeout * 1000 + 3000,
+    );
     killer.unref();
     if (Object.keys(cluster.workers ?? {}).length === 0) resolveDone(exitCode);
   };

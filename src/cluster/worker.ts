@@ -20,14 +20,16 @@ const processPort: Port<ToWorker, ToPrimary> = {
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const id = cluster.worker?.id ?? 0;
   const engine = new ClusterEngine(processPort, id);
-  const server = new HoldfastServer(config, engine);
+  const server = new HoldfastServer(config, engine, Number(config.workers) || 1);
   engine.localChannels = () => server.node.channels();
   let stopping = false;
   const stop = (why: string, code: number): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ why }, 'worker stopping');
-    server.close().then(
+    log.info({ why }, 'worker draining');
+    // The drain ends within drainTimeout; this is the backstop if something hangs.
+    setTimeout(() => process.exit(code), config.drainTimeout * 1000 + 2000).unref();
+    server.drain().then(
       () => process.exit(code),
       () => process.exit(1),
     );

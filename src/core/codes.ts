@@ -20,12 +20,16 @@ export const ErrorCodes = {
   unauthorized: { status: 401, message: 'Missing or wrong API key.' },
   forbidden: { status: 403, message: 'Origin not allowed.' },
   not_found: { status: 404, message: 'No such route.' },
+  channel_full: { status: 400, message: 'The channel has as many subscribers as allowed.' },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
   payload_too_large: { status: 413, message: 'The body or frame is larger than allowed.' },
+  uri_too_long: { status: 414, message: 'The URL is longer than allowed.' },
   unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
   internal: { status: 500, message: 'Internal error.' },
   unavailable: { status: 503, message: 'The server cannot take this now; retry later.' },
+  overloaded: { status: 503, message: 'The server is at its connection limit; retry later.' },
+  draining: { status: 503, message: 'The server is shutting down; connect again.' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -72,6 +76,7 @@ export const Disconnects = {
   badRequest: { code: 3500, reason: 'bad request', reconnect: false },
   forbidden: { code: 3501, reason: 'forbidden', reconnect: false },
   tooManyErrors: { code: 3502, reason: 'too many bad frames', reconnect: false },
+  rateLimited: { code: 3503, reason: 'too many frames; reconnect later', reconnect: false },
 } as const satisfies Record<string, Disconnect>;
 
 export type DisconnectName = keyof typeof Disconnects;

@@ -15,6 +15,8 @@ export interface SubscribeResult {
 export interface NodeOptions {
   /** At most this many publications are replayed on one resume; past that, recovered: false. */
   maxRecover: number;
+  /** Subscribers one channel may have in this process (0: no cap). */
+  maxSubscribersPerChannel?: number;
 }
 
 /** Counters read by the metrics module. */
@@ -87,9 +89,11 @@ export class Node {
     onReady: (r: SubscribeResult) => void,
   ): Promise<SubscribeResult> {
     if (session.subscriptions.has(channel)) throw new HoldfastError('already_subscribed');
+    let set = this.#hub.get(channel);
+    const cap = this.#opts.maxSubscribersPerChannel ?? 0;
+    if (cap > 0 && set !== undefined && set.size >= cap) throw new HoldfastError('channel_full');
     const sub = new Subscription();
     session.subscriptions.set(channel, sub);
-    let set = this.#hub.get(channel);
     if (set === undefined) {
       set = new Set();
       this.#hub.set(channel, set);

@@ -2,9 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Api } from '../api/routes.js';
+import { fdReserve, openFilesLimit } from '../cluster/sizing.js';
 import type { Config } from '../config/config.js';
-import { errorBody, HoldfastError } from '../core/codes.js';
+import { Disconnects, errorBody, HoldfastError } from '../core/codes.js';
 import { Node } from '../core/node.js';
+import type { Session } from '../core/session.js';
 import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { Engine } from '../engines/types.js';
@@ -12,6 +14,7 @@ import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
 import { SseServer } from '../transports/sse.js';
 import { WsServer } from '../transports/ws/server.js';
+import { Admission } from './admission.js';
 import { DEMO_PAGE } from './demo-page.js';
 
 /**
@@ -25,17 +28,30 @@ export class HoldfastServer {
   readonly sse: SseServer;
   readonly poll: PollServer;
   readonly api: Api;
+  readonly admission: Admission;
   readonly wheel = new TimerWheel(250);
   #draining = false;
+  #drained: Promise<void> | null = null;
 
-  constructor(config: Config, engine: Engine) {
+  /** `workers`: how many worker processes share the server (for the total connection cap). */
+  constructor(config: Config, engine: Engine, workers = 1) {
     this.config = config;
-    this.node = new Node(engine, { maxRecover: config.maxRecover });
-    this.ws = new WsServer(this.node, config);
+    this.node = new Node(engine, {
+      maxRecover: config.maxRecover,
+      maxSubscribersPerChannel: config.maxSubscribersPerChannel,
+    });
+    this.admission = new Admission({
+      maxConnections: connectionCap(config, workers),
+      maxNewPerSecond: config.maxNewConnectionsPerSecond,
+      memoryWatermarkBytes: config.memoryWatermark * 1024 * 1024,
+    });
+    this.ws = new WsServer(this.node, config, this.wheel);
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
     this.api = new Api(this.node, config);
-    this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => this.#onRequest(req, res));
+    this.http = createServer({ maxHeaderSize: config.maxHeaderBytes }, (req, res) =>
+      this.#onRequest(req, res),
+    );
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
@@ -44,8 +60,10 @@ export class HoldfastServer {
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
     });
-    this.http.headersTimeout = 20_000;
-    this.http.requestTimeout = 30_000;
+    // Slowloris: headers and whole requests have deadlines; idle keep-alive sockets are closed.
+    this.http.headersTimeout = config.headersTimeout * 1000;
+    this.http.requestTimeout = config.requestTimeout * 1000;
+    this.http.keepAliveTimeout = 5000;
   }
 
   async listen(port = this.config.port, host = this.config.host): Promise<number> {
@@ -61,6 +79,11 @@ export class HoldfastServer {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if ((req.url?.length ?? 0) > this.config.maxUrlLength) {
+      res.setHeader('connection', 'close');
+      sendError(res, new HoldfastError('uri_too_long'));
+      return;
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -83,14 +106,14 @@ export class HoldfastServer {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        void this.sse.handle(req, res, url);
+        if (this.#admit(res)) void this.sse.handle(req, res, url);
         return;
       case '/poll':
         if (req.method !== 'GET') {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        void this.poll.handle(req, res, url);
+        if (this.#admit(res)) void this.poll.handle(req, res, url);
         return;
       case '/':
         if (req.method !== 'GET') {
@@ -114,6 +137,19 @@ export class HoldfastServer {
       default:
         sendError(res, new HoldfastError('not_found'));
     }
+  }
+
+  /** Counts a long-lived HTTP connection in, or answers 503 with Retry-After. */
+  #admit(res: ServerResponse): boolean {
+    const refusal = this.admission.admit();
+    if (refusal !== null) {
+      sendError(res, new HoldfastError(refusal === 'draining' ? 'draining' : 'overloaded'), {
+        'retry-after': retryAfter(),
+      });
+      return false;
+    }
+    res.once('close', () => this.admission.release());
+    return true;
   }
 
   #preflight(req: IncomingMessage, res: ServerResponse): void {
@@ -143,20 +179,72 @@ export class HoldfastServer {
       rejectUpgrade(socket, 403, 'forbidden');
       return;
     }
-    if (this.#draining) {
-      rejectUpgrade(socket, 503, 'unavailable');
+    if ((req.url?.length ?? 0) > this.config.maxUrlLength) {
+      rejectUpgrade(socket, 414, 'uri_too_long');
       return;
     }
+    const refusal = this.admission.admit();
+    if (refusal !== null) {
+      // Complete the handshake so that browsers see the close code: 1013 try again later, or
+      // 3000 (reconnect) while draining.
+      this.ws.refuse(
+        req,
+        socket,
+        head,
+        refusal === 'draining' ? Disconnects.shutdown : Disconnects.overloaded,
+      );
+      return;
+    }
+    socket.once('close', () => this.admission.release());
     this.ws.handleUpgrade(req, socket, head);
   }
 
-  /** Stops accepting, tells every client to reconnect elsewhere, closes the engine. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Graceful drain: /ready turns false at once; new connections are refused; the listening
+   * socket closes; connected clients are told to reconnect in batches spread over half of
+   * drainTimeout (with jitter, so a restart does not become a reconnect storm); API calls in
+   * flight finish; then everything is closed. Resolves within drainTimeout.
+   */
+  drain(): Promise<void> {
+    if (this.#drained !== null) return this.#drained;
+    this.#draining = true;
+    this.admission.draining = true;
+    const deadline = Date.now() + this.config.drainTimeout * 1000;
+    this.#drained = (async () => {
+      this.http.close();
+      const sessions: Session[] = [...this.ws.sessions, ...this.sse.sessions];
+      this.poll.close();
+      const spreadMs = (this.config.drainTimeout * 1000) / 2;
+      const batches = Math.max(1, Math.min(50, Math.ceil(sessions.length / 100)));
+      for (let b = 0; b < batches; b++) {
+        for (let i = b; i < sessions.length; i += batches) sessions[i]!.close(Disconnects.shutdown);
+        if (b < batches - 1) await sleep((spreadMs / batches) * (0.5 + Math.random()));
+      }
+      while (this.api.inFlight > 0 && Date.now() < deadline) await sleep(20);
+      await this.#shutdown();
+    })();
+    return this.#drained;
+  }
+
+  /** Closes everything now (tests, and the end of a drain). */
   async close(): Promise<void> {
     this.#draining = true;
+    this.admission.draining = true;
     this.ws.close();
     this.sse.close();
     this.poll.close();
+    await this.#shutdown();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.ws.close();
+    this.sse.close();
     this.wheel.stop();
+    this.admission.stop();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -165,10 +253,31 @@ export class HoldfastServer {
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds for Retry-After: 1-3, spread so refused clients do not come back together. */
+function retryAfter(): string {
+  return String(1 + Math.floor(Math.random() * 3));
+}
+
+/** This worker's share of the connection caps; by default what its open-files limit allows. */
+function connectionCap(config: Config, workers: number): number {
+  let cap = config.maxConnections;
+  if (cap === 0) {
+    const fds = openFilesLimit();
+    cap = fds === null || fds >= Number.MAX_SAFE_INTEGER ? 0 : fds - fdReserve(fds);
+  }
+  if (config.maxConnectionsTotal > 0) {
+    const share = Math.ceil(config.maxConnectionsTotal / Math.max(1, workers));
+    cap = cap === 0 ? share : Math.min(cap, share);
+  }
+  return cap;
+}
+
 function rejectUpgrade(
   socket: Duplex,
   status: number,
-  code: 'not_found' | 'forbidden' | 'unavailable',
+  code: 'not_found' | 'forbidden' | 'uri_too_long',
 ): void {
   const body = JSON.stringify(errorBody(code));
   socket.end(

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../../config/config.js';
-import { Disconnects, HoldfastError } from '../../core/codes.js';
+import { type Disconnect, Disconnects, HoldfastError } from '../../core/codes.js';
 import type { Node } from '../../core/node.js';
+import type { TimerWheel } from '../../core/wheel.js';
 import { isCommandError, parseCommand } from './protocol.js';
 import { WsSession } from './session.js';
 
@@ -17,11 +18,13 @@ export class WsServer {
   readonly #node: Node;
   readonly #config: Config;
   readonly sessions = new Set<WsSession>();
+  readonly #wheel: TimerWheel;
   #pinger: NodeJS.Timeout | null = null;
 
-  constructor(node: Node, config: Config) {
+  constructor(node: Node, config: Config, wheel: TimerWheel) {
     this.#node = node;
     this.#config = config;
+    this.#wheel = wheel;
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -36,8 +39,17 @@ export class WsServer {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws));
   }
 
+  /** Completes the handshake only to close at once with `reason` (load shedding, draining). */
+  refuse(req: IncomingMessage, socket: Duplex, head: Buffer, reason: Disconnect): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', onError);
+      ws.close(reason.code, reason.reason);
+    });
+  }
+
   #onConnection(ws: WebSocket): void {
-    const session = new WsSession(ws, this.#config.maxQueuedBytes);
+    const session = new WsSession(ws, this.#config.maxQueuedBytes, this.#config.maxClientFramesPerSecond);
+    this.#wheel.schedule(session, this.#config.firstMessageTimeout * 1000);
     owners.set(ws, this);
     sessions.set(ws, session);
     this.sessions.add(session);
@@ -50,6 +62,13 @@ export class WsServer {
 
   onMessage(session: WsSession, data: RawData, isBinary: boolean): void {
     session.alive = true;
+    if (!session.budget.take()) {
+      // Sustained flooding (a second's worth of refused frames) ends the connection.
+      if (session.budget.violations > Math.max(10, session.budget.perSecond))
+        session.close(Disconnects.rateLimited);
+      else session.reply({ error: { code: 'rate_limited', message: 'Too many frames; slow down.' } });
+      return;
+    }
     if (isBinary) {
       session.reply({ error: { code: 'bad_request', message: 'Send JSON text frames.' } });
       return;
@@ -66,6 +85,8 @@ export class WsServer {
       case 'unsubscribe':
         try {
           this.#node.unsubscribe(session, cmd.channel);
+          if (session.subscriptions.size === 0)
+            this.#wheel.schedule(session, this.#config.idleTimeout * 1000);
           session.reply({ id: cmd.id, ok: true });
         } catch (err) {
           session.reply({ id: cmd.id, ...asError(err) });
@@ -84,6 +105,7 @@ export class WsServer {
           .subscribe(session, cmd.channel, cmd.since, (r) => {
             const reply: Record<string, unknown> = { id, ok: true, epoch: r.epoch, offset: r.offset };
             if (r.recovered !== undefined) reply['recovered'] = r.recovered;
+            this.#wheel.cancel(session);
             session.reply(reply);
           })
           .catch((err: unknown) => session.reply({ id, ...asError(err) }));
@@ -94,6 +116,7 @@ export class WsServer {
 
   onClose(session: WsSession): void {
     this.sessions.delete(session);
+    this.#wheel.cancel(session);
     session.close(Disconnects.normal);
   }
 
