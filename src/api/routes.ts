@@ -26,6 +26,11 @@ export class Api {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    await this.#handle(req, res, url);
+    this.#node.stats.apiRequest(Object.hasOwn(ROUTES, url.pathname) ? url.pathname : 'other', res.statusCode);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
       const route = ROUTES[url.pathname];
       if (route === undefined) throw new HoldfastError('not_found');

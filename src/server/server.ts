@@ -8,6 +8,7 @@ import { Node } from '../core/node.js';
 import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { Engine } from '../engines/types.js';
+import { ServerMetrics } from '../observe/metrics.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
 import { SseServer } from '../transports/sse.js';
@@ -25,6 +26,7 @@ export class HoldfastServer {
   readonly poll: PollServer;
   readonly api: Api;
   readonly wheel = new TimerWheel(250);
+  readonly metrics: ServerMetrics;
   #draining = false;
 
   constructor(config: Config, engine: Engine) {
@@ -34,11 +36,13 @@ export class HoldfastServer {
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
     this.api = new Api(this.node, config);
+    this.metrics = new ServerMetrics(this);
     this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => this.#onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
     this.http.on('clientError', (_err, socket) => {
+      this.node.stats.reject('bad_http');
       if (socket.writable)
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
@@ -91,6 +95,9 @@ export class HoldfastServer {
         }
         void this.poll.handle(req, res, url);
         return;
+      case '/metrics':
+        void this.#serveMetrics(res);
+        return;
       case '/health':
         sendJson(res, 200, { status: 'ok' });
         return;
@@ -105,6 +112,21 @@ export class HoldfastServer {
       default:
         sendError(res, new HoldfastError('not_found'));
     }
+  }
+
+  async #serveMetrics(res: ServerResponse): Promise<void> {
+    try {
+      const text = await this.metrics.scrape();
+      res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+    } catch (err) {
+      sendError(res, err);
+    }
+  }
+
+  /** Open client connections by transport (for metrics). */
+  connectionCounts(): { ws: number; sse: number; poll: number } {
+    return { ws: this.ws.sessions.size, sse: this.sse.sessions.size, poll: this.poll.sessions.size };
   }
 
   #preflight(req: IncomingMessage, res: ServerResponse): void {
@@ -127,18 +149,23 @@ export class HoldfastServer {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws') {
-      rejectUpgrade(socket, 404, 'not_found');
+      this.#rejectUpgrade(socket, 404, 'not_found');
       return;
     }
     if (!originAllowed(this.config, req.headers.origin)) {
-      rejectUpgrade(socket, 403, 'forbidden');
+      this.#rejectUpgrade(socket, 403, 'forbidden');
       return;
     }
     if (this.#draining) {
-      rejectUpgrade(socket, 503, 'unavailable');
+      this.#rejectUpgrade(socket, 503, 'unavailable');
       return;
     }
     this.ws.handleUpgrade(req, socket, head);
+  }
+
+  #rejectUpgrade(socket: Duplex, status: number, code: 'not_found' | 'forbidden' | 'unavailable'): void {
+    this.node.stats.reject(code);
+    rejectUpgrade(socket, status, code);
   }
 
   /** Stops accepting, tells every client to reconnect elsewhere, closes the engine. */
@@ -148,6 +175,7 @@ export class HoldfastServer {
     this.sse.close();
     this.poll.close();
     this.wheel.stop();
+    this.metrics.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
