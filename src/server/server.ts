@@ -8,6 +8,7 @@ import { Node } from '../core/node.js';
 import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { Engine } from '../engines/types.js';
+import { Dashboard } from '../observe/dashboard/index.js';
 import { ServerMetrics } from '../observe/metrics.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
@@ -27,6 +28,7 @@ export class HoldfastServer {
   readonly api: Api;
   readonly wheel = new TimerWheel(250);
   readonly metrics: ServerMetrics;
+  readonly dashboard: Dashboard;
   #draining = false;
 
   constructor(config: Config, engine: Engine) {
@@ -37,6 +39,7 @@ export class HoldfastServer {
     this.poll = new PollServer(this.node, config, this.wheel);
     this.api = new Api(this.node, config);
     this.metrics = new ServerMetrics(this);
+    this.dashboard = new Dashboard(config.apiKey, () => this.metrics.scrape());
     this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => this.#onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
@@ -74,6 +77,14 @@ export class HoldfastServer {
     const path = url.pathname;
     if (path.startsWith('/api/')) {
       void this.api.handle(req, res, url);
+      return;
+    }
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) {
+      try {
+        this.dashboard.handle(req, res, url);
+      } catch (err) {
+        sendError(res, err);
+      }
       return;
     }
     if (req.method === 'OPTIONS' && (path === '/sse' || path === '/poll')) {
@@ -176,6 +187,7 @@ export class HoldfastServer {
     this.poll.close();
     this.wheel.stop();
     this.metrics.close();
+    this.dashboard.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
