@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
-import { createLogger } from '../observe/log.js';
+import { createLogger, type LogFormat } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
 
 /** `holdfast serve`: every option of config/config.ts as a --flag. */
@@ -21,8 +21,8 @@ export function serveCommand(program: Command): void {
       }
       throw err;
     }
-    const log = createLogger(config.logLevel);
-    const server = new HoldfastServer(config, createEngine(config));
+    const log = createLogger(config.logLevel, {}, config.logFormat as LogFormat);
+    const server = new HoldfastServer(config, createEngine(config), log);
     const port = await server.listen();
     process.stdout.write(`holdfast listening on http://${config.host}:${port}\n${summarize(config)}\n`);
     log.info({ port, engine: config.engine }, 'ready');

@@ -9,6 +9,7 @@ import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { Engine } from '../engines/types.js';
 import { Dashboard } from '../observe/dashboard/index.js';
+import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
 import { ServerMetrics } from '../observe/metrics.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
@@ -29,10 +30,15 @@ export class HoldfastServer {
   readonly wheel = new TimerWheel(250);
   readonly metrics: ServerMetrics;
   readonly dashboard: Dashboard;
+  readonly log: Logger;
+  /** Repeated warnings caused by clients (bad frames, bad HTTP) go through here. */
+  readonly logLimiter: LogLimiter;
   #draining = false;
 
-  constructor(config: Config, engine: Engine) {
+  constructor(config: Config, engine: Engine, log: Logger = silentLogger()) {
     this.config = config;
+    this.log = log;
+    this.logLimiter = new LogLimiter(log);
     this.node = new Node(engine, { maxRecover: config.maxRecover });
     this.ws = new WsServer(this.node, config);
     this.sse = new SseServer(this.node, config);
@@ -40,12 +46,17 @@ export class HoldfastServer {
     this.api = new Api(this.node, config);
     this.metrics = new ServerMetrics(this);
     this.dashboard = new Dashboard(config.apiKey, () => this.metrics.scrape());
+    this.ws.onBadFrame = (_s, code) =>
+      this.logLimiter.log('warn', 'ws_bad_frame', { code }, 'bad WebSocket frame');
     this.http = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => this.#onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
-    this.http.on('clientError', (_err, socket) => {
-      this.node.stats.reject('bad_http');
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code !== 'ECONNRESET') {
+        this.node.stats.reject('bad_http');
+        this.logLimiter.log('warn', 'http_client_error', { code: err.code }, 'bad HTTP request');
+      }
       if (socket.writable)
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
@@ -188,6 +199,7 @@ export class HoldfastServer {
     this.wheel.stop();
     this.metrics.close();
     this.dashboard.close();
+    this.logLimiter.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
