@@ -93,6 +93,35 @@ describe('GET /metrics with two cluster workers', () => {
     }
   });
 
+  it('feeds the dashboard with the whole cluster', async () => {
+    const [a, b] = ready as [Ready, Ready];
+    const ac = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${b.private}/dashboard/stream`, {
+      headers: { 'x-api-key': 'cluster-key' },
+      signal: ac.signal,
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!/event: stats\ndata: .*\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+    }
+    ac.abort();
+    const snap = JSON.parse(/event: stats\ndata: (.*)\n/.exec(text)![1]!) as {
+      workers: number;
+      connections: { ws: number };
+      totals: { publicationsIn: number; delivered: number };
+      perWorker: { worker: string }[];
+    };
+    assert.equal(snap.workers, 2);
+    assert.equal(snap.connections.ws, 3);
+    assert.deepEqual(snap.totals.publicationsIn, 10);
+    assert.deepEqual(snap.totals.delivered, 16);
+    assert.deepEqual(snap.perWorker.map((w) => w.worker).sort(), [String(a.id), String(b.id)].sort());
+  });
+
   it('counts a worker the primary had to restart', async () => {
     const [a, b] = ready as [Ready, Ready];
     process.kill(b.pid, 'SIGKILL');
