@@ -112,7 +112,14 @@ async function main(): Promise<void> {
     const f = await scrape(base);
     const now = Date.now();
     const bad = sumOf(f, 'holdfast_bad_frames_total');
-    const lag = (q: string): number => sumOf(f, 'holdfast_event_loop_lag_seconds', { quantile: q }) * 1000;
+    // the worst worker's lag (a --url server may run several workers)
+    const lag = (q: string): number =>
+      Math.max(
+        0,
+        ...(f.get('holdfast_event_loop_lag_seconds')?.samples ?? [])
+          .filter((x) => x.labels['quantile'] === q)
+          .map((x) => x.value * 1000),
+      );
     rows.push({
       phase,
       badFramesPerSec: ((bad - prevBad) * 1000) / (now - prevTime),
