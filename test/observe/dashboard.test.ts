@@ -182,7 +182,7 @@ describe('/dashboard in a browser', () => {
     assert.equal(await figure(page, 'subscriptions'), '3');
     // let the charts draw a few seconds of lines for the screenshots
     await page.waitForTimeout(4000);
-    assert.ok((await page.locator('.uplot').count()) >= 5);
+    assert.ok((await page.locator('.uplot').count()) >= 6);
     await page.screenshot({ path: ARTIFACTS + 'dashboard-desktop.png', fullPage: true });
 
     const phone = await browser.newContext({

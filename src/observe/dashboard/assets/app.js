@@ -129,9 +129,11 @@
   const charts = {
     connections: new Chart(document.getElementById('chart-connections'), int),
     rates: new Chart(document.getElementById('chart-rates'), num),
-    latency: new Chart(document.getElementById('chart-latency'), (v) => ms(v)),
+    // Publications carry their accept time in whole milliseconds: below 1 ms, say so.
+    latency: new Chart(document.getElementById('chart-latency'), (v) => (v <= 1 ? '≤ 1 ms' : ms(v))),
     lag: new Chart(document.getElementById('chart-lag'), (v) => ms(v)),
     memory: new Chart(document.getElementById('chart-memory'), (v) => num(v)),
+    bytes: new Chart(document.getElementById('chart-bytes'), (v) => bytes(v) + '/s'),
   };
 
   function table(id, rows, empty) {
@@ -178,7 +180,6 @@
       set('latency', '–');
       set('latency-sub', 'no deliveries this second');
     } else {
-      // Publications carry their accept time in whole milliseconds: below 1 ms, say so.
       const lat = (v) => (v <= 1 ? '≤ 1' : num(v));
       set('latency', lat(s.latency.p99) + ' ms');
       set(
@@ -222,6 +223,7 @@
     charts.lag.push(t, new Map(s.perWorker.map((w) => [`worker ${w.worker}`, w.lagP99])));
     charts.memory.push(t, new Map(s.perWorker.map((w) => [`worker ${w.worker}`, w.rss / 1048576])));
 
+    charts.bytes.push(t, new Map([['out', s.rates === null ? null : s.rates.bytesOut]]));
     table(
       'workers',
       s.perWorker.map((w) => [
