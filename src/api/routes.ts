@@ -34,6 +34,7 @@ export class Api {
     } finally {
       this.inFlight--;
     }
+    this.#node.stats.apiRequest(Object.hasOwn(ROUTES, url.pathname) ? url.pathname : 'other', res.statusCode);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -5,7 +5,7 @@ import { resolveWorkers } from '../cluster/sizing.js';
 import { runWorker } from '../cluster/worker.js';
 import { type Config, ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
 import { startupWarnings } from '../doctor/doctor.js';
-import { createLogger, type Logger } from '../observe/log.js';
+import { createLogger, type LogFormat, type Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
 
 /** `holdfast serve`: every option of config/config.ts as a --flag. */
@@ -26,7 +26,11 @@ export function serveCommand(program: Command): void {
       }
       throw err;
     }
-    const log = createLogger(config.logLevel, cluster.isWorker ? { worker: cluster.worker?.id } : {});
+    const log = createLogger(
+      config.logLevel,
+      cluster.isWorker ? { worker: cluster.worker?.id } : {},
+      config.logFormat as LogFormat,
+    );
     if (cluster.isWorker) {
       await runWorker(config, log);
       return;
@@ -48,7 +52,7 @@ export function serveCommand(program: Command): void {
 
 /** One process, memory engine: no primary. */
 async function serveSingle(config: Config, log: Logger): Promise<void> {
-  const server = new HoldfastServer(config, createEngine(config));
+  const server = new HoldfastServer(config, createEngine(config), { log });
   const port = await server.listen();
   process.stdout.write(
     `holdfast listening on http://${config.host}:${port} (one process, pid ${process.pid})\n`,

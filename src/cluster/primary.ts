@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/config.js';
+import { installPrimaryMetrics } from '../observe/cluster.js';
 import type { Logger } from '../observe/log.js';
 import { ClusterHub } from './hub.js';
 import { isToPrimary, type Port, type ToPrimary, type ToWorker } from './protocol.js';
@@ -32,6 +33,8 @@ export interface PrimaryHandle {
  */
 export function runPrimary(config: Config, log: Logger, announce: (text: string) => void): PrimaryHandle {
   const count = resolveWorkers(config.workers, config.connections);
+  // Answers workers' /metrics with the sum over all workers (prom-client's AggregatorRegistry).
+  const metrics = installPrimaryMetrics();
   const hub = new ClusterHub({
     size: config.historySize,
     ttlMs: config.historyTtl * 1000,

@@ -20,7 +20,7 @@ const processPort: Port<ToWorker, ToPrimary> = {
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const id = cluster.worker?.id ?? 0;
   const engine = new ClusterEngine(processPort, id);
-  const server = new HoldfastServer(config, engine, Number(config.workers) || 1);
+  const server = new HoldfastServer(config, engine, { workers: Number(config.workers) || 1, log });
   engine.localChannels = () => server.node.channels();
   let stopping = false;
   const stop = (why: string, code: number): void => {

@@ -228,6 +228,12 @@ export const OPTIONS = {
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     doc: 'Log level.',
   },
+  logFormat: {
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'json', 'pretty'],
+    doc: 'Log lines: json, pretty (time LEVEL msg key=value), or auto (pretty when stdout is a terminal).',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 type Opts = typeof OPTIONS;

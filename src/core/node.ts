@@ -1,5 +1,5 @@
 import type { Engine, Publication, StreamPosition } from '../engines/types.js';
-import { Disconnects, HoldfastError } from './codes.js';
+import { type Disconnect, Disconnects, HoldfastError } from './codes.js';
 import { Encoded } from './encode.js';
 import { type Session, Subscription } from './session.js';
 
@@ -19,11 +19,39 @@ export interface NodeOptions {
   maxSubscribersPerChannel?: number;
 }
 
-/** Counters read by the metrics module. */
+/**
+ * Counters read by the metrics module (observe/metrics.ts) at scrape time: plain numbers and
+ * maps bumped on the hot path, never a metrics-library call per message.
+ */
 export class NodeStats {
   publicationsIn = 0;
   deliveries = 0;
   gapsRefilled = 0;
+  /** Bytes handed to transports for clients: publications, replies, control events. */
+  bytesOut = 0;
+  /** Client frames or commands that failed to parse or validate. */
+  badFrames = 0;
+  /** Sessions ended, by disconnect code (codes.ts). */
+  readonly disconnects = new Map<number, number>();
+  /** Connections refused before a session existed, by error code. */
+  readonly rejected = new Map<string, number>();
+  /** HTTP API answers by "route status". */
+  readonly apiRequests = new Map<string, number>();
+  /** Called once per publication after its local fan-out (delivery-latency histogram). */
+  onFanout: ((pub: Publication) => void) | null = null;
+
+  disconnected(reason: Disconnect): void {
+    this.disconnects.set(reason.code, (this.disconnects.get(reason.code) ?? 0) + 1);
+  }
+
+  reject(code: string): void {
+    this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
+  }
+
+  apiRequest(route: string, status: number): void {
+    const key = route + ' ' + status;
+    this.apiRequests.set(key, (this.apiRequests.get(key) ?? 0) + 1);
+  }
 }
 
 const encode = (p: Publication): Encoded => new Encoded(p);
@@ -57,11 +85,13 @@ export class Node {
     const enc = new Encoded(pub);
     this.stats.deliveries += set.size;
     for (const s of set) s.deliver(enc);
+    if (this.stats.onFanout !== null) this.stats.onFanout(pub);
   }
 
   /** Registers a new session; it leaves every channel when it closes. */
   attach(session: Session): void {
     this.#sessions++;
+    session.stats = this.stats;
     session.onClose = (s) => this.#detach(s);
     session.onGap = (s, channel) => void this.#refill(s, channel);
   }
@@ -146,6 +176,17 @@ export class Node {
     const out: { channel: string; subscribers: number }[] = [];
     for (const [channel, set] of this.#hub) out.push({ channel, subscribers: set.size });
     return out;
+  }
+
+  /** Subscriptions of local sessions (walks the channel index: for scrapes, not the hot path). */
+  subscriptionCount(): number {
+    let n = 0;
+    for (const set of this.#hub.values()) n += set.size;
+    return n;
+  }
+
+  get channelCount(): number {
+    return this.#hub.size;
   }
 
   #leave(session: Session, channel: string): void {

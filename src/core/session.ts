@@ -1,6 +1,7 @@
 import type { Publication, StreamPosition } from '../engines/types.js';
 import { type Disconnect, Disconnects } from './codes.js';
 import type { Encoded } from './encode.js';
+import type { NodeStats } from './node.js';
 
 /**
  * The byte-level side of a connection, implemented by each transport. It knows nothing about
@@ -34,6 +35,8 @@ export abstract class Session {
   closed = false;
   /** Set by the Node when a live publication skips offsets; the Node refills from history. */
   onGap: ((session: Session, channel: string) => void) | null = null;
+  /** Set by the Node: the counters this session adds to (bytes out, disconnect reasons). */
+  stats: NodeStats | null = null;
 
   protected constructor(
     readonly transport: Transport,
@@ -96,10 +99,17 @@ export abstract class Session {
     });
   }
 
+  /** Hands bytes to the transport, counting them as bytes out. */
+  write(bytes: Buffer): void {
+    if (this.stats !== null) this.stats.bytesOut += bytes.length;
+    this.transport.write(bytes);
+  }
+
   /** Ends the session; the Node removes it from every channel through onClose. */
   close(reason: Disconnect): void {
     if (this.closed) return;
     this.closed = true;
+    this.stats?.disconnected(reason);
     this.transport.close(reason);
     this.onClose?.(this);
   }

@@ -10,6 +10,9 @@ import type { Session } from '../core/session.js';
 import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { Engine } from '../engines/types.js';
+import { Dashboard } from '../observe/dashboard/index.js';
+import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
+import { ServerMetrics } from '../observe/metrics.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
 import { SseServer } from '../transports/sse.js';
@@ -20,6 +23,12 @@ import { DEMO_PAGE } from './demo-page.js';
 /**
  * One worker's HTTP server: API, SSE, long-poll, the WebSocket upgrade, /health and /ready.
  */
+export interface ServerOptions {
+  /** How many worker processes share the server (for the total connection cap). */
+  workers?: number;
+  log?: Logger;
+}
+
 export class HoldfastServer {
   readonly config: Config;
   readonly node: Node;
@@ -30,18 +39,24 @@ export class HoldfastServer {
   readonly api: Api;
   readonly admission: Admission;
   readonly wheel = new TimerWheel(250);
+  readonly metrics: ServerMetrics;
+  readonly dashboard: Dashboard;
+  readonly log: Logger;
+  /** Repeated warnings caused by clients (bad frames, bad HTTP) go through here. */
+  readonly logLimiter: LogLimiter;
   #draining = false;
   #drained: Promise<void> | null = null;
 
-  /** `workers`: how many worker processes share the server (for the total connection cap). */
-  constructor(config: Config, engine: Engine, workers = 1) {
+  constructor(config: Config, engine: Engine, opts: ServerOptions = {}) {
     this.config = config;
+    this.log = opts.log ?? silentLogger();
+    this.logLimiter = new LogLimiter(this.log);
     this.node = new Node(engine, {
       maxRecover: config.maxRecover,
       maxSubscribersPerChannel: config.maxSubscribersPerChannel,
     });
     this.admission = new Admission({
-      maxConnections: connectionCap(config, workers),
+      maxConnections: connectionCap(config, opts.workers ?? 1),
       maxNewPerSecond: config.maxNewConnectionsPerSecond,
       memoryWatermarkBytes: config.memoryWatermark * 1024 * 1024,
     });
@@ -49,13 +64,21 @@ export class HoldfastServer {
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
     this.api = new Api(this.node, config);
+    this.metrics = new ServerMetrics(this);
+    this.dashboard = new Dashboard(config.apiKey, () => this.metrics.scrape());
+    this.ws.onBadFrame = (_s, code) =>
+      this.logLimiter.log('warn', 'ws_bad_frame', { code }, 'bad WebSocket frame');
     this.http = createServer({ maxHeaderSize: config.maxHeaderBytes }, (req, res) =>
       this.#onRequest(req, res),
     );
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
-    this.http.on('clientError', (_err, socket) => {
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code !== 'ECONNRESET') {
+        this.node.stats.reject('bad_http');
+        this.logLimiter.log('warn', 'http_client_error', { code: err.code }, 'bad HTTP request');
+      }
       if (socket.writable)
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
@@ -96,6 +119,14 @@ export class HoldfastServer {
       void this.api.handle(req, res, url);
       return;
     }
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) {
+      try {
+        this.dashboard.handle(req, res, url);
+      } catch (err) {
+        sendError(res, err);
+      }
+      return;
+    }
     if (req.method === 'OPTIONS' && (path === '/sse' || path === '/poll')) {
       this.#preflight(req, res);
       return;
@@ -123,6 +154,9 @@ export class HoldfastServer {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
         res.end(DEMO_PAGE);
         return;
+      case '/metrics':
+        void this.#serveMetrics(res);
+        return;
       case '/health':
         sendJson(res, 200, { status: 'ok', pid: process.pid });
         return;
@@ -143,6 +177,7 @@ export class HoldfastServer {
   #admit(res: ServerResponse): boolean {
     const refusal = this.admission.admit();
     if (refusal !== null) {
+      this.node.stats.reject(refusal);
       sendError(res, new HoldfastError(refusal === 'draining' ? 'draining' : 'overloaded'), {
         'retry-after': retryAfter(),
       });
@@ -150,6 +185,21 @@ export class HoldfastServer {
     }
     res.once('close', () => this.admission.release());
     return true;
+  }
+
+  async #serveMetrics(res: ServerResponse): Promise<void> {
+    try {
+      const text = await this.metrics.scrape();
+      res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+    } catch (err) {
+      sendError(res, err);
+    }
+  }
+
+  /** Open client connections by transport (for metrics). */
+  connectionCounts(): { ws: number; sse: number; poll: number } {
+    return { ws: this.ws.sessions.size, sse: this.sse.sessions.size, poll: this.poll.sessions.size };
   }
 
   #preflight(req: IncomingMessage, res: ServerResponse): void {
@@ -172,19 +222,20 @@ export class HoldfastServer {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws') {
-      rejectUpgrade(socket, 404, 'not_found');
+      this.#rejectUpgrade(socket, 404, 'not_found');
       return;
     }
     if (!originAllowed(this.config, req.headers.origin)) {
-      rejectUpgrade(socket, 403, 'forbidden');
+      this.#rejectUpgrade(socket, 403, 'forbidden');
       return;
     }
     if ((req.url?.length ?? 0) > this.config.maxUrlLength) {
-      rejectUpgrade(socket, 414, 'uri_too_long');
+      this.#rejectUpgrade(socket, 414, 'uri_too_long');
       return;
     }
     const refusal = this.admission.admit();
     if (refusal !== null) {
+      this.node.stats.reject(refusal);
       // Complete the handshake so that browsers see the close code: 1013 try again later, or
       // 3000 (reconnect) while draining.
       this.ws.refuse(
@@ -230,6 +281,11 @@ export class HoldfastServer {
     return this.#drained;
   }
 
+  #rejectUpgrade(socket: Duplex, status: number, code: 'not_found' | 'forbidden' | 'uri_too_long'): void {
+    this.node.stats.reject(code);
+    rejectUpgrade(socket, status, code);
+  }
+
   /** Closes everything now (tests, and the end of a drain). */
   async close(): Promise<void> {
     this.#draining = true;
@@ -245,6 +301,9 @@ export class HoldfastServer {
     this.sse.close();
     this.wheel.stop();
     this.admission.stop();
+    this.metrics.close();
+    this.dashboard.close();
+    this.logLimiter.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();

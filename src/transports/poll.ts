@@ -93,6 +93,7 @@ export class PollSession extends Session implements Expirable {
     if (this.#resets.length > 0) body += ',"recovered":false,"reset":' + JSON.stringify(this.#resets);
     body += '}';
     if (!res.headersSent && !res.destroyed) {
+      if (this.stats !== null) this.stats.bytesOut += Buffer.byteLength(body);
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
@@ -121,6 +122,7 @@ export class PollServer {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const cors = corsHeaders(req);
     if (!originAllowed(this.#config, req.headers.origin)) {
+      this.#node.stats.reject('forbidden');
       sendError(res, new HoldfastError('forbidden'));
       return;
     }
@@ -135,6 +137,7 @@ export class PollServer {
           throw new HoldfastError('bad_request', 'The cursor is malformed or for other channels.');
       }
     } catch (err) {
+      this.#node.stats.reject(err instanceof HoldfastError ? err.code : 'bad_request');
       sendError(res, err, cors);
       return;
     }

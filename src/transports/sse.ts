@@ -57,10 +57,10 @@ export class SseSession extends Session {
 
   protected emit(enc: Encoded): void {
     if (this.channels.length === 1) {
-      this.transport.write(enc.sseId);
+      this.write(enc.sseId);
     } else {
-      this.transport.write(Buffer.from('id: ' + this.cursor() + '\n'));
-      this.transport.write(enc.sse);
+      this.write(Buffer.from('id: ' + this.cursor() + '\n'));
+      this.write(enc.sse);
     }
   }
 
@@ -75,7 +75,7 @@ export class SseSession extends Session {
   }
 
   heartbeat(): void {
-    if (!this.closed) this.transport.write(HEARTBEAT);
+    if (!this.closed) this.write(HEARTBEAT);
   }
 }
 
@@ -100,6 +100,7 @@ export class SseServer {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const cors = corsHeaders(req);
     if (!originAllowed(this.#config, req.headers.origin)) {
+      this.#node.stats.reject('forbidden');
       sendError(res, new HoldfastError('forbidden'));
       return;
     }
@@ -107,6 +108,7 @@ export class SseServer {
     try {
       channels = parseChannels(url.searchParams, this.#config);
     } catch (err) {
+      this.#node.stats.reject(err instanceof HoldfastError ? err.code : 'bad_request');
       sendError(res, err, cors);
       return;
     }
@@ -137,11 +139,11 @@ export class SseServer {
         await this.#node.subscribe(session, channel, since?.[i], (r) => {
           const info: Record<string, unknown> = { channel, epoch: r.epoch, offset: r.offset };
           if (r.recovered !== undefined) info['recovered'] = r.recovered;
-          session.transport.write(sseEvent('subscribed', info, session.cursor()));
+          session.write(sseEvent('subscribed', info, session.cursor()));
         });
       } catch (err) {
         const code = err instanceof HoldfastError ? err.code : 'unavailable';
-        session.transport.write(sseEvent('error', { channel, code }));
+        session.write(sseEvent('error', { channel, code }));
         session.close(Disconnects.internal);
         return;
       }

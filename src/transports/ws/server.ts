@@ -70,11 +70,13 @@ export class WsServer {
       return;
     }
     if (isBinary) {
+      this.#badFrame(session, 'binary');
       session.reply({ error: { code: 'bad_request', message: 'Send JSON text frames.' } });
       return;
     }
     const cmd = parseCommand(data.toString(), this.#config.maxChannelLength);
     if (isCommandError(cmd)) {
+      this.#badFrame(session, cmd.error.code);
       session.reply(cmd);
       return;
     }
@@ -113,6 +115,14 @@ export class WsServer {
       }
     }
   }
+
+  #badFrame(session: WsSession, code: string): void {
+    this.#node.stats.badFrames++;
+    this.onBadFrame?.(session, code);
+  }
+
+  /** Told of each bad frame (the server logs them through a rate limiter). */
+  onBadFrame: ((session: WsSession, code: string) => void) | null = null;
 
   onClose(session: WsSession): void {
     this.sessions.delete(session);

@@ -46,11 +46,11 @@ export class WsSession extends Session implements Expirable {
   }
 
   protected emit(enc: Encoded): void {
-    this.transport.write(enc.ws);
+    this.write(enc.ws);
   }
 
   /** Sends a reply or control message (JSON). */
   reply(msg: unknown): void {
-    if (!this.closed) this.transport.write(Buffer.from(JSON.stringify(msg)));
+    if (!this.closed) this.write(Buffer.from(JSON.stringify(msg)));
   }
 }

@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { HoldfastError } from '../../core/codes.js';
+import { sseEvent } from '../../core/encode.js';
+import { sendError } from '../../transports/common.js';
+import { type Snapshot, SnapshotBuilder } from '../snapshot.js';
+import { DashboardAuth } from './auth.js';
+
+/**
+ * GET /dashboard: a live page for the person running the server or a load test. The page and
+ * its script are static files (assets/, copied next to the compiled code by `npm run build`);
+ * uPlot is served from node_modules. Figures arrive once a second over a dedicated SSE stream,
+ * /dashboard/stream, each event a Snapshot (observe/snapshot.ts) built from the same text
+ * /metrics serves, so the page and Prometheus never disagree.
+ */
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+let assets: Map<string, Asset> | null = null;
+
+function loadAssets(): Map<string, Asset> {
+  if (assets !== null) return assets;
+  const dir = new URL('./assets/', import.meta.url);
+  const read = (name: string): Buffer => readFileSync(new URL(name, dir));
+  const require = createRequire(import.meta.url);
+  assets = new Map([
+    ['/dashboard', { type: 'text/html; charset=utf-8', body: read('index.html') }],
+    ['login', { type: 'text/html; charset=utf-8', body: read('login.html') }],
+    ['/dashboard/app.js', { type: 'text/javascript; charset=utf-8', body: read('app.js') }],
+    ['/dashboard/app.css', { type: 'text/css; charset=utf-8', body: read('app.css') }],
+    [
+      '/dashboard/uplot.js',
+      {
+        type: 'text/javascript; charset=utf-8',
+        body: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')),
+      },
+    ],
+    [
+      '/dashboard/uplot.css',
+      { type: 'text/css; charset=utf-8', body: readFileSync(require.resolve('uplot/dist/uPlot.min.css')) },
+    ],
+  ]);
+  return assets;
+}
+
+const MAX_STREAMS = 32;
+const MAX_STREAM_BACKLOG = 256 * 1024;
+const INTERVAL_MS = 1000;
+
+const PAGE_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+export class Dashboard {
+  readonly #auth: DashboardAuth;
+  readonly #scrape: () => Promise<string>;
+  readonly #streams = new Set<ServerResponse>();
+  readonly #builder = new SnapshotBuilder();
+  #last: Buffer | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #busy = false;
+
+  /** `scrape` returns the Prometheus text to show (the cluster's when in a cluster). */
+  constructor(apiKey: string, scrape: () => Promise<string>) {
+    this.#auth = new DashboardAuth(apiKey);
+    this.#scrape = scrape;
+    loadAssets();
+  }
+
+  /** Handles any path under /dashboard. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const path = url.pathname === '/dashboard/' ? '/dashboard' : url.pathname;
+    if (path === '/dashboard/login') {
+      if (req.method !== 'POST') {
+        sendError(res, new HoldfastError('method_not_allowed', 'Use POST.'));
+        return;
+      }
+      void this.#login(req, res);
+      return;
+    }
+    if (path === '/dashboard/logout') {
+      if (req.method !== 'POST') {
+        sendError(res, new HoldfastError('method_not_allowed', 'Use POST.'));
+        return;
+      }
+      res.writeHead(303, { location: '/dashboard', 'set-cookie': DashboardAuth.clearCookie() });
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
+      return;
+    }
+    if (path === '/dashboard') {
+      const how = this.#auth.check(req);
+      if (how === null) {
+        this.#loginPage(res, 401, '');
+        return;
+      }
+      // A key given in a header becomes a cookie: EventSource cannot send headers.
+      const extra: Record<string, string> = how === 'header' ? { 'set-cookie': this.#auth.setCookie() } : {};
+      serve(res, loadAssets().get('/dashboard')!, { ...PAGE_HEADERS, ...extra });
+      return;
+    }
+    if (path === '/dashboard/stream') {
+      if (this.#auth.check(req) === null) {
+        sendError(res, new HoldfastError('unauthorized'));
+        return;
+      }
+      this.#openStream(req, res);
+      return;
+    }
+    const asset = loadAssets().get(path);
+    if (asset === undefined || path === 'login') {
+      sendError(res, new HoldfastError('not_found'));
+      return;
+    }
+    serve(res, asset, { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  }
+
+  #loginPage(res: ServerResponse, status: number, message: string): void {
+    const page = loadAssets().get('login')!;
+    const body = Buffer.from(page.body.toString('utf8').replace('{{message}}', message));
+    serve(res, { type: page.type, body }, PAGE_HEADERS, status);
+  }
+
+  async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = await readForm(req, 4096);
+    if (form === null) {
+      sendError(res, new HoldfastError('payload_too_large'));
+      return;
+    }
+    const key = form.get('key') ?? '';
+    if (!this.#auth.keyMatches(key)) {
+      this.#loginPage(res, 401, 'That key is not right.');
+      return;
+    }
+    res.writeHead(303, {
+      location: '/dashboard',
+      'set-cookie': this.#auth.setCookie(),
+      'cache-control': 'no-store',
+    });
+    res.end();
+  }
+
+  #openStream(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#streams.size >= MAX_STREAMS) {
+      sendError(res, new HoldfastError('unavailable', 'Too many dashboards open.'), { 'retry-after': '5' });
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+    if (this.#last !== null) res.write(this.#last);
+    this.#streams.add(res);
+    res.on('close', () => {
+      this.#streams.delete(res);
+      if (this.#streams.size === 0 && this.#timer !== null) {
+        clearInterval(this.#timer);
+        this.#timer = null;
+      }
+    });
+    if (this.#timer === null) {
+      this.#timer = setInterval(() => void this.#tick(), INTERVAL_MS);
+      this.#timer.unref();
+      void this.#tick();
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const snapshot: Snapshot = this.#builder.build(await this.#scrape());
+      const event = sseEvent('stats', snapshot);
+      this.#last = event;
+      for (const res of this.#streams) {
+        if (res.writableLength > MAX_STREAM_BACKLOG) res.destroy();
+        else res.write(event);
+      }
+    } catch {
+      // a failed scrape skips one frame; the page shows the gap
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    for (const res of this.#streams) res.destroy();
+    this.#streams.clear();
+  }
+}
+
+function serve(res: ServerResponse, asset: Asset, headers: Record<string, string>, status = 200): void {
+  res.writeHead(status, { 'content-type': asset.type, 'content-length': asset.body.length, ...headers });
+  res.end(res.req?.method === 'HEAD' ? undefined : asset.body);
+}
+
+/** An application/x-www-form-urlencoded body of at most `max` bytes, or null when larger. */
+function readForm(req: IncomingMessage, max: number): Promise<URLSearchParams | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', () => resolve(null));
+  });
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { HoldfastServer } from '../../src/server/server.js';
+import { API_KEY, publish, startServer, WsClient } from './helpers.js';
+
+/** The page's globals, as seen from functions run inside the browser. */
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+
+const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/', import.meta.url));
+
+describe('/dashboard access', () => {
+  let server: HoldfastServer;
+  let base: string;
+
+  before(async () => {
+    ({ server, base } = await startServer());
+  });
+  after(() => server.close());
+
+  it('shows a login form, not the page, without the key', async () => {
+    const res = await fetch(base + '/dashboard');
+    assert.equal(res.status, 401);
+    const html = await res.text();
+    assert.match(html, /<form method="post" action="\/dashboard\/login">/);
+    assert.doesNotMatch(html, /chart-connections/);
+    const stream = await fetch(base + '/dashboard/stream');
+    assert.equal(stream.status, 401);
+    await stream.arrayBuffer();
+    const wrongCookie = await fetch(base + '/dashboard/stream', {
+      headers: { cookie: 'holdfast_dashboard=' + API_KEY },
+    });
+    assert.equal(wrongCookie.status, 401);
+    await wrongCookie.arrayBuffer();
+  });
+
+  it('logs in through the form with an HttpOnly, SameSite=Strict cookie that is not the key', async () => {
+    const wrong = await fetch(base + '/dashboard/login', {
+      method: 'POST',
+      body: new URLSearchParams({ key: 'nope' }),
+      redirect: 'manual',
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    assert.match(await wrong.text(), /not right/);
+
+    const ok = await fetch(base + '/dashboard/login', {
+      method: 'POST',
+      body: new URLSearchParams({ key: API_KEY }),
+      redirect: 'manual',
+    });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get('location'), '/dashboard');
+    const cookie = ok.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^holdfast_dashboard=[A-Za-z0-9_-]{20,};/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    assert.ok(!cookie.includes(API_KEY));
+
+    const page = await fetch(base + '/dashboard', { headers: { cookie: cookie.split(';')[0]! } });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /chart-connections/);
+  });
+
+  it('accepts X-API-Key and serves uPlot itself', async () => {
+    const page = await fetch(base + '/dashboard', { headers: { 'x-api-key': API_KEY } });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('set-cookie') ?? '', /HttpOnly/);
+    await page.arrayBuffer();
+    const lib = await fetch(base + '/dashboard/uplot.js');
+    assert.equal(lib.status, 200);
+    assert.match(lib.headers.get('content-type') ?? '', /javascript/);
+    assert.match(await lib.text(), /uPlot/);
+  });
+
+  it('streams a snapshot over SSE to an authenticated client', async () => {
+    const ac = new AbortController();
+    const res = await fetch(base + '/dashboard/stream', {
+      headers: { 'x-api-key': API_KEY },
+      signal: ac.signal,
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: stats')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+    }
+    ac.abort();
+    const data = /event: stats\ndata: (.*)\n/.exec(text)?.[1];
+    assert.ok(data !== undefined);
+    const snap = JSON.parse(data) as { workers: number; connections: { total: number } };
+    assert.equal(snap.workers, 1);
+    assert.equal(snap.connections.total, 0);
+  });
+});
+
+describe('/dashboard in a browser', () => {
+  let server: HoldfastServer;
+  let base: string;
+  let port: number;
+  let browser: Browser;
+  const clients: WsClient[] = [];
+  let publishing: NodeJS.Timeout | null = null;
+
+  before(async () => {
+    ({ server, base, port } = await startServer());
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    if (publishing !== null) clearInterval(publishing);
+    await browser?.close();
+    for (const c of clients) await c.close();
+    await server.close();
+  });
+
+  const figure = (page: Page, name: string): Promise<string> =>
+    page.locator(`[data-figure="${name}"]`).innerText();
+
+  it('shows figures that move while the test publishes', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+    });
+    page.on('response', (r) => {
+      const loginForm = r.status() === 401 && r.url() === base + '/dashboard';
+      if (r.status() >= 400 && !loginForm) errors.push(`${r.status()} ${r.url()}`);
+    });
+    await page.goto(base + '/dashboard');
+    await page.fill('#key', API_KEY);
+    await Promise.all([page.waitForURL(base + '/dashboard'), page.click('button[type=submit]')]);
+    await page.waitForFunction(() => document.querySelector('[data-figure="workers"]')?.textContent === '1');
+    assert.equal(await figure(page, 'connections'), '0');
+    const before = await figure(page, 'total-in');
+
+    for (let i = 0; i < 3; i++) {
+      const c = await WsClient.open(port);
+      await c.subscribe('scores');
+      clients.push(c);
+    }
+    let n = 0;
+    publishing = setInterval(() => {
+      publish(base, 'scores', { n: n++, score: '2-1' }).then(
+        (r) => r.body?.cancel(),
+        () => undefined,
+      );
+    }, 40);
+
+    await page.waitForFunction(
+      () => document.querySelector('[data-figure="connections"]')?.textContent === '3',
+    );
+    await page.waitForFunction(
+      (b) => {
+        const total = document.querySelector('[data-figure="total-in"]')?.textContent ?? b;
+        const rate = Number(document.querySelector('[data-figure="rate-out"]')?.textContent ?? '0');
+        return total !== b && rate > 0;
+      },
+      before,
+      { timeout: 10_000 },
+    );
+    assert.notEqual(await figure(page, 'total-in'), before);
+    assert.match(await figure(page, 'latency'), /ms$/);
+    assert.equal(await figure(page, 'subscriptions'), '3');
+    // let the charts draw a few seconds of lines for the screenshots
+    await page.waitForTimeout(4000);
+    assert.ok((await page.locator('.uplot').count()) >= 6);
+    await page.screenshot({ path: ARTIFACTS + 'dashboard-desktop.png', fullPage: true });
+
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    await phone.addCookies((await context.cookies()).map((c) => ({ ...c })));
+    const small = await phone.newPage();
+    await small.goto(base + '/dashboard');
+    await small.waitForFunction(
+      () => document.querySelector('[data-figure="connections"]')?.textContent === '3',
+    );
+    await small.waitForTimeout(3000);
+    await small.screenshot({ path: ARTIFACTS + 'dashboard-phone.png', fullPage: true });
+    const login = await browser.newContext({ viewport: { width: 390, height: 700 } });
+    const loginPage = await login.newPage();
+    await loginPage.goto(base + '/dashboard');
+    await loginPage.screenshot({ path: ARTIFACTS + 'dashboard-login-phone.png' });
+    await Promise.all([context.close(), phone.close(), login.close()]);
+    assert.deepEqual(errors, []);
+  });
+});
