@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Api } from '../api/routes.js';
-import type { Config } from '../config/config.js';
+import { type Config, engineKind } from '../config/config.js';
 import { errorBody, HoldfastError } from '../core/codes.js';
 import { Node } from '../core/node.js';
 import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
+import { NatsEngine } from '../engines/nats/engine.js';
+import { RedisEngine } from '../engines/redis/engine.js';
 import type { Engine } from '../engines/types.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { PollServer } from '../transports/poll.js';
@@ -167,11 +169,24 @@ function rejectUpgrade(
   );
 }
 
-/** The engine named by the configuration. */
+/** The engine named by the configuration (it connects when the server starts). */
 export function createEngine(config: Config): Engine {
-  return new MemoryEngine({
+  const history = {
     size: config.historySize,
     ttlMs: config.historyTtl * 1000,
     metaTtlMs: config.historyMetaTtl * 1000,
-  });
+  };
+  switch (engineKind(config.engine)) {
+    case 'redis':
+      return new RedisEngine({ url: config.engine, prefix: config.enginePrefix, history });
+    case 'nats':
+      return new NatsEngine({
+        servers: config.engine,
+        prefix: config.enginePrefix,
+        jetstream: config.natsHistory,
+        history,
+      });
+    default:
+      return new MemoryEngine(history);
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redactUrl } from '../../config/config.js';
 import { HoldfastError } from '../../core/codes.js';
 import { newEpoch } from '../../core/positions.js';
 import type { HistoryLimits } from '../memory/history.js';
@@ -13,9 +14,9 @@ import type {
   PublicationHandler,
   PubSub,
 } from '../types.js';
+import { decodeWire } from '../wire.js';
 import { RedisKeys } from './keys.js';
 import { loadScripts } from './scripts.js';
-import { decodeWire } from './wire.js';
 
 export interface RedisEngineOptions {
   /** redis://[user:password@]host:port[/db] or rediss://... */
@@ -121,7 +122,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
     } catch (err) {
       cmd.disconnect();
       sub.disconnect();
-      throw new Error(`redis engine: cannot reach ${redact(this.#opts.url)}: ${(err as Error).message}`);
+      throw new Error(`redis engine: cannot reach ${redactUrl(this.#opts.url)}: ${(err as Error).message}`);
     }
   }
 
@@ -217,9 +218,4 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

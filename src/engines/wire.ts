@@ -1,9 +1,10 @@
-import type { Publication } from '../types.js';
+import type { Publication } from './types.js';
 
 /**
- * The pub/sub message format (DESIGN.md: inter-process messages carry a version and the
- * sender's id), built by publish.lua: `1|<sender>|<epoch>|<offset>|<time>|<data>`. The data is
- * last, so it may hold `|`; the channel is the Redis channel's name.
+ * The pub/sub message format of the broker engines (DESIGN.md: inter-process messages carry a
+ * version and the sender's id): `1|<sender>|<epoch>|<offset>|<time>|<data>`, built by
+ * redis/publish.lua and by encodeWire. The data is last, so it may hold `|`; the channel is
+ * named by the broker's channel or subject.
  */
 export const WIRE_VERSION = '1';
 
@@ -28,4 +29,8 @@ export function decodeWire(channel: string, text: string): WireMessage | null {
   const time = Number(timeText);
   if (!Number.isSafeInteger(offset) || offset < 1 || !Number.isFinite(time) || epoch === '') return null;
   return { sender, pub: { channel, epoch, offset, data: text.slice(at), time } };
+}
+
+export function encodeWire(sender: string, pub: Publication): string {
+  return `${WIRE_VERSION}|${sender}|${pub.epoch}|${pub.offset}|${pub.time}|${pub.data}`;
 }
