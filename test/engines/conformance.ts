@@ -307,7 +307,11 @@ export function runEngineConformance(
         // Per epoch, in offset order; with history all publications share one epoch and sequence.
         const byEpoch = (pubs: Publication[]): Record<string, string[]> => {
           const out: Record<string, string[]> = {};
-          for (const p of pubs) (out[p.epoch] ??= []).push(key(p));
+          for (const p of pubs) {
+            const list = out[p.epoch] ?? [];
+            list.push(key(p));
+            out[p.epoch] = list;
+          }
           return out;
         };
         for (const got of [gotA, gotB]) {

@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * The Lua scripts, read once at start from the .lua files beside this module (the build copies
- * them next to the compiled .js; from a source checkout they are read from src/).
+ * The Lua scripts, read once at start. tsc copies no .lua into dist/, so from the compiled
+ * dist/src/engines/redis/scripts.js they are read in the source tree (src/engines/redis/);
+ * a .lua file beside the module (a bundled install) is taken first.
  */
 function load(name: string): string {
-  const here = new URL(`./${name}`, import.meta.url);
+  const beside = new URL(`./${name}`, import.meta.url);
+  const source = new URL(`../../../../src/engines/redis/${name}`, import.meta.url);
   try {
-    return readFileSync(here, 'utf8');
+    return readFileSync(beside, 'utf8');
   } catch {
-    return readFileSync(new URL(`../../../../src/engines/redis/${name}`, import.meta.url), 'utf8');
+    return readFileSync(source, 'utf8');
   }
 }
 
@@ -23,7 +25,7 @@ let cached: RedisScripts | null = null;
 export function loadScripts(): RedisScripts {
   if (cached === null) {
     const common = load('common.lua');
-    cached = { publish: common + '\n' + load('publish.lua'), read: common + '\n' + load('read.lua') };
+    cached = { publish: `${common}\n${load('publish.lua')}`, read: `${common}\n${load('read.lua')}` };
   }
   return cached;
 }
