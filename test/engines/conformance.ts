@@ -190,6 +190,8 @@ export function runEngineConformance(
           mid.publications.map((p) => [p.channel, p.epoch, p.data]),
           [4, 5, 6, 7].map((i) => [ch, top.epoch, `{"i":${i}}`]),
         );
+        const late = await h.read(ch, { since: { epoch: top.epoch, offset: 7 }, limit: 2 });
+        assert.deepEqual(offsets(late.publications), [8, 9]);
         const all = await h.read(ch, { since: { epoch: top.epoch, offset: 0 }, limit: 100 });
         assert.deepEqual(offsets(all.publications), range(1, 10));
         const none = await h.read(ch, { since: { epoch: top.epoch, offset: 10 }, limit: 100 });

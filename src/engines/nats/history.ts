@@ -153,8 +153,9 @@ export class JetStreamHistory {
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: new Date(cutoff).toISOString(),
     });
-    const max = Math.min(this.#limits.size, head.offset - since.offset) + 1;
-    const batch = await consumer.fetch({ max_messages: max, expires: 2000 });
+    // Offsets are not a JetStream sequence: the stream is read from the age cutoff, skipping
+    // what is not after `since`. A subject holds at most `size` messages (+1 epoch marker).
+    const batch = await consumer.fetch({ max_messages: this.#limits.size + 1, expires: 2000 });
     for await (const m of batch) {
       const pub = publicationOf(channel, m.headers, m.string());
       if (pub === null || pub.epoch !== head.epoch) continue;
