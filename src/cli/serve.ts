@@ -23,7 +23,13 @@ export function serveCommand(program: Command): void {
     }
     const log = createLogger(config.logLevel);
     const server = new HoldfastServer(config, createEngine(config));
-    const port = await server.listen();
+    let port: number;
+    try {
+      port = await server.listen();
+    } catch (err) {
+      console.error(`holdfast: cannot start: ${(err as Error).message}`);
+      process.exit(1);
+    }
     process.stdout.write(`holdfast listening on http://${config.host}:${port}\n${summarize(config)}\n`);
     log.info({ port, engine: config.engine }, 'ready');
     let stopping = false;

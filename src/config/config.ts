@@ -38,6 +38,13 @@ export const OPTIONS = {
     default: 'holdfast',
     doc: 'Prefix of Redis keys and channels, or of NATS subjects and the JetStream stream, so several deployments can share one broker.',
   },
+  engineConnectTimeout: {
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 300,
+    doc: 'Seconds the server waits at start for its broker (retrying with back-off) before it stops with an error.',
+  },
   natsHistory: {
     kind: 'bool',
     default: true,

@@ -178,13 +178,19 @@ export function createEngine(config: Config): Engine {
   };
   switch (engineKind(config.engine)) {
     case 'redis':
-      return new RedisEngine({ url: config.engine, prefix: config.enginePrefix, history });
+      return new RedisEngine({
+        url: config.engine,
+        prefix: config.enginePrefix,
+        history,
+        connectTimeoutMs: config.engineConnectTimeout * 1000,
+      });
     case 'nats':
       return new NatsEngine({
         servers: config.engine,
         prefix: config.enginePrefix,
         jetstream: config.natsHistory,
         history,
+        connectTimeoutMs: config.engineConnectTimeout * 1000,
       });
     default:
       return new MemoryEngine(history);

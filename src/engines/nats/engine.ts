@@ -3,6 +3,7 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
 import { redactUrl } from '../../config/config.js';
 import { HoldfastError } from '../../core/codes.js';
 import { newEpoch } from '../../core/positions.js';
+import { backoff } from '../backoff.js';
 import type { HistoryLimits } from '../memory/history.js';
 import { Sequencer } from '../sequencer.js';
 import type {
@@ -64,21 +65,29 @@ export class NatsEngine implements Engine, PubSub {
 
   async start(handler: PublicationHandler): Promise<void> {
     const servers = this.#opts.servers.split(',').map((s) => s.trim());
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers,
-        name: `holdfast-${this.id}`,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 250,
-        reconnectJitter: 250,
-        timeout: this.#opts.connectTimeoutMs ?? 10_000,
-        pingInterval: 10_000,
-      });
-    } catch (err) {
-      throw new Error(
-        `nats engine: cannot reach ${redactUrl(this.#opts.servers)}: ${(err as Error).message}`,
-      );
+    const deadline = Date.now() + (this.#opts.connectTimeoutMs ?? 10_000);
+    let nc: NatsConnection | null = null;
+    // A failed first attempt is retried with back-off until the deadline, like a reconnection.
+    for (let attempt = 1; nc === null; attempt++) {
+      try {
+        nc = await connect({
+          servers,
+          name: `holdfast-${this.id}`,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+          reconnectJitter: 250,
+          timeout: Math.max(100, deadline - Date.now()),
+          pingInterval: 10_000,
+        });
+      } catch (err) {
+        const wait = backoff(attempt);
+        if (Date.now() + wait >= deadline) {
+          throw new Error(
+            `nats engine: cannot reach ${redactUrl(this.#opts.servers)}: ${(err as Error).message}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
     this.#nc = nc;
     this.#connected = true;

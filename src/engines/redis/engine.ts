@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { redactUrl } from '../../config/config.js';
 import { HoldfastError } from '../../core/codes.js';
 import { newEpoch } from '../../core/positions.js';
+import { backoff, withDeadline } from '../backoff.js';
 import type { HistoryLimits } from '../memory/history.js';
 import { Sequencer } from '../sequencer.js';
 import type {
@@ -26,12 +27,6 @@ export interface RedisEngineOptions {
   history: HistoryLimits;
   /** Milliseconds start() waits for the first connection before failing. */
   connectTimeoutMs?: number;
-}
-
-/** Reconnection back-off: doubling from 100 ms up to 3 s, with jitter. */
-export function backoff(times: number): number {
-  const base = Math.min(100 * 2 ** Math.min(times - 1, 5), 3000);
-  return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
 class Script {
@@ -117,8 +112,15 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
       this.#wasReady = true;
     });
     const deadline = this.#opts.connectTimeoutMs ?? 10_000;
+    // A failed first attempt is retried like any later one, until the deadline.
+    cmd.connect().catch(() => undefined);
+    sub.connect().catch(() => undefined);
     try {
-      await withDeadline(Promise.all([cmd.connect(), sub.connect()]), deadline);
+      await withDeadline(
+        Promise.all([whenReady(cmd), whenReady(sub)]),
+        deadline,
+        `no connection within ${deadline} ms`,
+      );
     } catch (err) {
       cmd.disconnect();
       sub.disconnect();
@@ -212,10 +214,8 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   }
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+/** Resolves on the client's next 'ready' (ioredis keeps retrying with back-off until then). */
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
 }
