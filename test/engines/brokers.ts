@@ -132,7 +132,8 @@ export async function startRedis(): Promise<Started> {
   return { skip: 'no Redis: install the Debian package redis-server, or set REDIS_URL' };
 }
 
-export async function startNats(): Promise<Started> {
+/** A nats-server with JetStream (its store in a temporary directory), or without (`jetstream: false`). */
+export async function startNats(opts: { jetstream?: boolean } = {}): Promise<Started> {
   const bin = findBinary(['/usr/sbin/nats-server', '/usr/bin/nats-server']);
   if (bin !== null) {
     const port = await freePort();
@@ -141,14 +142,15 @@ export async function startNats(): Promise<Started> {
       'nats',
       port,
       bin,
-      ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+      ['-a', '127.0.0.1', '-p', String(port), ...(opts.jetstream === false ? [] : ['-js', '-sd', dir])],
       () => rmSync(dir, { recursive: true, force: true }),
     );
     await b.start();
     return { broker: b, dispose: () => b.dispose() };
   }
   const url = process.env['NATS_URL'];
-  if (url !== undefined && url !== '') return { broker: new ExternalBroker(url), dispose: async () => {} };
+  if (url !== undefined && url !== '' && opts.jetstream !== false)
+    return { broker: new ExternalBroker(url), dispose: async () => {} };
   return { skip: 'no NATS: install the Debian package nats-server, or set NATS_URL' };
 }
 

@@ -102,3 +102,28 @@ describe('redis engine: losing the subscription connection', {
     await engine.close();
   });
 });
+
+describe('redis engine: broker subscriptions', { skip: 'skip' in started ? started.skip : false }, () => {
+  it('holds a Redis subscription for a channel only between subscribe and unsubscribe', async () => {
+    const prefix = runPrefix('numsub');
+    const engine = make(prefix, DEFAULT_LIMITS);
+    const admin = new Redis(url);
+    const numsub = async (channel: string): Promise<number> => {
+      const r = (await admin.pubsub('NUMSUB', `${prefix}:p:${channel}`)) as [string, number];
+      return Number(r[1]);
+    };
+    try {
+      await engine.pubsub.start(() => undefined);
+      assert.equal(await numsub('x'), 0);
+      await engine.pubsub.publish('x', '1');
+      assert.equal(await numsub('x'), 0, 'publishing does not subscribe');
+      await engine.pubsub.subscribe('x');
+      assert.equal(await numsub('x'), 1);
+      await engine.pubsub.unsubscribe('x');
+      assert.equal(await numsub('x'), 0);
+    } finally {
+      admin.disconnect();
+      await engine.close();
+    }
+  });
+});
