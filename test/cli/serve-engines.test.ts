@@ -13,7 +13,11 @@ after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function serve(engine: string, prefix: string): Promise<{ base: string; child: ChildProcess }> {
+async function serve(
+  engine: string,
+  prefix: string,
+  workers: string,
+): Promise<{ base: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
@@ -23,6 +27,8 @@ async function serve(engine: string, prefix: string): Promise<{ base: string; ch
       engine,
       '--engine-prefix',
       prefix,
+      '--workers',
+      workers,
       '--port',
       '0',
       '--host',
@@ -69,35 +75,37 @@ for (const [name, start] of [
     if ('dispose' in started) await started.dispose();
   });
   describe(`holdfast serve --engine ${name}://`, { skip: 'skip' in started ? started.skip : false }, () => {
-    it('two server processes share channels through the broker', async () => {
-      if (!('broker' in started)) return;
-      const prefix = runPrefix(`cli-${name}`);
-      const a = await serve(started.broker.url, prefix);
-      const b = await serve(started.broker.url, prefix);
-      const client = await Client.open(`${b.base.replace('http', 'ws')}/ws`);
-      try {
-        assert.equal((await fetch(`${a.base}/ready`)).status, 200);
-        assert.equal((await client.subscribe(1, 'cli'))['ok'], true);
-        for (const i of [1, 2, 3]) {
-          const res = await fetch(`${a.base}/api/publish`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-api-key': KEY },
-            body: JSON.stringify({ channel: 'cli', data: { i } }),
-          });
-          assert.equal(res.status, 200);
-          assert.equal(((await res.json()) as { offset: number }).offset, i);
+    for (const workers of ['1', '2']) {
+      it(`two servers of ${workers} worker(s) each share channels through the broker`, async () => {
+        if (!('broker' in started)) return;
+        const prefix = runPrefix(`cli-${name}`);
+        const a = await serve(started.broker.url, prefix, workers);
+        const b = await serve(started.broker.url, prefix, workers);
+        const client = await Client.open(`${b.base.replace('http', 'ws')}/ws`);
+        try {
+          assert.equal((await fetch(`${a.base}/ready`)).status, 200);
+          assert.equal((await client.subscribe(1, 'cli'))['ok'], true);
+          for (const i of [1, 2, 3]) {
+            const res = await fetch(`${a.base}/api/publish`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+              body: JSON.stringify({ channel: 'cli', data: { i } }),
+            });
+            assert.equal(res.status, 200);
+            assert.equal(((await res.json()) as { offset: number }).offset, i);
+          }
+          const got = await client.count('cli', 3);
+          assert.deepEqual(
+            got.map((m) => m['data']),
+            [{ i: 1 }, { i: 2 }, { i: 3 }],
+          );
+        } finally {
+          client.close();
+          assert.equal(await stop(a.child), 0);
+          assert.equal(await stop(b.child), 0);
         }
-        const got = await client.count('cli', 3);
-        assert.deepEqual(
-          got.map((m) => m['data']),
-          [{ i: 1 }, { i: 2 }, { i: 3 }],
-        );
-      } finally {
-        client.close();
-        assert.equal(await stop(a.child), 0);
-        assert.equal(await stop(b.child), 0);
-      }
-    });
+      });
+    }
   });
 }
 
