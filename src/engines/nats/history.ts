@@ -19,6 +19,8 @@ const H_TIME = 'Hf-Time';
 /** JetStream's error code for a failed expected-last-subject-sequence check. */
 const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 50;
+/** Channels whose newest message this node remembers (the oldest remembered are forgotten). */
+const MAX_HEADS = 10_000;
 
 interface Head {
   /** Stream sequence of the channel's newest message (0: none). */
@@ -100,7 +102,9 @@ export class JetStreamHistory {
         expect: { lastSubjectSequence: head?.seq ?? 0 },
       });
       next.seq = ack.seq;
+      this.#heads.delete(channel);
       this.#heads.set(channel, next);
+      if (this.#heads.size > MAX_HEADS) this.#heads.delete(this.#heads.keys().next().value as string);
       return next;
     } catch (err) {
       if (err instanceof NatsError && err.api_error?.err_code === WRONG_LAST_SEQUENCE) {
