@@ -64,7 +64,10 @@ let logLines = 0;
 async function startServer(): Promise<{ base: string; child: ChildProcess }> {
   const port = await freePort();
   const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  // The per-connection frame rate limit (maxClientFramesPerSecond) is lifted: this measures the
+  // cost of parsing and answering every bad frame, not of refusing them.
+  const args = [main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '1'];
+  const child = spawn(process.execPath, [...args, '--max-client-frames-per-second', '0'], {
     env: { ...process.env, HOLDFAST_API_KEY: 'bench-key', HOLDFAST_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

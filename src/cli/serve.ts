@@ -53,7 +53,13 @@ export function serveCommand(program: Command): void {
 /** One process, memory engine: no primary. */
 async function serveSingle(config: Config, log: Logger): Promise<void> {
   const server = new HoldfastServer(config, createEngine(config), { log });
-  const port = await server.listen();
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (err) {
+    console.error(`holdfast: cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
   process.stdout.write(
     `holdfast listening on http://${config.host}:${port} (one process, pid ${process.pid})\n`,
   );

@@ -1,9 +1,10 @@
 import cluster from 'node:cluster';
-import type { Config } from '../config/config.js';
+import { type Config, engineKind } from '../config/config.js';
 import { ClusterEngine } from '../engines/cluster/engine.js';
+import type { Engine } from '../engines/types.js';
 import type { Logger } from '../observe/log.js';
-import { HoldfastServer } from '../server/server.js';
-import { isToWorker, type Port, type ToPrimary, type ToWorker } from './protocol.js';
+import { createEngine, HoldfastServer } from '../server/server.js';
+import { isToWorker, type Port, PROTOCOL_VERSION, type ToPrimary, type ToWorker } from './protocol.js';
 
 const processPort: Port<ToWorker, ToPrimary> = {
   send: (m) => {
@@ -16,12 +17,23 @@ const processPort: Port<ToWorker, ToPrimary> = {
   connected: () => process.connected,
 };
 
-/** A worker process: one HoldfastServer on the shared port, on the cluster engine. */
+/**
+ * A worker process: one HoldfastServer on the shared port. With the memory engine its engine is
+ * the cluster engine (the primary holds history); with a broker (redis://, nats://) every worker
+ * talks to the broker itself and the primary only supervises.
+ */
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const id = cluster.worker?.id ?? 0;
-  const engine = new ClusterEngine(processPort, id);
+  let engine: Engine;
+  let cluster_: ClusterEngine | null = null;
+  if (engineKind(config.engine) === 'memory') {
+    cluster_ = new ClusterEngine(processPort, id);
+    engine = cluster_;
+  } else {
+    engine = createEngine(config);
+  }
   const server = new HoldfastServer(config, engine, { workers: Number(config.workers) || 1, log });
-  engine.localChannels = () => server.node.channels();
+  if (cluster_ !== null) cluster_.localChannels = () => server.node.channels();
   let stopping = false;
   const stop = (why: string, code: number): void => {
     if (stopping) return;
@@ -34,10 +46,18 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       () => process.exit(1),
     );
   };
-  engine.onDrain = () => stop('drain', 0);
+  processPort.onMessage((m) => {
+    if (m.t === 'drain') stop('drain', 0);
+  });
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => undefined); // the primary decides; it forwards a drain
   process.on('disconnect', () => stop('primary gone', 1));
-  const port = await server.listen();
-  engine.announceReady(port);
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (err) {
+    console.error(`holdfast: cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  processPort.send({ v: PROTOCOL_VERSION, from: id, t: 'ready', port });
 }

@@ -26,7 +26,30 @@ export const OPTIONS = {
     default: '',
     doc: 'Key for the HTTP API (X-API-Key). Empty: one is made and printed.',
   },
-  engine: { kind: 'string', default: 'memory', doc: 'Engine: memory (one process).' },
+  engine: {
+    kind: 'string',
+    default: 'memory',
+    doc:
+      'Engine: memory (one process), redis://[user:password@]host:port[/db] (rediss:// for TLS) or ' +
+      'nats://host:port[,nats://...]: every worker and server given the same broker shares channels and history.',
+  },
+  enginePrefix: {
+    kind: 'string',
+    default: 'holdfast',
+    doc: 'Prefix of Redis keys and channels, or of NATS subjects and the JetStream stream, so several deployments can share one broker.',
+  },
+  engineConnectTimeout: {
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 300,
+    doc: 'Seconds the server waits at start for its broker (retrying with back-off) before it stops with an error.',
+  },
+  natsHistory: {
+    kind: 'bool',
+    default: true,
+    doc: 'With a nats:// engine, keep history in JetStream (nats-server -js). false: pub/sub only, no history.',
+  },
   workers: {
     kind: 'string',
     default: 'auto',
@@ -367,19 +390,57 @@ function validateCrossFields(c: Config): void {
       `workers: expected a number from 1 to 999 or "auto", got ${JSON.stringify(c.workers)}`,
     );
   }
-  if (!/^(memory)$/.test(c.engine)) {
-    throw new ConfigError(`engine: ${JSON.stringify(c.engine)} is not supported (supported: memory)`);
+  validateEngine(c.engine);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(c.enginePrefix)) {
+    throw new ConfigError(
+      `enginePrefix: expected 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(c.enginePrefix)}`,
+    );
   }
   if (c.maxRecover > c.historySize && c.historySize > 0) c.maxRecover = c.historySize;
+}
+
+/** The engine's kind from its option: memory, redis or nats. */
+export function engineKind(engine: string): 'memory' | 'redis' | 'nats' {
+  if (engine === 'memory') return 'memory';
+  return engine.startsWith('nats://') ? 'nats' : 'redis';
+}
+
+function validateEngine(engine: string): void {
+  const supported = 'supported: memory, redis://host:port, rediss://host:port, nats://host:port';
+  if (engine === 'memory') return;
+  const urls = engine.startsWith('nats://') ? engine.split(',') : [engine];
+  for (const text of urls) {
+    let url: URL;
+    try {
+      url = new URL(text.trim());
+    } catch {
+      throw new ConfigError(`engine: ${JSON.stringify(engine)} is not memory or a broker URL (${supported})`);
+    }
+    const scheme = url.protocol.slice(0, -1);
+    if (!['redis', 'rediss', 'nats'].includes(scheme)) {
+      throw new ConfigError(`engine: the scheme ${JSON.stringify(scheme)} is not supported (${supported})`);
+    }
+    if (url.hostname === '') throw new ConfigError(`engine: ${JSON.stringify(text)} names no host`);
+    if (scheme === 'redis' || scheme === 'rediss') {
+      if (!/^\/?(\d{1,2})?$/.test(url.pathname)) {
+        throw new ConfigError(`engine: the Redis database in ${JSON.stringify(text)} must be a number`);
+      }
+    }
+  }
 }
 
 /** A one-screen summary for the start banner (the API key is shown only when generated). */
 export function summarize(c: Config): string {
   const key = c.apiKeyGenerated ? c.apiKey : '(set)';
   return [
-    `listen ${c.host}:${c.port}  engine ${c.engine}  workers ${c.workers}`,
+    `listen ${c.host}:${c.port}  engine ${redactUrl(c.engine)}  workers ${c.workers}`,
     `history ${c.historySize} messages / ${c.historyTtl}s per channel  max channels/connection ${c.maxChannelsPerConnection}`,
     `limits: frame ${c.maxFrameBytes} B, body ${c.maxBodyBytes} B, send queue ${c.maxQueuedBytes} B`,
     `api key ${key}`,
   ].join('\n');
+}
+
+/** A broker URL without its password, for banners and messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/g, '//$1:***@');
 }

@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Api } from '../api/routes.js';
 import { fdReserve, openFilesLimit } from '../cluster/sizing.js';
-import type { Config } from '../config/config.js';
+import { type Config, engineKind } from '../config/config.js';
 import { Disconnects, errorBody, HoldfastError } from '../core/codes.js';
 import { Node } from '../core/node.js';
 import type { Session } from '../core/session.js';
 import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
+import { NatsEngine } from '../engines/nats/engine.js';
+import { RedisEngine } from '../engines/redis/engine.js';
 import type { Engine } from '../engines/types.js';
 import { Dashboard } from '../observe/dashboard/index.js';
 import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
@@ -344,11 +346,30 @@ function rejectUpgrade(
   );
 }
 
-/** The engine named by the configuration. */
+/** The engine named by the configuration (it connects when the server starts). */
 export function createEngine(config: Config): Engine {
-  return new MemoryEngine({
+  const history = {
     size: config.historySize,
     ttlMs: config.historyTtl * 1000,
     metaTtlMs: config.historyMetaTtl * 1000,
-  });
+  };
+  switch (engineKind(config.engine)) {
+    case 'redis':
+      return new RedisEngine({
+        url: config.engine,
+        prefix: config.enginePrefix,
+        history,
+        connectTimeoutMs: config.engineConnectTimeout * 1000,
+      });
+    case 'nats':
+      return new NatsEngine({
+        servers: config.engine,
+        prefix: config.enginePrefix,
+        jetstream: config.natsHistory,
+        history,
+        connectTimeoutMs: config.engineConnectTimeout * 1000,
+      });
+    default:
+      return new MemoryEngine(history);
+  }
 }

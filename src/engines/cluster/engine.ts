@@ -43,8 +43,6 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   #handler: PublicationHandler | null = null;
   /** Answers the primary's request for this worker's channel counts. */
   localChannels: () => ChannelCount[] = () => [];
-  /** Called when the primary asks this worker to drain. */
-  onDrain: () => void = () => undefined;
 
   constructor(port: Port<ToWorker, ToPrimary>, workerId: number) {
     this.#port = port;
@@ -77,8 +75,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
         });
         return;
       case 'drain':
-        this.onDrain();
-        return;
+        return; // handled by the worker process (cluster/worker.ts)
     }
   }
 
@@ -93,11 +90,6 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.#port.send({ v: PROTOCOL_VERSION, from: this.#workerId, id, ...req } as ToPrimary);
     });
-  }
-
-  /** Tells the primary this worker is listening. */
-  announceReady(port: number): void {
-    this.#port.send({ v: PROTOCOL_VERSION, from: this.#workerId, t: 'ready', port });
   }
 
   async start(handler: PublicationHandler): Promise<void> {

@@ -1,0 +1,191 @@
+import {
+  DeliverPolicy,
+  headers,
+  type JetStreamClient,
+  type JetStreamManager,
+  type MsgHdrs,
+  NatsError,
+  nanos,
+  type StoredMsg,
+} from 'nats';
+import { newEpoch } from '../../core/positions.js';
+import type { HistoryLimits } from '../memory/history.js';
+import type { HistoryReadOptions, HistoryResult, Publication } from '../types.js';
+import type { NatsSubjects } from './subjects.js';
+
+const H_EPOCH = 'Hf-Epoch';
+const H_OFFSET = 'Hf-Offset';
+const H_TIME = 'Hf-Time';
+/** JetStream's error code for a failed expected-last-subject-sequence check. */
+const WRONG_LAST_SEQUENCE = 10071;
+const MAX_ATTEMPTS = 50;
+/** Channels whose newest message this node remembers (the oldest remembered are forgotten). */
+const MAX_HEADS = 10_000;
+
+interface Head {
+  /** Stream sequence of the channel's newest message (0: none). */
+  seq: number;
+  epoch: string;
+  offset: number;
+  time: number;
+}
+
+/**
+ * Channel history in one JetStream stream, one subject per channel. Each message carries its
+ * epoch and offset in headers; an append states the stream sequence of the channel's newest
+ * message it builds on (expected last subject sequence), so of two publishers racing for an
+ * offset one wins and the other retries: offsets stay consecutive across servers.
+ *
+ * The stream keeps `size` messages per subject for `metaTtl` (the newest message is the
+ * channel's epoch and offset, so it must outlive `ttl`); publications older than `ttl` are left
+ * out when reading. A channel with no message yet gets a marker message (offset 0) that fixes
+ * its epoch, so a reader and a later publisher agree on it.
+ */
+export class JetStreamHistory {
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #subjects: NatsSubjects;
+  readonly #limits: HistoryLimits;
+  /** Newest known message per channel, from this node's own appends; checked by the server. */
+  readonly #heads = new Map<string, Head>();
+
+  constructor(js: JetStreamClient, jsm: JetStreamManager, subjects: NatsSubjects, limits: HistoryLimits) {
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#subjects = subjects;
+    this.#limits = limits;
+  }
+
+  /** Creates the stream, or brings an existing one to these limits. */
+  async ensureStream(): Promise<void> {
+    const config = {
+      name: this.#subjects.stream,
+      subjects: [this.#subjects.historyWildcard()],
+      max_msgs_per_subject: Math.max(1, this.#limits.size),
+      max_age: nanos(Math.max(this.#limits.metaTtlMs, this.#limits.ttlMs)),
+    };
+    try {
+      await this.#jsm.streams.add(config);
+    } catch (err) {
+      if (!(err instanceof NatsError) || err.api_error?.err_code !== 10058) throw err;
+      await this.#jsm.streams.update(config.name, config);
+    }
+  }
+
+  async #head(channel: string): Promise<Head | null> {
+    try {
+      const m = await this.#jsm.streams.getMessage(this.#subjects.stream, {
+        last_by_subj: this.#subjects.history(channel),
+      });
+      return headOf(m);
+    } catch (err) {
+      if (err instanceof NatsError && err.api_error?.code === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Appends after `head` (null: the channel has no message); null when another node got there first. */
+  async #tryAppend(channel: string, head: Head | null, data: string, marker: boolean): Promise<Head | null> {
+    const h = headers();
+    const next: Head = {
+      seq: 0,
+      epoch: head?.epoch ?? newEpoch(),
+      offset: marker ? 0 : (head?.offset ?? 0) + 1,
+      time: Date.now(),
+    };
+    h.set(H_EPOCH, next.epoch);
+    h.set(H_OFFSET, String(next.offset));
+    h.set(H_TIME, String(next.time));
+    try {
+      const ack = await this.#js.publish(this.#subjects.history(channel), data, {
+        headers: h,
+        expect: { lastSubjectSequence: head?.seq ?? 0 },
+      });
+      next.seq = ack.seq;
+      this.#heads.delete(channel);
+      this.#heads.set(channel, next);
+      if (this.#heads.size > MAX_HEADS) this.#heads.delete(this.#heads.keys().next().value as string);
+      return next;
+    } catch (err) {
+      if (err instanceof NatsError && err.api_error?.err_code === WRONG_LAST_SEQUENCE) {
+        this.#heads.delete(channel);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  /** Assigns the channel's next offset and stores the publication (see the class comment). */
+  async append(channel: string, data: string): Promise<Publication> {
+    let head = this.#heads.get(channel) ?? (await this.#head(channel));
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const next = await this.#tryAppend(channel, head, data, false);
+      if (next !== null) return { channel, epoch: next.epoch, offset: next.offset, data, time: next.time };
+      head = await this.#head(channel);
+    }
+    throw new Error(`nats engine: could not append to ${channel} after ${MAX_ATTEMPTS} attempts`);
+  }
+
+  /** The channel's newest message, making the epoch marker when there is none. */
+  async #position(channel: string): Promise<Head> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const head = await this.#head(channel);
+      if (head !== null) return head;
+      const made = await this.#tryAppend(channel, null, '', true);
+      if (made !== null) return made;
+    }
+    throw new Error(`nats engine: could not read the position of ${channel}`);
+  }
+
+  async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
+    const head = await this.#position(channel);
+    const result: HistoryResult = { epoch: head.epoch, offset: head.offset, publications: [] };
+    const since = opts.since;
+    const cutoff = Date.now() - this.#limits.ttlMs;
+    if (
+      since === undefined ||
+      since.epoch !== head.epoch ||
+      since.offset >= head.offset ||
+      opts.limit <= 0 ||
+      this.#limits.size === 0 ||
+      head.time < cutoff
+    ) {
+      return result;
+    }
+    const consumer = await this.#js.consumers.get(this.#subjects.stream, {
+      filterSubjects: this.#subjects.history(channel),
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(cutoff).toISOString(),
+    });
+    // Offsets are not a JetStream sequence: the stream is read from the age cutoff, skipping
+    // what is not after `since`. A subject holds at most `size` messages (+1 epoch marker).
+    const batch = await consumer.fetch({ max_messages: this.#limits.size + 1, expires: 2000 });
+    for await (const m of batch) {
+      const pub = publicationOf(channel, m.headers, m.string());
+      if (pub === null || pub.epoch !== head.epoch) continue;
+      if (pub.offset > since.offset && pub.time >= cutoff && result.publications.length < opts.limit) {
+        result.publications.push(pub);
+      }
+      if (pub.offset >= head.offset || result.publications.length >= opts.limit) {
+        batch.stop();
+        break;
+      }
+    }
+    await consumer.delete().catch(() => undefined);
+    return result;
+  }
+}
+
+function headOf(m: StoredMsg): Head | null {
+  const pub = publicationOf('', m.header, '');
+  return pub === null ? null : { seq: m.seq, epoch: pub.epoch, offset: pub.offset, time: pub.time };
+}
+
+function publicationOf(channel: string, h: MsgHdrs | undefined, data: string): Publication | null {
+  if (h === undefined) return null;
+  const epoch = h.get(H_EPOCH);
+  const offset = Number(h.get(H_OFFSET));
+  const time = Number(h.get(H_TIME));
+  if (epoch === '' || !Number.isSafeInteger(offset) || !Number.isFinite(time)) return null;
+  return { channel, epoch, offset, data, time };
+}

@@ -1,0 +1,221 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { redactUrl } from '../../config/config.js';
+import { HoldfastError } from '../../core/codes.js';
+import { newEpoch } from '../../core/positions.js';
+import { backoff, withDeadline } from '../backoff.js';
+import type { HistoryLimits } from '../memory/history.js';
+import { Sequencer } from '../sequencer.js';
+import type {
+  Engine,
+  HistoryReadOptions,
+  HistoryResult,
+  HistoryStore,
+  Publication,
+  PublicationHandler,
+  PubSub,
+} from '../types.js';
+import { decodeWire } from '../wire.js';
+import { RedisKeys } from './keys.js';
+import { loadScripts } from './scripts.js';
+
+export interface RedisEngineOptions {
+  /** redis://[user:password@]host:port[/db] or rediss://... */
+  url: string;
+  /** Prefix of every key and pub/sub channel, so several deployments can share one Redis. */
+  prefix: string;
+  history: HistoryLimits;
+  /** Milliseconds start() waits for the first connection before failing. */
+  connectTimeoutMs?: number;
+}
+
+class Script {
+  readonly #text: string;
+  readonly #sha: string;
+
+  constructor(text: string) {
+    this.#text = text;
+    this.#sha = createHash('sha1').update(text).digest('hex');
+  }
+
+  async run(client: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return client.eval(this.#text, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/**
+ * Redis engine: pub/sub over Redis channels (a server subscribes to a channel only while it has
+ * subscribers for it), history in one stream per channel with its epoch and offset in a hash,
+ * both written by publish.lua in one step. Two connections: commands, and subscriptions.
+ * See engines/types.ts for the contracts.
+ */
+export class RedisEngine implements Engine, PubSub, HistoryStore {
+  readonly name = 'redis';
+  readonly pubsub = this;
+  readonly history = this;
+  readonly presence = null;
+  /** Sent with every publication; lets a server tell its own publications from others'. */
+  readonly id = randomBytes(6).toString('hex');
+  readonly #opts: RedisEngineOptions;
+  readonly #keys: RedisKeys;
+  readonly #publishScript: Script;
+  readonly #readScript: Script;
+  readonly #subs = new Map<string, Promise<void>>();
+  #cmd: Redis | null = null;
+  #sub: Redis | null = null;
+  #seq: Sequencer | null = null;
+  #wasReady = false;
+  /** Times the subscription connection came back after being lost. */
+  reconnects = 0;
+
+  constructor(opts: RedisEngineOptions) {
+    this.#opts = opts;
+    this.#keys = new RedisKeys(opts.prefix);
+    const scripts = loadScripts();
+    this.#publishScript = new Script(scripts.publish);
+    this.#readScript = new Script(scripts.read);
+  }
+
+  async start(handler: PublicationHandler): Promise<void> {
+    const seq = new Sequencer(handler, (channel, since, limit) => this.read(channel, { since, limit }));
+    this.#seq = seq;
+    const common = {
+      lazyConnect: true,
+      retryStrategy: backoff,
+      maxRetriesPerRequest: 1,
+      connectionName: `holdfast-${this.id}`,
+    };
+    const cmd = new Redis(this.#opts.url, { ...common, enableOfflineQueue: false });
+    const sub = new Redis(this.#opts.url, { ...common, autoResubscribe: true });
+    this.#cmd = cmd;
+    this.#sub = sub;
+    // Errors surface through ready() and failed calls; an 'error' listener keeps them from
+    // being thrown as unhandled events while ioredis reconnects.
+    cmd.on('error', () => undefined);
+    sub.on('error', () => undefined);
+    sub.on('message', (name: string, text: string) => {
+      const channel = this.#keys.channelOf(name);
+      if (channel === null) return;
+      const msg = decodeWire(channel, text);
+      if (msg !== null) this.#seq?.push(msg.pub);
+    });
+    sub.on('ready', () => {
+      if (this.#wasReady) {
+        this.reconnects++;
+        this.#seq?.resync();
+      }
+      this.#wasReady = true;
+    });
+    const deadline = this.#opts.connectTimeoutMs ?? 10_000;
+    // A failed first attempt is retried like any later one, until the deadline.
+    cmd.connect().catch(() => undefined);
+    sub.connect().catch(() => undefined);
+    try {
+      await withDeadline(
+        Promise.all([whenReady(cmd), whenReady(sub)]),
+        deadline,
+        `no connection within ${deadline} ms`,
+      );
+    } catch (err) {
+      cmd.disconnect();
+      sub.disconnect();
+      throw new Error(`redis engine: cannot reach ${redactUrl(this.#opts.url)}: ${(err as Error).message}`);
+    }
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    let p = this.#subs.get(channel);
+    if (p !== undefined) return p;
+    const sub = this.#sub;
+    const seq = this.#seq;
+    if (sub === null || seq === null || sub.status !== 'ready') {
+      throw new HoldfastError('unavailable', 'The engine is not reachable.');
+    }
+    seq.track(channel);
+    p = (async () => {
+      await sub.subscribe(this.#keys.pubsub(channel));
+      const pos = await this.read(channel, { limit: 0 });
+      seq.position(channel, pos);
+    })();
+    this.#subs.set(channel, p);
+    p.catch(() => {
+      if (this.#subs.get(channel) !== p) return;
+      this.#subs.delete(channel);
+      seq.untrack(channel);
+      sub.unsubscribe(this.#keys.pubsub(channel)).catch(() => undefined);
+    });
+    return p;
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.#subs.delete(channel)) return;
+    this.#seq?.untrack(channel);
+    await this.#sub?.unsubscribe(this.#keys.pubsub(channel));
+  }
+
+  async publish(channel: string, data: string): Promise<Publication> {
+    const cmd = this.#ready();
+    const h = this.#opts.history;
+    const res = (await this.#publishScript.run(
+      cmd,
+      [this.#keys.meta(channel), this.#keys.stream(channel)],
+      [newEpoch(), data, h.size, h.ttlMs, h.metaTtlMs, this.#keys.pubsub(channel), this.id],
+    )) as [string, string, string];
+    return { channel, epoch: res[0], offset: Number(res[1]), data, time: Number(res[2]) };
+  }
+
+  async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
+    const cmd = this.#ready();
+    const h = this.#opts.history;
+    const since = opts.since;
+    const res = (await this.#readScript.run(
+      cmd,
+      [this.#keys.meta(channel), this.#keys.stream(channel)],
+      [newEpoch(), since?.epoch ?? '', since?.offset ?? 0, opts.limit, h.ttlMs, h.metaTtlMs],
+    )) as string[];
+    const epoch = res[0]!;
+    const publications: Publication[] = [];
+    for (let i = 2; i + 2 < res.length; i += 3) {
+      publications.push({
+        channel,
+        epoch,
+        offset: Number(res[i]),
+        time: Number(res[i + 1]),
+        data: res[i + 2]!,
+      });
+    }
+    return { epoch, offset: Number(res[1]), publications };
+  }
+
+  #ready(): Redis {
+    const cmd = this.#cmd;
+    if (cmd === null || cmd.status !== 'ready') {
+      throw new HoldfastError('unavailable', 'The engine is not reachable.');
+    }
+    return cmd;
+  }
+
+  ready(): boolean {
+    return this.#cmd?.status === 'ready' && this.#sub?.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    this.#seq = null;
+    this.#subs.clear();
+    const clients = [this.#cmd, this.#sub];
+    this.#cmd = null;
+    this.#sub = null;
+    for (const c of clients) c?.disconnect();
+  }
+}
+
+/** Resolves on the client's next 'ready' (ioredis keeps retrying with back-off until then). */
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
+}

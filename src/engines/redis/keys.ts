@@ -1,0 +1,32 @@
+/**
+ * Redis names for one channel, under a prefix (`enginePrefix`). The channel sits in a hash tag
+ * so that both keys of a channel share a slot, as publish.lua needs on Redis Cluster.
+ */
+export class RedisKeys {
+  readonly #prefix: string;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  /** Hash: e (epoch), o (newest offset). */
+  meta(channel: string): string {
+    return `${this.#prefix}:{${channel}}:m`;
+  }
+
+  /** Stream of the kept publications, entry id `<offset>-0`. */
+  stream(channel: string): string {
+    return `${this.#prefix}:{${channel}}:s`;
+  }
+
+  /** Pub/sub channel carrying the channel's publications. */
+  pubsub(channel: string): string {
+    return `${this.#prefix}:p:${channel}`;
+  }
+
+  /** The Holdfast channel of a pub/sub channel name, or null when it is not ours. */
+  channelOf(pubsubName: string): string | null {
+    const head = `${this.#prefix}:p:`;
+    return pubsubName.startsWith(head) ? pubsubName.slice(head.length) : null;
+  }
+}

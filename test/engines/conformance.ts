@@ -1,0 +1,351 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import type { Engine, Publication } from '../../src/engines/types.js';
+
+/**
+ * The engine conformance suite (STYLE.md "One conformance suite per interface"): every engine
+ * runs it through a factory. Engines without history skip the history tests and say why.
+ */
+
+/** History limits the suite asks a factory for (the engine's own options). */
+export interface EngineLimits {
+  size: number;
+  ttlMs: number;
+  metaTtlMs: number;
+}
+
+export interface EngineFixture {
+  engine: Engine;
+  cleanup(): Promise<void>;
+}
+
+export interface PeersFixture {
+  /** Two engines sharing one backend, as two servers (or workers) would. */
+  engines: [Engine, Engine];
+  cleanup(): Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /** Makes two engines that share one backend; without it, the multi-node tests are skipped. */
+  makePeers?: (limits: EngineLimits) => Promise<PeersFixture>;
+  /** Why the multi-node tests are skipped when there is no makePeers. */
+  peersSkipReason?: string;
+  /** Set when offsets come from history only, so peers without history number separately. */
+  sharedOffsetsNeedHistory?: boolean;
+  /** Set when the factory cannot run at all here (e.g. no broker): every test is skipped. */
+  skip?: string | false;
+}
+
+export type EngineFactory = (limits: EngineLimits) => Promise<EngineFixture>;
+
+export const DEFAULT_LIMITS: EngineLimits = { size: 100, ttlMs: 60_000, metaTtlMs: 120_000 };
+
+/** Records what an engine hands to its handler. */
+export class Received {
+  readonly pubs: Publication[] = [];
+
+  readonly handler = (p: Publication): void => {
+    this.pubs.push(p);
+  };
+
+  on(channel: string): Publication[] {
+    return this.pubs.filter((p) => p.channel === channel);
+  }
+}
+
+/** Polls `check` until it is true or the deadline passes (then fails with `what`). */
+export async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+let counter = 0;
+/** A channel name no other test uses. */
+export function freshChannel(tag: string): string {
+  counter++;
+  return `conf:${tag}:${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function offsets(pubs: readonly Publication[]): number[] {
+  return pubs.map((p) => p.offset);
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i <= to; i++) out.push(i);
+  return out;
+}
+
+export function runEngineConformance(
+  name: string,
+  makeEngine: EngineFactory,
+  opts: ConformanceOptions = {},
+): void {
+  describe(`engine conformance: ${name}`, { skip: opts.skip ?? false }, () => {
+    let fx: EngineFixture;
+    const got = new Received();
+
+    before(async () => {
+      fx = await makeEngine(DEFAULT_LIMITS);
+      await fx.engine.pubsub.start(got.handler);
+    });
+    after(async () => {
+      await fx?.cleanup();
+    });
+
+    it('is ready once started', () => {
+      assert.equal(fx.engine.ready(), true);
+    });
+
+    it('numbers each channel from 1, one by one, and resolves publish with the position', async () => {
+      const a = freshChannel('num-a');
+      const b = freshChannel('num-b');
+      const p1 = await fx.engine.pubsub.publish(a, '{"n":1}');
+      const p2 = await fx.engine.pubsub.publish(a, '{"n":2}');
+      const q1 = await fx.engine.pubsub.publish(b, '"x"');
+      const p3 = await fx.engine.pubsub.publish(a, '[3]');
+      assert.deepEqual([p1.offset, p2.offset, p3.offset, q1.offset], [1, 2, 3, 1]);
+      assert.equal(p1.channel, a);
+      assert.equal(p1.data, '{"n":1}');
+      assert.equal(q1.data, '"x"');
+      assert.equal(typeof p1.epoch, 'string');
+      assert.ok(p1.epoch.length > 0);
+      assert.equal(p1.epoch, p3.epoch);
+      assert.ok(Number.isFinite(p1.time) && p1.time > 0);
+    });
+
+    it('delivers subscribed channels to the handler and nothing else', async () => {
+      const on = freshChannel('sub-on');
+      const off = freshChannel('sub-off');
+      await fx.engine.pubsub.subscribe(on);
+      await fx.engine.pubsub.subscribe(on); // idempotent
+      await fx.engine.pubsub.publish(off, '"no"');
+      const sent = await fx.engine.pubsub.publish(on, '{"hello":"world|x"}');
+      await eventually('the publication on the subscribed channel', () => got.on(on).length === 1);
+      const p = got.on(on)[0]!;
+      assert.deepEqual(
+        { channel: p.channel, epoch: p.epoch, offset: p.offset, data: p.data },
+        { channel: on, epoch: sent.epoch, offset: sent.offset, data: sent.data },
+      );
+      await fx.engine.pubsub.unsubscribe(on);
+      await fx.engine.pubsub.publish(on, '"after"');
+      // A later publication on a subscribed channel marks the point by which the other would be in.
+      const mark = freshChannel('sub-mark');
+      await fx.engine.pubsub.subscribe(mark);
+      await fx.engine.pubsub.publish(mark, '"mark"');
+      await eventually('the marker', () => got.on(mark).length === 1);
+      await sleep(50);
+      assert.equal(got.on(off).length, 0, 'never subscribed');
+      assert.equal(got.on(on).length, 1, 'nothing after unsubscribe');
+      await fx.engine.pubsub.unsubscribe(mark);
+    });
+
+    it('delivers a burst of concurrent publications once each, in offset order', async () => {
+      const ch = freshChannel('burst');
+      await fx.engine.pubsub.subscribe(ch);
+      const n = 300;
+      const sent = await Promise.all(range(1, n).map((i) => fx.engine.pubsub.publish(ch, String(i))));
+      assert.deepEqual(
+        offsets(sent).sort((x, y) => x - y),
+        range(1, n),
+      );
+      await eventually(`${n} publications`, () => got.on(ch).length >= n);
+      await sleep(50);
+      assert.deepEqual(offsets(got.on(ch)), range(1, n));
+      const dataAt = new Map(sent.map((p) => [p.offset, p.data]));
+      for (const p of got.on(ch)) assert.equal(p.data, dataAt.get(p.offset));
+      await fx.engine.pubsub.unsubscribe(ch);
+    });
+
+    describe('history', () => {
+      const skipIfNone = (t: TestContext): boolean => {
+        if (fx.engine.history !== null) return false;
+        t.skip(`${name} keeps no history (history: null), so there is nothing to read`);
+        return true;
+      };
+
+      it('reads since a position, at most limit, oldest first; another epoch gives nothing', async (t) => {
+        if (skipIfNone(t)) return;
+        const h = fx.engine.history!;
+        const ch = freshChannel('hist');
+        const empty = await h.read(ch, { limit: 10 });
+        assert.equal(empty.offset, 0);
+        assert.deepEqual(empty.publications, []);
+        for (let i = 1; i <= 10; i++) await fx.engine.pubsub.publish(ch, `{"i":${i}}`);
+        const top = await h.read(ch, { limit: 10 });
+        assert.equal(top.epoch, empty.epoch, 'the epoch seen before the first publication holds');
+        assert.equal(top.offset, 10);
+        assert.deepEqual(top.publications, [], 'no since: the position only');
+        const mid = await h.read(ch, { since: { epoch: top.epoch, offset: 3 }, limit: 4 });
+        assert.equal(mid.offset, 10);
+        assert.deepEqual(offsets(mid.publications), [4, 5, 6, 7]);
+        assert.deepEqual(
+          mid.publications.map((p) => [p.channel, p.epoch, p.data]),
+          [4, 5, 6, 7].map((i) => [ch, top.epoch, `{"i":${i}}`]),
+        );
+        const late = await h.read(ch, { since: { epoch: top.epoch, offset: 7 }, limit: 2 });
+        assert.deepEqual(offsets(late.publications), [8, 9]);
+        const all = await h.read(ch, { since: { epoch: top.epoch, offset: 0 }, limit: 100 });
+        assert.deepEqual(offsets(all.publications), range(1, 10));
+        const none = await h.read(ch, { since: { epoch: top.epoch, offset: 10 }, limit: 100 });
+        assert.deepEqual(none.publications, []);
+        const zero = await h.read(ch, { since: { epoch: top.epoch, offset: 2 }, limit: 0 });
+        assert.deepEqual(zero.publications, []);
+        const other = await h.read(ch, { since: { epoch: `x${top.epoch}`, offset: 3 }, limit: 100 });
+        assert.equal(other.epoch, top.epoch);
+        assert.equal(other.offset, 10);
+        assert.deepEqual(other.publications, [], 'a position in another epoch is not continued');
+      });
+
+      it('keeps at most `size` publications per channel, dropping the oldest', async (t) => {
+        if (skipIfNone(t)) return;
+        const small = await makeEngine({ ...DEFAULT_LIMITS, size: 5 });
+        try {
+          await small.engine.pubsub.start(() => undefined);
+          const ch = freshChannel('size');
+          for (let i = 1; i <= 8; i++) await small.engine.pubsub.publish(ch, String(i));
+          const top = await small.engine.history!.read(ch, { limit: 0 });
+          const res = await small.engine.history!.read(ch, {
+            since: { epoch: top.epoch, offset: 0 },
+            limit: 100,
+          });
+          assert.equal(res.offset, 8);
+          assert.deepEqual(offsets(res.publications), [4, 5, 6, 7, 8]);
+          assert.deepEqual(
+            res.publications.map((p) => p.data),
+            ['4', '5', '6', '7', '8'],
+          );
+        } finally {
+          await small.cleanup();
+        }
+      });
+
+      it('drops publications older than the age limit but keeps the offset and epoch', async (t) => {
+        if (skipIfNone(t)) return;
+        const short = await makeEngine({ ...DEFAULT_LIMITS, ttlMs: 1000 });
+        try {
+          await short.engine.pubsub.start(() => undefined);
+          const ch = freshChannel('age');
+          const first = await short.engine.pubsub.publish(ch, '1');
+          await short.engine.pubsub.publish(ch, '2');
+          await sleep(1600);
+          const third = await short.engine.pubsub.publish(ch, '3');
+          assert.equal(third.offset, 3);
+          assert.equal(third.epoch, first.epoch);
+          const res = await short.engine.history!.read(ch, {
+            since: { epoch: first.epoch, offset: 0 },
+            limit: 100,
+          });
+          assert.equal(res.offset, 3);
+          assert.deepEqual(offsets(res.publications), [3]);
+        } finally {
+          await short.cleanup();
+        }
+      });
+    });
+
+    describe('two engines on one backend', () => {
+      let peers: PeersFixture | null = null;
+      const gotA = new Received();
+      const gotB = new Received();
+
+      before(async () => {
+        if (opts.makePeers === undefined) return;
+        peers = await opts.makePeers(DEFAULT_LIMITS);
+        await peers.engines[0].pubsub.start(gotA.handler);
+        await peers.engines[1].pubsub.start(gotB.handler);
+      });
+      after(async () => {
+        await peers?.cleanup();
+      });
+
+      const skipIfAlone = (t: TestContext): boolean => {
+        if (peers !== null) return false;
+        t.skip(opts.peersSkipReason ?? `${name} has no shared backend`);
+        return true;
+      };
+
+      it('gives concurrent publishers on both unique, consecutive offsets', async (t) => {
+        if (skipIfAlone(t)) return;
+        const [a, b] = peers!.engines;
+        if (opts.sharedOffsetsNeedHistory === true && a.history === null) {
+          t.skip('without history there is no shared counter: each node numbers its own publications');
+          return;
+        }
+        const ch = freshChannel('peers-offsets');
+        const n = 100;
+        const sent = await Promise.all(
+          range(1, n).map((i) => (i % 2 === 0 ? a : b).pubsub.publish(ch, String(i))),
+        );
+        assert.deepEqual(
+          offsets(sent).sort((x, y) => x - y),
+          range(1, n),
+        );
+        assert.equal(new Set(sent.map((p) => p.epoch)).size, 1, 'one epoch');
+      });
+
+      it('delivers every publication to both, once, in order', async (t) => {
+        if (skipIfAlone(t)) return;
+        const [a, b] = peers!.engines;
+        const ch = freshChannel('peers-deliver');
+        await a.pubsub.subscribe(ch);
+        await b.pubsub.subscribe(ch);
+        const n = 100;
+        const sent: Publication[] = [];
+        for (let i = 1; i <= n; i++) sent.push(await (i % 3 === 0 ? a : b).pubsub.publish(ch, String(i)));
+        await eventually(
+          'both engines to receive everything',
+          () => gotA.on(ch).length >= n && gotB.on(ch).length >= n,
+        );
+        await sleep(50);
+        const key = (p: Publication): string => `${p.epoch}/${p.offset}/${p.data}`;
+        // Per epoch, in offset order; with history all publications share one epoch and sequence.
+        const byEpoch = (pubs: Publication[]): Record<string, string[]> => {
+          const out: Record<string, string[]> = {};
+          for (const p of pubs) {
+            const list = out[p.epoch] ?? [];
+            list.push(key(p));
+            out[p.epoch] = list;
+          }
+          return out;
+        };
+        for (const got of [gotA, gotB]) {
+          assert.deepEqual(byEpoch(got.on(ch)), byEpoch(sent));
+          if (a.history !== null) assert.deepEqual(got.on(ch).map(key), sent.map(key));
+        }
+        await a.pubsub.unsubscribe(ch);
+        await b.pubsub.unsubscribe(ch);
+      });
+
+      it('delivers concurrent publications from both in offset order', async (t) => {
+        if (skipIfAlone(t)) return;
+        const [a, b] = peers!.engines;
+        if (a.history === null) {
+          t.skip('without history the offsets of two publishers are not one sequence');
+          return;
+        }
+        const ch = freshChannel('peers-order');
+        await a.pubsub.subscribe(ch);
+        await b.pubsub.subscribe(ch);
+        const n = 200;
+        await Promise.all(range(1, n).map((i) => (i % 2 === 0 ? a : b).pubsub.publish(ch, String(i))));
+        await eventually(
+          'both engines to receive everything',
+          () => gotA.on(ch).length >= n && gotB.on(ch).length >= n,
+        );
+        await sleep(50);
+        assert.deepEqual(offsets(gotA.on(ch)), range(1, n));
+        assert.deepEqual(offsets(gotB.on(ch)), range(1, n));
+        await a.pubsub.unsubscribe(ch);
+        await b.pubsub.unsubscribe(ch);
+      });
+    });
+  });
+}
