@@ -51,6 +51,17 @@ export class ServerMetrics {
     });
     stats.onFanout = (pub) => latency.observe(Math.max(0, Date.now() - pub.time) / 1000);
 
+    const engine = observed.node.engine;
+    new Gauge({
+      name: 'holdfast_engine_ready',
+      help: 'Whether this worker can reach its engine (1) or not (0: e.g. Redis down; publications get 503).',
+      labelNames: ['worker', 'engine'],
+      registers: r,
+      collect() {
+        this.set({ worker: workerLabel(), engine: engine.name }, engine.ready() ? 1 : 0);
+      },
+    });
+
     new Gauge({
       name: 'holdfast_connections',
       help: 'Open client connections by transport.',

@@ -140,9 +140,12 @@ export function runServersSuite(
         const refused = await s.publish('live', 'during');
         assert.equal(refused.status, 503);
         assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unavailable');
+        const metrics = await (await fetch(`${s.base}/metrics`)).text();
+        assert.match(metrics, /^holdfast_engine_ready\{[^}]*\} 0$/m, 'the metrics say the engine is down');
 
         await broker.restart();
         assert.deepEqual(await waitStatus(`${s.base}/ready`, 200), { ready: true });
+        assert.match(await (await fetch(`${s.base}/metrics`)).text(), /^holdfast_engine_ready\{[^}]*\} 1$/m);
         // A broker may take a moment to serve everything after it accepts connections
         // (JetStream recovers its streams): 503 until then, as for any client.
         await waitPublish(s, 'live', 'after');
