@@ -257,10 +257,9 @@ export class HoldfastServer {
   }
 
   /**
-   * Graceful drain: /ready turns false at once; new connections are refused; the listening
-   * socket closes; connected clients are told to reconnect in batches spread over half of
+   * Graceful drain: /ready turns false at once; new connections are refused; connected clients are told to reconnect in batches spread over half of
    * drainTimeout (with jitter, so a restart does not become a reconnect storm); API calls in
-   * flight finish; then everything is closed. Resolves within drainTimeout.
+   * flight finish; then the listener and everything else close. Resolves within drainTimeout.
    */
   drain(): Promise<void> {
     if (this.#drained !== null) return this.#drained;
@@ -268,11 +267,12 @@ export class HoldfastServer {
     this.admission.draining = true;
     const deadline = Date.now() + this.config.drainTimeout * 1000;
     this.#drained = (async () => {
-      this.http.close();
+      // The listener stays open until the end so that /ready answers 503 to load balancers
+      // and new clients are refused politely (503 / close 3000) rather than reset.
       const sessions: Session[] = [...this.ws.sessions, ...this.sse.sessions];
       this.poll.close();
       const spreadMs = (this.config.drainTimeout * 1000) / 2;
-      const batches = Math.max(1, Math.min(50, Math.ceil(sessions.length / 100)));
+      const batches = Math.max(1, Math.min(50, sessions.length));
       for (let b = 0; b < batches; b++) {
         for (let i = b; i < sessions.length; i += batches) sessions[i]!.close(Disconnects.shutdown);
         if (b < batches - 1) await sleep((spreadMs / batches) * (0.5 + Math.random()));
