@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { browserSkip, launchBrowser } from '../helpers/browser.js';
 import { type Running, startServer } from '../helpers/server.js';
 
 /**
  * Debian's chromium, driven by playwright-core (no browser download), loads the demo page,
  * which follows a channel with the browser's own WebSocket, EventSource and fetch long-poll.
  */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}: apt-get install -y chromium`;
+const skip = browserSkip;
 
 let s: Running;
 before(async () => {
@@ -22,19 +22,7 @@ test('a browser receives a publication over WebSocket, SSE and long-poll', {
   skip,
   timeout: 60_000,
 }, async () => {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
     await page.goto(`${s.base}/?channel=browser`);

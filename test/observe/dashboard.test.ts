@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { HoldfastServer } from '../../src/server/server.js';
+import { browserSkip, launchBrowser } from '../helpers/browser.js';
 import { API_KEY, publish, startServer, WsClient } from './helpers.js';
 
 /** The page's globals, as seen from functions run inside the browser. */
@@ -99,7 +100,7 @@ describe('/dashboard access', () => {
   });
 });
 
-describe('/dashboard in a browser', () => {
+describe('/dashboard in a browser', { skip: browserSkip }, () => {
   let server: HoldfastServer;
   let base: string;
   let port: number;
@@ -109,18 +110,7 @@ describe('/dashboard in a browser', () => {
 
   before(async () => {
     ({ server, base, port } = await startServer());
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {
