@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { benchCommand } from './bench.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command();
@@ -8,6 +9,7 @@ program
   .description('Real-time push server: WebSocket, SSE and long-poll.')
   .showHelpAfterError();
 serveCommand(program);
+benchCommand(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
