@@ -73,7 +73,7 @@ export const DEFAULTS: BenchOptions = {
   duration: 10,
   drain: 3,
   maxPublications: 0,
-  out: 'bench-report',
+  out: 'reports/bench',
   apiKey: '',
   prefix: '',
   clientsPerProcess: 15_000,
