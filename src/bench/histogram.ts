@@ -61,7 +61,7 @@ export function summarize(h: Histogram): LatencySummary {
     p90: round(h.getValueAtPercentile(90)),
     p99: round(h.getValueAtPercentile(99)),
     p999: round(h.getValueAtPercentile(99.9)),
-    max: round(h.maxValue),
+    max: round(h.getValueAtPercentile(100)),
     mean: round(h.mean),
   };
 }

@@ -33,6 +33,9 @@ export class Publisher {
   #doneBroadcast = 0;
   #idle: (() => void) | null = null;
   readonly #maxInFlight = 256;
+  /** One request at a time per channel, so the server sees each channel's sequence in order. */
+  readonly #busy: Uint8Array;
+  readonly #queued: Uint32Array;
 
   constructor(o: BenchOptions) {
     this.#o = o;
@@ -43,6 +46,13 @@ export class Publisher {
     this.#seq = new Array(o.channels + 1).fill(0);
     this.#sentAt = Array.from({ length: o.channels + 1 }, () => []);
     this.#failed = Array.from({ length: o.channels + 1 }, () => []);
+    this.#busy = new Uint8Array(o.channels + 1);
+    this.#queued = new Uint32Array(o.channels + 1);
+  }
+
+  /** Publications sent on the broadcast channel. */
+  get broadcasts(): number {
+    return this.#seq[this.#o.channels]!;
   }
 
   start(): void {
@@ -73,18 +83,24 @@ export class Publisher {
         this.#o.broadcastRate > 0 ? (this.#dueBroadcast - this.#doneBroadcast) / this.#o.broadcastRate : 0;
       if (this.#doneChannel < this.#dueChannel && chLag >= bcLag) {
         this.#doneChannel++;
-        this.publish(this.#next);
+        this.#due(this.#next);
         this.#next = (this.#next + 1) % this.#o.channels;
       } else {
         this.#doneBroadcast++;
-        this.publish(this.#o.channels);
+        this.#due(this.#o.channels);
       }
     }
+  }
+
+  #due(channel: number): void {
+    if (this.#busy[channel] === 1) this.#queued[channel]!++;
+    else this.publish(channel);
   }
 
   /** Sends one publication on channel index `channel`. */
   publish(channel: number): void {
     const o = this.#o;
+    this.#busy[channel] = 1;
     const seq = ++this.#seq[channel]!;
     const sentAt = now();
     this.#sentAt[channel]!.push(sentAt);
@@ -105,18 +121,29 @@ export class Publisher {
     this.inFlight++;
     this.published++;
     const mod = url.protocol === 'https:' ? https : http;
+    let settled = false;
+    const done = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      this.#done(channel, seq, sentAt, ok);
+    };
     const req = mod.request(url, { method: o.publishMethod, headers, agent: this.#agent }, (res) => {
       res.resume();
-      res.on('end', () => this.#done(channel, seq, sentAt, (res.statusCode ?? 0) < 300));
-      res.on('error', () => this.#done(channel, seq, sentAt, false));
+      res.on('end', () => done((res.statusCode ?? 0) < 300));
+      res.on('error', () => done(false));
     });
     req.setTimeout(30_000, () => req.destroy(new Error('publish timed out')));
-    req.on('error', () => this.#done(channel, seq, sentAt, false));
+    req.on('error', () => done(false));
     req.end(body);
   }
 
   #done(channel: number, seq: number, sentAt: number, ok: boolean): void {
     this.inFlight--;
+    this.#busy[channel] = 0;
+    if (this.#queued[channel]! > 0) {
+      this.#queued[channel]!--;
+      this.publish(channel);
+    }
     if (ok) recordMs(this.apiHist, now() - sentAt);
     else {
       this.failures++;

@@ -63,6 +63,8 @@ export interface Report {
   };
   messages: {
     published: number;
+    /** Of which on the broadcast channel every client follows. */
+    publishedBroadcast: number;
     publishFailures: number;
     expected: number;
     delivered: number;

@@ -241,6 +241,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
       },
       messages: {
         published: publisher.published,
+        publishedBroadcast: publisher.broadcasts,
         publishFailures: publisher.failures,
         expected: add('expected'),
         delivered: add('delivered'),
