@@ -20,6 +20,9 @@ export interface BenchOptions {
   size: number;
   /** New connections per second. */
   ramp: number;
+  /** Most connection attempts in flight at once (all processes), so the ramp never floods the
+   * server's listen backlog and turns connect latency into SYN retransmits. */
+  maxConnecting: number;
   /** Seconds of publishing once every client is connected. */
   duration: number;
   /** Seconds to wait for the last deliveries after publishing stops. */
@@ -34,6 +37,9 @@ export interface BenchOptions {
   /** Bind loopback source addresses 127.0.0.2 and up (loopback targets only). */
   sourceAddresses: boolean;
   connectionsPerAddress: number;
+  /** First source address used, as an index from 127.0.0.2; random per run by default, so that
+   * back-to-back runs do not meet the previous run's TIME_WAIT sockets. */
+  sourceBase: number;
   /** Server metrics (Prometheus text); '' for none. */
   metricsUrl: string;
   progress: boolean;
@@ -70,6 +76,7 @@ export const DEFAULTS: BenchOptions = {
   broadcastRate: 1,
   size: 64,
   ramp: 1000,
+  maxConnecting: 500,
   duration: 10,
   drain: 3,
   maxPublications: 0,
@@ -79,6 +86,7 @@ export const DEFAULTS: BenchOptions = {
   clientsPerProcess: 15_000,
   sourceAddresses: true,
   connectionsPerAddress: 30_000,
+  sourceBase: 0,
   metricsUrl: '{url}/metrics',
   progress: true,
   protocol: 'holdfast',
@@ -132,6 +140,7 @@ export function parseOptions(raw: Record<string, unknown>): BenchOptions {
   if (has('broadcastRate')) o.broadcastRate = num('broadcast-rate', raw['broadcastRate'], 0, 100_000, false);
   if (has('size')) o.size = num('size', raw['size'], 40, 1 << 20);
   if (has('ramp')) o.ramp = num('ramp', raw['ramp'], 1, 1_000_000, false);
+  if (has('maxConnecting')) o.maxConnecting = num('max-connecting', raw['maxConnecting'], 1, 1_000_000);
   if (has('duration')) o.duration = num('duration', raw['duration'], 0, 7 * 86400, false);
   if (has('drain')) o.drain = num('drain', raw['drain'], 0, 3600, false);
   if (has('maxPublications')) o.maxPublications = num('max-publications', raw['maxPublications'], 0, 1e12);
@@ -143,6 +152,9 @@ export function parseOptions(raw: Record<string, unknown>): BenchOptions {
   if (has('sourceAddresses')) o.sourceAddresses = raw['sourceAddresses'] !== false;
   if (has('connectionsPerAddress'))
     o.connectionsPerAddress = num('connections-per-address', raw['connectionsPerAddress'], 1, 60_000);
+  o.sourceBase = has('sourceBase')
+    ? num('source-base', raw['sourceBase'], 0, 16_000_000)
+    : Math.floor(Math.random() * 60_000);
   if (has('metrics')) o.metricsUrl = raw['metrics'] === false ? '' : String(raw['metrics']);
   if (has('progress')) o.progress = raw['progress'] !== false;
   if (has('protocol')) {

@@ -36,7 +36,9 @@ export function planWorkers(o: BenchOptions): WorkerPlan[] {
     const sources: string[] = [];
     for (let i = 0; i < count; i++) {
       transports.push(transportOf(o.transport, first + i));
-      sources.push(bind ? sourceAddress(Math.floor((first + i) / o.connectionsPerAddress)) : '');
+      sources.push(
+        bind ? sourceAddress(o.sourceBase + Math.floor((first + i) / o.connectionsPerAddress)) : '',
+      );
     }
     plans.push({
       firstClient: first,
@@ -51,6 +53,7 @@ export function planWorkers(o: BenchOptions): WorkerPlan[] {
       subscribeMessage: o.subscribeMessage,
       sourceAddresses: sources,
       ramp: (o.ramp * count) / o.clients,
+      maxConnecting: Math.max(1, Math.floor((o.maxConnecting * count) / o.clients)),
     });
   }
   return plans;

@@ -20,8 +20,9 @@ export interface WorkerPlan {
   subscribeMessage: string;
   /** Source address per client ('' = let the OS choose). */
   sourceAddresses: string[];
-  /** Connections this child opens per second. */
+  /** Connections this child opens per second, and at most this many attempts at once. */
   ramp: number;
+  maxConnecting: number;
 }
 
 export const now = (): number => performance.timeOrigin + performance.now();

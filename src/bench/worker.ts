@@ -37,7 +37,7 @@ function start(plan: WorkerPlan): void {
   const began = performance.now();
   ramper = setInterval(() => {
     const due = Math.min(plan.count, Math.ceil(((performance.now() - began) / 1000) * plan.ramp));
-    while (p.started < due) p.clients[p.started++]!.connect();
+    while (p.started < due && p.connecting < plan.maxConnecting) p.clients[p.started++]!.connect();
     if (p.started >= plan.count && ramper !== null) {
       clearInterval(ramper);
       ramper = null;

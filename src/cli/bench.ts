@@ -30,6 +30,7 @@ export function benchCommand(program: Command): void {
     )
     .option('--size <bytes>', 'payload bytes per publication', String(d.size))
     .option('--ramp <n>', 'new connections per second', String(d.ramp))
+    .option('--max-connecting <n>', 'most connection attempts in flight at once', String(d.maxConnecting))
     .option('--duration <s>', 'seconds of publishing once the clients are connected', String(d.duration))
     .option('--drain <s>', 'seconds to wait for the last deliveries', String(d.drain))
     .option('--max-publications <n>', 'stop publishing after this many (0: no limit)', '0')
@@ -42,6 +43,7 @@ export function benchCommand(program: Command): void {
       'clients per loopback source address',
       String(d.connectionsPerAddress),
     )
+    .option('--source-base <n>', 'first source address, as an index from 127.0.0.2 (default: random)')
     .option('--no-source-addresses', 'do not bind 127.0.0.2+ source addresses on loopback')
     .option('--metrics <url>', 'server Prometheus metrics URL', d.metricsUrl)
     .option('--no-metrics', 'do not read server metrics')

@@ -74,13 +74,15 @@ describe('worker plan', () => {
   });
 
   it('binds loopback source addresses from 127.0.0.2, connectionsPerAddress each', () => {
-    const o = parseOptions({ clients: '70000', prefix: 'p.' });
+    const o = parseOptions({ clients: '70000', prefix: 'p.', sourceBase: 0 });
     const all = planWorkers(o).flatMap((p) => p.sourceAddresses);
     assert.equal(all[0], '127.0.0.2');
     assert.equal(all[29999], '127.0.0.2');
     assert.equal(all[30000], '127.0.0.3');
     assert.equal(all[69999], '127.0.0.4');
     assert.equal(sourceAddress(254), '127.0.1.0');
+    const moved = planWorkers(parseOptions({ clients: '2', prefix: 'p.', sourceBase: 300 }));
+    assert.deepEqual(moved[0]!.sourceAddresses, ['127.0.1.46', '127.0.1.46']);
     const far = planWorkers(parseOptions({ clients: '3', url: 'http://10.1.2.3:80', prefix: 'p.' }));
     assert.deepEqual(far[0]!.sourceAddresses, ['', '', '']);
     const off = planWorkers(parseOptions({ clients: '2', sourceAddresses: false, prefix: 'p.' }));
