@@ -28,6 +28,14 @@ export interface WorkerPlan {
 export const now = (): number => performance.timeOrigin + performance.now();
 
 /**
+ * A copy of a short string cut from a large one. V8 keeps a slice pointing into its parent,
+ * so a cursor cut from a 10 KB chunk would hold the whole chunk for as long as it is kept.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/**
  * What every client transport shares: its number, channel, state and the reconnect policy.
  * Subscriptions are numbered 2 * local + 0 (its own channel) and 2 * local + 1 (broadcast).
  */

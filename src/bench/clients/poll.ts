@@ -1,5 +1,5 @@
 import { fill } from '../options.js';
-import type { Pool } from '../pool.js';
+import { detach, type Pool } from '../pool.js';
 import { RawHttpClient } from './raw.js';
 
 /**
@@ -60,7 +60,7 @@ export class PollClient extends RawHttpClient {
     const at = body.indexOf('"cursor":"');
     if (at !== -1) {
       const end = body.indexOf('"', at + 10);
-      if (end !== -1) this.cursor = body.slice(at + 10, end);
+      if (end !== -1) this.cursor = detach(body.slice(at + 10, end));
     }
     if (body.includes('"recovered":false')) this.pool.recoveryFailures++;
     this.confirmed(this.local * 2);

@@ -1,5 +1,5 @@
 import { fill } from '../options.js';
-import type { Pool } from '../pool.js';
+import { detach, type Pool } from '../pool.js';
 import { RawHttpClient } from './raw.js';
 
 /**
@@ -64,7 +64,7 @@ export class SseClient extends RawHttpClient {
       this.#line(buf, start, end);
       start = nl + 1;
     }
-    if (start < buf.length) this.partial = buf.slice(start);
+    if (start < buf.length) this.partial = detach(buf.slice(start));
     buf = '';
   }
 
@@ -82,7 +82,7 @@ export class SseClient extends RawHttpClient {
       return;
     }
     if (c === 105 /* i */ && buf.startsWith('id:', start)) {
-      this.lastId = buf.slice(start + (buf.charCodeAt(start + 3) === 32 ? 4 : 3), end);
+      this.lastId = detach(buf.slice(start + (buf.charCodeAt(start + 3) === 32 ? 4 : 3), end));
       return;
     }
     if (c === 101 /* e */ && buf.startsWith('event:', start)) {
