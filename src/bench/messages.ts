@@ -2,7 +2,7 @@ import type { WorkerPlan } from './pool.js';
 
 /** Messages between the orchestrator and its child processes (IPC, advanced serialization). */
 
-/** Counters a child reports every second (cumulative) with histograms of the last second. */
+/** Counters a child reports four times a second (cumulative), with histograms since the last tick. */
 export interface Tick {
   started: number;
   connecting: number;

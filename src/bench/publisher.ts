@@ -21,6 +21,8 @@ export class Publisher {
   readonly apiHist: Histogram = newHistogram();
   published = 0;
   failures = 0;
+  /** Why publish requests failed: HTTP status or error code, with counts. */
+  readonly failureReasons: Record<string, number> = {};
   inFlight = 0;
   /** Publications that were due but waited because too many requests were in flight. */
   delayed = 0;
@@ -122,18 +124,20 @@ export class Publisher {
     this.published++;
     const mod = url.protocol === 'https:' ? https : http;
     let settled = false;
-    const done = (ok: boolean): void => {
+    const done = (failure: string): void => {
       if (settled) return;
       settled = true;
-      this.#done(channel, seq, sentAt, ok);
+      if (failure !== '') this.failureReasons[failure] = (this.failureReasons[failure] ?? 0) + 1;
+      this.#done(channel, seq, sentAt, failure === '');
     };
     const req = mod.request(url, { method: o.publishMethod, headers, agent: this.#agent }, (res) => {
       res.resume();
-      res.on('end', () => done((res.statusCode ?? 0) < 300));
-      res.on('error', () => done(false));
+      const status = res.statusCode ?? 0;
+      res.on('end', () => done(status >= 200 && status < 300 ? '' : `HTTP ${status}`));
+      res.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
     });
-    req.setTimeout(30_000, () => req.destroy(new Error('publish timed out')));
-    req.on('error', () => done(false));
+    req.setTimeout(30_000, () => req.destroy(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
     req.end(body);
   }
 
@@ -160,6 +164,8 @@ export class Publisher {
   async stop(timeoutMs = 30_000): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    // Due but never sent (their channel was busy): they have no sequence number yet.
+    this.#queued.fill(0);
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);

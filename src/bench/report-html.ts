@@ -104,7 +104,16 @@ export function renderHtml(r: Report): string {
       n(c.connectErrors),
       `${n(c.disconnects)} disconnects, ${n(c.reconnects)} reconnects`,
     ),
-    row('published', n(m.published), `${n(m.publishFailures)} failed publish requests`),
+    row(
+      'published',
+      n(m.published),
+      `${n(m.publishedBroadcast)} on the broadcast channel; ${n(m.publishFailures)} failed publish requests` +
+        (m.publishFailures > 0
+          ? ` (${Object.entries(m.publishFailureReasons)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')})`
+          : ''),
+    ),
     row('expected', n(m.expected)),
     row('delivered', n(m.delivered), `${n(m.deliveriesPerS)} per second while publishing`),
     row('lost', n(m.lost), `${n(m.clientsWithLoss)} clients with loss`),

@@ -66,6 +66,8 @@ export interface Report {
     /** Of which on the broadcast channel every client follows. */
     publishedBroadcast: number;
     publishFailures: number;
+    /** Failed publish requests by HTTP status or error code. */
+    publishFailureReasons: Record<string, number>;
     expected: number;
     delivered: number;
     lost: number;

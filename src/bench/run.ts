@@ -243,6 +243,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
         published: publisher.published,
         publishedBroadcast: publisher.broadcasts,
         publishFailures: publisher.failures,
+        publishFailureReasons: publisher.failureReasons,
         expected: add('expected'),
         delivered: add('delivered'),
         lost: add('lost'),
