@@ -178,8 +178,9 @@ export class Publisher {
     this.#agent.destroy();
   }
 
-  get limitReached(): boolean {
-    return this.#limitReached();
+  /** The publication limit is reached and every publication is sent and answered. */
+  get limitDone(): boolean {
+    return this.#limitReached() && this.inFlight === 0 && this.#queued.every((q) => q === 0);
   }
 
   log(): PublicationLog {

@@ -202,7 +202,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     const p0 = performance.now();
     publisher.start();
     const pubEnd = p0 + o.duration * 1000;
-    while (performance.now() < pubEnd && !publisher.limitReached) await sleep(50);
+    while (performance.now() < pubEnd && !publisher.limitDone) await sleep(50);
     await publisher.stop();
     const durationS = (performance.now() - p0) / 1000;
 
