@@ -46,10 +46,7 @@ export function renderHtml(r: Report): string {
       title: 'Deliveries per second',
       unit: '',
       bands: b,
-      lines: [
-        { name: 'delivered/s', color: '#2ca02c', points: col(s, (x) => x.deliveriesPerS) },
-        { name: 'published/s', color: '#9467bd', points: col(s, (x) => x.publishedPerS) },
-      ],
+      lines: [{ name: 'delivered/s', color: '#2ca02c', points: col(s, (x) => x.deliveriesPerS) }],
     }),
   );
   plots.push(
@@ -84,6 +81,14 @@ export function renderHtml(r: Report): string {
       }),
     );
   }
+  plots.push(
+    linePlot({
+      title: 'Publications per second',
+      unit: '',
+      bands: b,
+      lines: [{ name: 'published/s', color: '#9467bd', points: col(s, (x) => x.publishedPerS) }],
+    }),
+  );
   plots.push(
     linePlot({
       title: 'Errors (cumulative)',

@@ -114,7 +114,7 @@ describe('report', () => {
     // Nothing loaded from elsewhere: no scripts, links, images or CSS urls.
     assert.doesNotMatch(html, /<script|<link|<img|src=|href=|url\(/);
     assert.match(html, /Held every objective/);
-    assert.equal((html.match(/<svg /g) ?? []).length, 6);
+    assert.equal((html.match(/<svg /g) ?? []).length, 7);
     assert.match(html, /Server event-loop lag/);
     assert.match(html, /http:\/\/h\/\?a=&#60;b&#62;/);
     const noMetrics = renderHtml(
