@@ -156,9 +156,11 @@ export function renderHtml(r: Report): string {
   ].join('');
 
   const o = r.options;
+  const ob = r.verdict.objectives;
+  const objectives = `p99 ≤ ${ob.maxP99Ms} ms, ${ob.maxLost === 0 ? 'no loss' : `at most ${ob.maxLost} lost`}, connect errors ≤ ${(ob.maxConnectErrorRatio * 100).toFixed(2)}%`;
   const verdict = r.verdict.held
-    ? `<p class="ok">Held every objective (p99 ≤ ${r.verdict.objectives.maxP99Ms} ms, lost ≤ ${r.verdict.objectives.maxLost}, connect errors ≤ ${(r.verdict.objectives.maxConnectErrorRatio * 100).toFixed(2)}%).</p>`
-    : `<p class="bad">Broke: ${esc(r.verdict.reasons.join('; '))}.</p>`;
+    ? `<p class="ok">Held every objective (${objectives}).</p>`
+    : `<p class="bad">Broke: ${esc(r.verdict.reasons.join('; '))} (objectives: ${objectives}).</p>`;
   let steps = '';
   if (r.findLimit !== undefined) {
     const fl = r.findLimit;
@@ -167,7 +169,7 @@ export function renderHtml(r: Report): string {
         fl.lastHeld === null
           ? 'No step held.'
           : `Last step that held: ${n(fl.lastHeld.clients)} clients at ${formatNumber(fl.lastHeld.rate)} publications/s.`
-      }</p><table class="steps"><tr><th>step</th><th>clients</th><th>rate/s</th><th>peak</th><th>p99 ms</th><th>lost</th><th>connect errors</th><th>deliveries/s</th><th>result</th></tr>` +
+      }${fl.steps.every((st) => st.held) ? ' Every step held: the limit is above the last step (raise --max-steps).' : ''}</p><table class="steps"><tr><th>step</th><th>clients</th><th>rate/s</th><th>peak</th><th>p99 ms</th><th>lost</th><th>connect errors</th><th>deliveries/s</th><th>result</th></tr>` +
       fl.steps
         .map(
           (st) =>
