@@ -15,7 +15,7 @@ import { judge, machine, type Report, type Sample } from './report.js';
  */
 export interface RunHooks {
   /** Called once a second with the latest sample (live progress). */
-  onSample?: (s: Sample, r: { target: number; lost: number; dup: number; ooo: number }) => void;
+  onSample?: (s: Sample, r: { target: number; dup: number; ooo: number }) => void;
   /** Extra CLI words recorded in the report. */
   command?: string[];
 }
@@ -170,7 +170,6 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
         series.push(sample);
         hooks.onSample?.(sample, {
           target: o.clients,
-          lost: 0,
           dup: sum((t) => t.duplicated),
           ooo: sum((t) => t.outOfOrder),
         });

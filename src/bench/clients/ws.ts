@@ -14,8 +14,8 @@ import {
 } from './ws-frames.js';
 
 /**
- * A WebSocket client on a raw socket (about 5 KB per idle connection; the `ws` client costs
- * 8.5 KB here, measured in the bench's own process). Holdfast protocol: subscribes to its two
+ * A WebSocket client on a raw socket: 4.3 KB RSS per idle subscribed connection where the `ws`
+ * package's client costs 5.3 KB (15,000 clients, bench/client-memory.ts, docs/BENCHMARKS.md). Holdfast protocol: subscribes to its two
  * channels with ids 1 and 2 and, after a reconnect, resumes each from the last (epoch, offset)
  * it saw. Generic protocol: sends the configured frames (if any) after the handshake and
  * counts the subscriptions from then. Answers pings; a close frame ends the connection and
