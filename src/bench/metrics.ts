@@ -11,49 +11,75 @@ export interface ServerSample {
   connections: number | null;
 }
 
-/** Sums of each metric name over all its series (label sets), from Prometheus text. */
-export function parsePrometheus(text: string): Map<string, number> {
-  const out = new Map<string, number>();
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of Prometheus text format (comments and malformed lines skipped). */
+export function parsePrometheus(text: string): PromSample[] {
+  const out: PromSample[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
     if (!m) continue;
-    const v = Number(m[3]);
-    if (!Number.isFinite(v)) continue;
-    const name = m[1]!;
-    // Lag is a maximum over workers, not a sum.
-    if (name.includes('lag')) out.set(name, Math.max(out.get(name) ?? 0, v));
-    else out.set(name, (out.get(name) ?? 0) + v);
+    const value = Number(m[3]);
+    if (!Number.isFinite(value)) continue;
+    const labels: Record<string, string> = {};
+    if (m[2] !== undefined) {
+      for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    }
+    out.push({ name: m[1]!, labels, value });
   }
   return out;
 }
 
-const LAG_NAMES = [
-  'nodejs_eventloop_lag_p99_seconds',
-  'nodejs_eventloop_lag_seconds',
-  'nodejs_eventloop_lag_mean_seconds',
-  'holdfast_event_loop_lag_seconds',
-];
-const CONNECTION_NAMES = ['holdfast_connections', 'holdfast_connections_open', 'holdfast_sessions'];
+type Pick = { name: string; where?: Record<string, string> };
 
-export function sampleFrom(metrics: Map<string, number>): ServerSample {
-  const rss = metrics.get('process_resident_memory_bytes');
-  let lag: number | undefined;
-  for (const n of LAG_NAMES) {
-    lag = metrics.get(n);
-    if (lag !== undefined) break;
+function select(samples: PromSample[], pick: Pick): number[] {
+  return samples
+    .filter(
+      (s) => s.name === pick.name && Object.entries(pick.where ?? {}).every(([k, v]) => s.labels[k] === v),
+    )
+    .map((s) => s.value);
+}
+
+/** The first candidate present, combined over its series (workers) with `combine`. */
+function first(samples: PromSample[], picks: Pick[], combine: (xs: number[]) => number): number | null {
+  for (const p of picks) {
+    const xs = select(samples, p);
+    if (xs.length > 0) return combine(xs);
   }
-  let conns: number | undefined;
-  for (const n of CONNECTION_NAMES) {
-    conns = metrics.get(n);
-    if (conns !== undefined) break;
-  }
-  return {
-    rssBytes: rss ?? null,
-    eventLoopLagMs: lag === undefined ? null : lag * 1000,
-    connections: conns ?? null,
-  };
+  return null;
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const max = (xs: number[]): number => Math.max(...xs);
+
+/**
+ * Resident memory summed over workers, event-loop lag (p99 where there is one) of the worst
+ * worker, connections summed; from prom-client's default names or Holdfast's own.
+ */
+export function sampleFrom(samples: PromSample[]): ServerSample {
+  const rss = first(
+    samples,
+    [{ name: 'process_resident_memory_bytes' }, { name: 'holdfast_memory_bytes', where: { kind: 'rss' } }],
+    sum,
+  );
+  const lag = first(
+    samples,
+    [
+      { name: 'nodejs_eventloop_lag_p99_seconds' },
+      { name: 'holdfast_event_loop_lag_seconds', where: { quantile: '0.99' } },
+      { name: 'nodejs_eventloop_lag_seconds' },
+      { name: 'holdfast_event_loop_lag_seconds' },
+    ],
+    max,
+  );
+  const connections = first(samples, [{ name: 'holdfast_connections' }], sum);
+  return { rssBytes: rss, eventLoopLagMs: lag === null ? null : lag * 1000, connections };
 }
 
 /** Fetches and parses the metrics; null when unreachable, not 200, or late. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -73,6 +75,47 @@ describe('holdfast bench (CLI)', () => {
     assert.equal(JSON.stringify(r).includes('"k"'), false, 'the API key is not in the report');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /<svg /);
+  });
+
+  it("plots the server's memory and event-loop lag from its metrics endpoint", async () => {
+    const metrics = createServer((_req, res) => {
+      res.end(
+        'process_resident_memory_bytes 123456789\nnodejs_eventloop_lag_p99_seconds{worker="1"} 0.0125\n',
+      );
+    });
+    await new Promise<void>((r) => metrics.listen(0, '127.0.0.1', r));
+    const port = (metrics.address() as AddressInfo).port;
+    const out = join(dir, 'metrics');
+    try {
+      await run(process.execPath, [
+        MAIN,
+        'bench',
+        '--url',
+        url,
+        '--api-key',
+        'k',
+        '--clients',
+        '10',
+        '--duration',
+        '1.5',
+        '--drain',
+        '0.5',
+        '--metrics',
+        `http://127.0.0.1:${port}/metrics`,
+        '--out',
+        out,
+        '--no-progress',
+      ]);
+    } finally {
+      metrics.closeAllConnections();
+      await new Promise<void>((r) => metrics.close(() => r()));
+    }
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.equal(r.server.metrics, true);
+    assert.equal(r.server.peakRssBytes, 123456789);
+    assert.equal(r.server.maxEventLoopLagMs, 12.5);
+    assert.ok(r.series.some((s: { serverRssBytes: number | null }) => s.serverRssBytes === 123456789));
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /Server event-loop lag/);
   });
 
   it('finds the limit: steps until an objective breaks', async () => {

@@ -20,10 +20,31 @@ weird_metric NaN
 describe('server metrics', () => {
   it('sums memory over workers and takes the worst lag', () => {
     const m = parsePrometheus(TEXT);
-    assert.equal(m.get('process_resident_memory_bytes'), 157286400);
-    assert.equal(m.get('nodejs_eventloop_lag_p99_seconds'), 0.034);
-    assert.equal(m.has('weird_metric'), false);
+    assert.equal(m.filter((x) => x.name === 'process_resident_memory_bytes').length, 2);
+    assert.deepEqual(m[0]!.labels, { worker: '1' });
+    assert.equal(
+      m.some((x) => x.name === 'weird_metric'),
+      false,
+    );
     assert.deepEqual(sampleFrom(m), { rssBytes: 157286400, eventLoopLagMs: 34, connections: 1500 });
+  });
+
+  it("reads Holdfast's own names, by label", () => {
+    const text = `holdfast_memory_bytes{worker="1",kind="rss"} 1000
+holdfast_memory_bytes{worker="1",kind="heap_used"} 400
+holdfast_memory_bytes{worker="2",kind="rss"} 2000
+holdfast_event_loop_lag_seconds{worker="1",quantile="0.5"} 0.001
+holdfast_event_loop_lag_seconds{worker="1",quantile="0.99"} 0.004
+holdfast_event_loop_lag_seconds{worker="1",quantile="1"} 0.5
+holdfast_event_loop_lag_seconds{worker="2",quantile="0.99"} 0.006
+holdfast_connections{transport="ws",worker="1"} 10
+holdfast_connections{transport="sse",worker="2"} 5
+`;
+    assert.deepEqual(sampleFrom(parsePrometheus(text)), {
+      rssBytes: 3000,
+      eventLoopLagMs: 6,
+      connections: 15,
+    });
   });
 
   it('gives nulls for what the server does not export', () => {
