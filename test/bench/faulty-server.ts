@@ -3,10 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { scanMarkers } from '../../src/bench/payload.js';
 
+interface Poll {
+  channels: string[];
+  cursor: number;
+  res: ServerResponse;
+  timer: NodeJS.Timeout | null;
+}
+
 /**
  * A deliberately broken push server for testing the bench's checker: generic protocol (no
  * acknowledgements, no offsets). Publish: POST /pub?ch=NAME with the payload as the body.
- * Subscribe: WebSocket /sub?ch=A&ch=B (frames are the payloads) or SSE /events?ch=A&ch=B.
+ * Subscribe: WebSocket /sub?ch=A&ch=B (frames are the payloads), SSE /events?ch=A&ch=B, or
+ * long-poll /poll?ch=A&ch=B&cursor=N (answers `{"cursor", "messages": [{"channel", "data"}]}`;
+ * the cursor counts everything the server sent; no cursor answers at once with the current one).
  * Per channel, by sequence number: n % 10 == 3 is dropped, n % 10 == 5 is sent twice,
  * n % 10 == 7 is held and sent after n + 1. Publications are put back in sequence order
  * first, so the faults are exactly these whatever the order requests arrive in.
@@ -18,6 +27,8 @@ export class FaultyServer {
   readonly #next = new Map<string, number>();
   readonly #pending = new Map<string, Map<number, string>>();
   readonly #held = new Map<string, string>();
+  readonly #log: { channel: string; text: string }[] = [];
+  readonly #polls = new Set<Poll>();
   sent = 0;
 
   constructor() {
@@ -44,6 +55,8 @@ export class FaultyServer {
   }
 
   async close(): Promise<void> {
+    for (const p of this.#polls) if (p.timer !== null) clearTimeout(p.timer);
+    this.#polls.clear();
     for (const set of this.#subs.values()) {
       for (const s of set) {
         if ('terminate' in s) s.terminate();
@@ -72,6 +85,22 @@ export class FaultyServer {
       for (const c of channels) this.#set(c).add(res);
       res.on('close', () => {
         for (const c of channels) this.#set(c).delete(res);
+      });
+      return;
+    }
+    if (url.pathname === '/poll') {
+      const channels = url.searchParams.getAll('ch');
+      const c = url.searchParams.get('cursor') ?? '';
+      const poll: Poll = { channels, cursor: c === '' ? this.#log.length : Number(c), res, timer: null };
+      if (c === '' || this.#hasNews(poll)) {
+        this.#answer(poll);
+        return;
+      }
+      poll.timer = setTimeout(() => this.#answer(poll), 5000);
+      this.#polls.add(poll);
+      res.on('close', () => {
+        if (poll.timer !== null) clearTimeout(poll.timer);
+        this.#polls.delete(poll);
       });
       return;
     }
@@ -147,6 +176,27 @@ export class FaultyServer {
       this.sent++;
       if ('terminate' in s) s.send(text);
       else s.write(`data: ${text}\n\n`);
+    }
+    this.#log.push({ channel, text });
+    for (const p of this.#polls) if (p.channels.includes(channel)) this.#answer(p);
+  }
+
+  #hasNews(p: Poll): boolean {
+    for (let i = p.cursor; i < this.#log.length; i++)
+      if (p.channels.includes(this.#log[i]!.channel)) return true;
+    return false;
+  }
+
+  #answer(p: Poll): void {
+    if (p.timer !== null) clearTimeout(p.timer);
+    this.#polls.delete(p);
+    const messages = this.#log
+      .slice(p.cursor)
+      .filter((e) => p.channels.includes(e.channel))
+      .map((e) => ({ channel: e.channel, data: e.text }));
+    if (!p.res.writableEnded) {
+      p.res.setHeader('content-type', 'application/json');
+      p.res.end(JSON.stringify({ cursor: String(this.#log.length), messages }));
     }
   }
 }

@@ -16,7 +16,7 @@ describe('bench against a faulty server', () => {
   });
   after(() => server.close());
 
-  for (const transport of ['ws', 'sse'] as const) {
+  for (const transport of ['ws', 'sse', 'poll'] as const) {
     it(`reports exactly the drops, duplicates and reorderings (${transport})`, async () => {
       const clients = 60;
       const o = parseOptions({
@@ -33,6 +33,7 @@ describe('bench against a faulty server', () => {
         protocol: 'generic',
         wsUrl: '{ws}/sub?ch={channel}&ch={broadcast}',
         sseUrl: '{url}/events?ch={channel}&ch={broadcast}',
+        pollUrl: '{url}/poll?ch={channel}&ch={broadcast}&cursor={cursor}',
         subscribeMessage: '',
         publishUrl: '{url}/pub?ch={channel}',
         publishBody: '{text}',
