@@ -35,12 +35,14 @@ describe('bench against Holdfast', () => {
   for (const transport of ['ws', 'sse', 'poll'] as const) {
     it(`delivers everything over ${transport} (300 clients)`, async () => {
       const clients = 300;
-      const r = await runBench(base({ clients, transport }));
+      // A fixed number of publications, so that nothing depends on how fast the machine is.
+      const r = await runBench(base({ clients, transport, maxPublications: 60, duration: 30 }));
       assert.equal(r.clients.target, clients);
       assert.equal(r.clients.peak, clients);
       assert.equal(r.clients.connectErrors, 0);
       assert.equal(r.clients.unconfirmedSubscriptions, 0);
-      assert.ok(r.messages.published > 40);
+      assert.equal(r.messages.published, 60);
+      assert.ok(r.messages.publishedBroadcast > 0);
       assert.equal(r.messages.publishFailures, 0);
       // One channel plus the broadcast channel: every client follows everything published.
       assert.equal(r.messages.expected, clients * r.messages.published);
@@ -52,7 +54,8 @@ describe('bench against Holdfast', () => {
       assert.equal(r.latency.ms.count, r.messages.delivered);
       assert.equal(r.connect.ms.count, clients);
       assert.ok(r.latency.ms.p99 >= r.latency.ms.p50);
-      assert.ok(r.series.length >= 3);
+      // The 1 s drain alone guarantees one sample a second was taken.
+      assert.ok(r.series.length >= 1);
       assert.ok(r.bench.idleRssPerClientBytes !== null);
       assert.equal(r.verdict.held, true, r.verdict.reasons.join('; '));
     });
@@ -72,7 +75,11 @@ describe('bench against Holdfast', () => {
       },
     };
     const clients = 150;
-    const r = await runBench(base({ clients, transport: 'mix', channels: 4, duration: 4, drain: 2 }), hooks);
+    // 200 publications at 50/s: about 4 s of publishing, the drop after the first second or two.
+    const r = await runBench(
+      base({ clients, transport: 'mix', channels: 4, maxPublications: 200, duration: 60, drain: 2 }),
+      hooks,
+    );
     assert.equal(dropped, true);
     assert.ok(r.clients.reconnects >= clients * 0.6, `reconnects ${r.clients.reconnects}`);
     assert.ok(r.clients.reconnectedClients > 0);
@@ -80,6 +87,7 @@ describe('bench against Holdfast', () => {
     assert.equal(r.messages.lossAcrossReconnects, false);
     assert.equal(r.messages.duplicated, 0);
     assert.equal(r.messages.delivered, r.messages.expected);
-    assert.ok(r.messages.expected > clients * 10);
+    assert.equal(r.messages.published, 200);
+    assert.ok(r.messages.expected > 0);
   });
 });
