@@ -123,9 +123,11 @@ export function parseOptions(raw: Record<string, unknown>): BenchOptions {
   if (has('url')) o.url = String(raw['url']).replace(/\/+$/, '');
   try {
     const u = new URL(o.url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    if (u.protocol !== 'http:') throw new Error();
   } catch {
-    throw new BenchOptionError(`--url must be an http:// URL (got ${o.url}).`);
+    throw new BenchOptionError(
+      `--url must be a plain http:// URL (got ${o.url}); the bench's clients do not speak TLS.`,
+    );
   }
   if (has('clients')) o.clients = num('clients', raw['clients'], 1, 1_000_000);
   if (has('transport')) {

@@ -23,6 +23,7 @@ describe('bench options', () => {
     assert.throws(() => parseOptions({ clients: '0' }), /--clients/);
     assert.throws(() => parseOptions({ transport: 'tcp' }), /--transport/);
     assert.throws(() => parseOptions({ url: 'ws://x' }), /--url/);
+    assert.throws(() => parseOptions({ url: 'https://x' }), /TLS/);
     assert.throws(() => parseOptions({ publishHeader: ['nocolon'] }), BenchOptionError);
     assert.throws(() => parseOptions({ findLimit: 'memory' }), /--find-limit/);
   });
