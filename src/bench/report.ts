@@ -125,6 +125,7 @@ export function judge(
     );
   if (r.messages.duplicated > 0 && o.maxLost === 0) reasons.push(`${r.messages.duplicated} duplicates`);
   if (r.messages.misrouted > 0) reasons.push(`${r.messages.misrouted} messages on channels not followed`);
+  if (r.messages.publishFailures > 0) reasons.push(`${r.messages.publishFailures} publish requests failed`);
   return { held: reasons.length === 0, reasons };
 }
 

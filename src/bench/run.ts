@@ -117,6 +117,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     for (const c of children) c.kill();
   };
   process.once('exit', killAll);
+  let sampler: NodeJS.Timeout | null = null;
   try {
     for (const c of children) {
       if (!(await c.until(() => c.readyRss > 0, 20_000))) throw new Error('a bench process did not start');
@@ -134,7 +135,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     const sum = (f: (t: Tick) => number): number =>
       children.reduce((a, c) => a + (c.tick === null ? 0 : f(c.tick)), 0);
 
-    const sampler = setInterval(() => {
+    sampler = setInterval(() => {
       void (async () => {
         if (o.metricsUrl !== '' && metricsFailures < 5) {
           const s = await scrape(o.metricsUrl.replace('{url}', o.url));
@@ -212,6 +213,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     phase = 'drain';
     await sleep(o.drain * 1000);
     clearInterval(sampler);
+    sampler = null;
 
     const log = publisher.log();
     for (const c of children) c.send({ type: 'finish', log });
@@ -284,6 +286,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     report.verdict.reasons = v.reasons;
     return report;
   } finally {
+    if (sampler !== null) clearInterval(sampler);
     for (const c of children) await c.until(() => c.exited, 2000);
     killAll();
     process.off('exit', killAll);

@@ -106,6 +106,8 @@ describe('report', () => {
     const v = judge(bad, { maxP99Ms: 1000, maxLost: 0, maxConnectErrorRatio: 0.001 });
     assert.equal(v.held, false);
     assert.equal(v.reasons.length, 3);
+    const failed = report({ messages: { ...r.messages, publishFailures: 2 } });
+    assert.deepEqual(judge(failed, r.verdict.objectives).reasons, ['2 publish requests failed']);
   });
 
   it('renders a self-contained page with the summary, plots and escaped command', () => {
