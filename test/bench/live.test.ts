@@ -61,6 +61,21 @@ describe('bench against Holdfast', () => {
     });
   }
 
+  it('adds up clients, messages and histograms over several bench processes', async () => {
+    const clients = 120;
+    const r = await runBench(
+      base({ clients, transport: 'mix', clientsPerProcess: 40, maxPublications: 40, duration: 30 }),
+    );
+    assert.equal(r.bench.processes, 3);
+    assert.equal(r.clients.peak, clients);
+    assert.equal(r.connect.ms.count, clients);
+    assert.equal(r.messages.published, 40);
+    assert.equal(r.messages.expected, clients * 40);
+    assert.equal(r.messages.delivered, clients * 40);
+    assert.equal(r.latency.ms.count, clients * 40);
+    assert.equal(r.messages.lost + r.messages.duplicated + r.messages.outOfOrder, 0);
+  });
+
   it('resumes after the server drops every connection, and says nothing was lost (mix)', async () => {
     let dropped = false;
     let publishing = 0;
