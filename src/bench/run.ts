@@ -35,7 +35,7 @@ class Child {
     this.proc = fork(WORKER, [], {
       // --expose-gc: the idle-memory measurement collects first. A 2 MB young generation keeps
       // the fixed cost per child small (8,000 idle clients: 5.2 KB each instead of 8.4 KB)
-      // for about 4% fewer deliveries per CPU second.
+      // for about 3% fewer deliveries per CPU second (docs/BENCHMARKS.md).
       execArgv: ['--expose-gc', '--max-semi-space-size=2'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
