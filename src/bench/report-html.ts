@@ -11,10 +11,8 @@ function col(series: Sample[], f: (s: Sample) => number | null): [number, number
   return series.map((s) => [s.t, f(s)]);
 }
 
-function bands(series: Sample[]): { from: number; to: number; label: string }[] {
-  const pub = series.filter((s) => s.phase === 'publish');
-  if (pub.length === 0) return [];
-  return [{ from: pub[0]!.t - 1, to: pub[pub.length - 1]!.t, label: 'publishing' }];
+function bands(r: Report): { from: number; to: number; label: string }[] {
+  return [{ from: r.publishFromS, to: r.publishToS, label: 'publishing' }];
 }
 
 function row(name: string, value: string, note = ''): string {
@@ -28,13 +26,14 @@ const bytes = (v: number | null): string =>
 
 export function renderHtml(r: Report): string {
   const s = r.series;
-  const b = bands(s);
+  const b = bands(r);
   const plots: string[] = [];
   plots.push(
     linePlot({
       title: 'Connections',
       unit: '',
       bands: b,
+      xMin: 0,
       lines: [
         { name: 'open', color: '#1f77b4', points: col(s, (x) => x.connected) },
         { name: 'connect errors', color: '#d62728', points: col(s, (x) => x.connectErrors) },
@@ -46,6 +45,7 @@ export function renderHtml(r: Report): string {
       title: 'Deliveries per second',
       unit: '',
       bands: b,
+      xMin: 0,
       lines: [{ name: 'delivered/s', color: '#2ca02c', points: col(s, (x) => x.deliveriesPerS) }],
     }),
   );
@@ -54,6 +54,7 @@ export function renderHtml(r: Report): string {
       title: 'Delivery latency, per second',
       unit: 'ms',
       bands: b,
+      xMin: 0,
       lines: [
         { name: 'p50', color: '#1f77b4', points: col(s, (x) => x.p50) },
         { name: 'p90', color: '#ff7f0e', points: col(s, (x) => x.p90) },
@@ -70,13 +71,14 @@ export function renderHtml(r: Report): string {
       color: '#1f77b4',
       points: col(s, (x) => (x.serverRssBytes === null ? null : x.serverRssBytes / MB)),
     });
-  plots.push(linePlot({ title: 'Memory', unit: 'MiB', bands: b, lines: memLines }));
+  plots.push(linePlot({ title: 'Memory', unit: 'MiB', bands: b, xMin: 0, lines: memLines }));
   if (r.server.metrics) {
     plots.push(
       linePlot({
         title: 'Server event-loop lag',
         unit: 'ms',
         bands: b,
+        xMin: 0,
         lines: [{ name: 'lag', color: '#e377c2', points: col(s, (x) => x.serverLagMs) }],
       }),
     );
@@ -86,6 +88,7 @@ export function renderHtml(r: Report): string {
       title: 'Publications per second',
       unit: '',
       bands: b,
+      xMin: 0,
       lines: [{ name: 'published/s', color: '#9467bd', points: col(s, (x) => x.publishedPerS) }],
     }),
   );
@@ -94,6 +97,7 @@ export function renderHtml(r: Report): string {
       title: 'Errors (cumulative)',
       unit: '',
       bands: b,
+      xMin: 0,
       lines: [{ name: 'errors', color: '#d62728', points: col(s, (x) => x.errors) }],
     }),
   );
@@ -139,7 +143,8 @@ export function renderHtml(r: Report): string {
       `peak ${bytes(r.bench.peakRssBytes)}`,
       r.bench.idleRssPerClientBytes === null
         ? ''
-        : `${(r.bench.idleRssPerClientBytes / 1000).toFixed(2)} KB per idle client`,
+        : `${(r.bench.idleRssPerClientBytes / 1000).toFixed(2)} KB per idle client` +
+            (c.peak < 5000 ? ' (fixed costs per process weigh in below a few thousand clients)' : ''),
     ),
     row(
       'bench CPU while publishing',
@@ -186,8 +191,8 @@ body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px au
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px}
 .meta{color:#555;margin:0 0 10px}.ok{color:#17692a;font-weight:600}.bad{color:#b3121b;font-weight:600}
 table{border-collapse:collapse;margin:6px 0}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
-table.sum th{font-weight:500;color:#444;white-space:nowrap}table.sum td{font-variant-numeric:tabular-nums;font-weight:600}
-td.n{color:#666;font-weight:400!important}table.steps td{font-variant-numeric:tabular-nums}
+table.sum th{font-weight:500;color:#444;white-space:nowrap}table.sum td{font-variant-numeric:tabular-nums;font-weight:600;white-space:nowrap}
+td.n{color:#666;font-weight:400!important;white-space:normal}table.steps td{font-variant-numeric:tabular-nums}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:10px}
 svg{background:#fff;border:1px solid #e4e4e4;border-radius:4px;max-width:100%;height:auto}
 svg .t{font:600 13px system-ui,sans-serif;fill:#222}svg .a{font:11px system-ui,sans-serif;fill:#555}

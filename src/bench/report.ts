@@ -52,6 +52,9 @@ export interface Report {
   durationS: number;
   rampS: number;
   totalS: number;
+  /** When publishing started and ended, in seconds since the run started (the plots' time). */
+  publishFromS: number;
+  publishToS: number;
   clients: {
     target: number;
     peak: number;

@@ -135,47 +135,46 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     const sum = (f: (t: Tick) => number): number =>
       children.reduce((a, c) => a + (c.tick === null ? 0 : f(c.tick)), 0);
 
-    sampler = setInterval(() => {
-      void (async () => {
-        if (o.metricsUrl !== '' && metricsFailures < 5) {
-          const s = await scrape(o.metricsUrl.replace('{url}', o.url));
-          if (s === null) metricsFailures++;
-          else {
-            metricsFailures = 0;
-            serverMetrics = true;
-          }
-          lastServer = s;
+    const takeSample = async (): Promise<void> => {
+      if (o.metricsUrl !== '' && metricsFailures < 5) {
+        const s = await scrape(o.metricsUrl.replace('{url}', o.url));
+        if (s === null) metricsFailures++;
+        else {
+          metricsFailures = 0;
+          serverMetrics = true;
         }
-        const deliveries = sum((t) => t.deliveries);
-        const iv = summarize(interval);
-        interval.destroy();
-        interval = newHistogram();
-        const sample: Sample = {
-          t: Math.round((performance.now() - t0) / 100) / 10,
-          phase,
-          connected: sum((t) => t.connected),
-          connectErrors: sum((t) => t.connectErrors),
-          deliveriesPerS: deliveries - lastDeliveries,
-          publishedPerS: publisher.published - lastPublished,
-          p50: iv.count > 0 ? iv.p50 : null,
-          p90: iv.count > 0 ? iv.p90 : null,
-          p99: iv.count > 0 ? iv.p99 : null,
-          max: iv.count > 0 ? iv.max : null,
-          errors: sum((t) => t.errors) + publisher.failures,
-          benchRssBytes: sum((t) => t.rss) + process.memoryUsage.rss(),
-          serverRssBytes: lastServer?.rssBytes ?? null,
-          serverLagMs: lastServer?.eventLoopLagMs ?? null,
-        };
-        lastDeliveries = deliveries;
-        lastPublished = publisher.published;
-        series.push(sample);
-        hooks.onSample?.(sample, {
-          target: o.clients,
-          dup: sum((t) => t.duplicated),
-          ooo: sum((t) => t.outOfOrder),
-        });
-      })();
-    }, 1000);
+        lastServer = s;
+      }
+      const deliveries = sum((t) => t.deliveries);
+      const iv = summarize(interval);
+      interval.destroy();
+      interval = newHistogram();
+      const sample: Sample = {
+        t: Math.round((performance.now() - t0) / 100) / 10,
+        phase,
+        connected: sum((t) => t.connected),
+        connectErrors: sum((t) => t.connectErrors),
+        deliveriesPerS: deliveries - lastDeliveries,
+        publishedPerS: publisher.published - lastPublished,
+        p50: iv.count > 0 ? iv.p50 : null,
+        p90: iv.count > 0 ? iv.p90 : null,
+        p99: iv.count > 0 ? iv.p99 : null,
+        max: iv.count > 0 ? iv.max : null,
+        errors: sum((t) => t.errors) + publisher.failures,
+        benchRssBytes: sum((t) => t.rss) + process.memoryUsage.rss(),
+        serverRssBytes: lastServer?.rssBytes ?? null,
+        serverLagMs: lastServer?.eventLoopLagMs ?? null,
+      };
+      lastDeliveries = deliveries;
+      lastPublished = publisher.published;
+      series.push(sample);
+      hooks.onSample?.(sample, {
+        target: o.clients,
+        dup: sum((t) => t.duplicated),
+        ooo: sum((t) => t.outOfOrder),
+      });
+    };
+    sampler = setInterval(() => void takeSample(), 1000);
 
     // Ramp: every client started and none still connecting (or a generous time-out).
     const rampLimit = (o.clients / o.ramp) * 1000 + 30_000;
@@ -208,12 +207,15 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     while (performance.now() < pubEnd && !publisher.limitDone) await sleep(50);
     await publisher.stop();
     const durationS = (performance.now() - p0) / 1000;
+    const publishFromS = (p0 - t0) / 1000;
+    const publishToS = publishFromS + durationS;
 
     // Drain.
     phase = 'drain';
     await sleep(o.drain * 1000);
     clearInterval(sampler);
     sampler = null;
+    await takeSample();
 
     const log = publisher.log();
     for (const c of children) c.send({ type: 'finish', log });
@@ -233,6 +235,8 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
       options: stripSecrets(o),
       durationS: round(durationS),
       rampS: round(rampS),
+      publishFromS: round(publishFromS),
+      publishToS: round(publishToS),
       totalS: round((performance.now() - t0) / 1000),
       clients: {
         target: o.clients,

@@ -15,6 +15,8 @@ export interface PlotSpec {
   bands?: { from: number; to: number; label: string }[];
   width?: number;
   height?: number;
+  /** Start of the time axis (default: the first point). */
+  xMin?: number;
 }
 
 export function esc(s: string): string {
@@ -49,7 +51,7 @@ export function linePlot(spec: PlotSpec): string {
   const R = 12;
   const T = 28;
   const B = 30;
-  let xMin = Number.POSITIVE_INFINITY;
+  let xMin = spec.xMin ?? Number.POSITIVE_INFINITY;
   let xMax = Number.NEGATIVE_INFINITY;
   let yMax = 0;
   for (const l of spec.lines) {

@@ -40,6 +40,8 @@ function report(over: Partial<Report> = {}): Report {
     durationS: 10,
     rampS: 1,
     totalS: 13,
+    publishFromS: 1.5,
+    publishToS: 2.5,
     clients: {
       target: 100,
       peak: 100,
@@ -118,6 +120,7 @@ describe('report', () => {
     assert.match(html, /Held every objective/);
     assert.equal((html.match(/<svg /g) ?? []).length, 7);
     assert.match(html, /Server event-loop lag/);
+    assert.match(html, /class="band"/);
     assert.match(html, /http:\/\/h\/\?a=&#60;b&#62;/);
     const noMetrics = renderHtml(
       report({ server: { metrics: false, peakRssBytes: null, maxEventLoopLagMs: null } }),
