@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { serveCommand } from './serve.js';
 
@@ -10,6 +11,7 @@ program
   .showHelpAfterError();
 serveCommand(program);
 doctorCommand(program);
+benchCommand(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

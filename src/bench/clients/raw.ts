@@ -1,0 +1,108 @@
+import { connect, type Socket } from 'node:net';
+import { BenchClient, type Pool } from '../pool.js';
+import { HttpReader, type HttpSink } from './http-reader.js';
+
+/**
+ * Base of the raw-socket HTTP clients (SSE, long-poll): a `net.Socket` (about 4 KB per idle
+ * connection, where node:http's client costs several times that), a minimal request writer and
+ * the HttpReader. Socket listeners are module-level functions; the socket finds its client
+ * through one WeakMap.
+ */
+export abstract class RawHttpClient extends BenchClient implements HttpSink {
+  socket: Socket | null = null;
+  readonly reader = new HttpReader();
+
+  constructor(pool: Pool, local: number, channel: number, source: string) {
+    super(pool, local, channel, source);
+  }
+
+  /** The request target (URL) for the next request. */
+  abstract target(): URL;
+  /** Extra request header lines ("Name: value\r\n"). */
+  abstract extraHeaders(): string;
+  abstract onHead(status: number, headers: string): void;
+  abstract onBody(text: string): void;
+  abstract onEnd(): void;
+  /** The socket is connected (TCP). */
+  abstract onConnected(): void;
+
+  connect(): void {
+    this.beginConnect();
+    const url = this.target();
+    const opts: { host: string; port: number; localAddress?: string } = {
+      host: url.hostname,
+      port: Number(url.port || 80),
+    };
+    if (this.source !== '') opts.localAddress = this.source;
+    const socket = connect(opts);
+    this.socket = socket;
+    this.reader.reset();
+    owners.set(socket, this);
+    socket.setEncoding('latin1');
+    socket.setNoDelay(true);
+    socket.setTimeout(15_000);
+    socket.on('connect', onConnect);
+    socket.on('data', onData);
+    socket.on('close', onSocketClose);
+    socket.on('error', onError);
+    socket.on('timeout', onTimeout);
+  }
+
+  /** Writes a GET request for the current target on the open socket. */
+  request(): void {
+    const url = this.target();
+    this.socket?.write(
+      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${this.extraHeaders()}\r\n`,
+      'latin1',
+    );
+  }
+
+  close(): void {
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
+  }
+
+  /** Ends the connection because of an error and lets the client reconnect. */
+  fail(): void {
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
+    this.lost(true);
+  }
+}
+
+const owners = new WeakMap<Socket, RawHttpClient>();
+
+function onConnect(this: Socket): void {
+  owners.get(this)?.onConnected();
+}
+
+function onData(this: Socket, chunk: string): void {
+  const c = owners.get(this);
+  if (c === undefined || c.socket !== this) return;
+  try {
+    c.reader.feed(chunk, c);
+  } catch {
+    c.pool.errors++;
+    c.fail();
+  }
+}
+
+function onSocketClose(this: Socket): void {
+  const c = owners.get(this);
+  if (c === undefined || c.socket !== this) return;
+  c.reader.closed(c);
+  c.socket = null;
+  c.lost(false);
+}
+
+function onError(this: Socket): void {
+  // 'close' follows and does the accounting.
+}
+
+function onTimeout(this: Socket): void {
+  const c = owners.get(this);
+  if (c === undefined || c.socket !== this) return;
+  c.fail();
+}
