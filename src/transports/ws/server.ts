@@ -1,19 +1,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../../config/config.js';
 import { Disconnects, HoldfastError } from '../../core/codes.js';
 import type { Node } from '../../core/node.js';
+import { WsConnection, type WsHandler } from './conn.js';
+import { handshake } from './handshake.js';
 import { isCommandError, parseCommand } from './protocol.js';
 import { WsSession } from './session.js';
 
 /**
- * The WebSocket transport: upgrades on /ws through `ws` in noServer mode, parses commands and
- * hands them to the Node. Listeners are module-level functions that find their session through
- * one WeakMap, so a connection costs no closures. One interval per process pings every socket.
+ * The WebSocket transport: completes the upgrade on /ws itself (handshake.ts, conn.ts, frame.ts:
+ * RFC 6455 server side, no extensions), parses commands and hands them to the Node. One object
+ * (this) handles every connection's events, so a connection costs no closures. One interval per
+ * process pings every socket.
  */
-export class WsServer {
-  readonly #wss: WebSocketServer;
+export class WsServer implements WsHandler {
   readonly #node: Node;
   readonly #config: Config;
   readonly sessions = new Set<WsSession>();
@@ -22,33 +23,29 @@ export class WsServer {
   constructor(node: Node, config: Config) {
     this.#node = node;
     this.#config = config;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      maxPayload: config.maxFrameBytes,
-    });
     this.#pinger = setInterval(() => this.#pingAll(), config.pingInterval * 1000);
     this.#pinger.unref();
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws));
-  }
-
-  #onConnection(ws: WebSocket): void {
-    const session = new WsSession(ws, this.#config.maxQueuedBytes);
-    owners.set(ws, this);
-    sessions.set(ws, session);
+    const answer = handshake(req.method, req.headers);
+    if (!answer.ok) {
+      socket.once('finish', destroySocket);
+      socket.end(answer.response);
+      return;
+    }
+    socket.write(answer.response);
+    const conn = new WsConnection(socket, this, this.#config.maxFrameBytes);
+    const session = new WsSession(conn, this.#config.maxQueuedBytes);
+    conn.owner = session;
     this.sessions.add(session);
     this.#node.attach(session);
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('close', onClose);
-    ws.on('error', onError);
+    conn.start(head);
   }
 
-  onMessage(session: WsSession, data: RawData, isBinary: boolean): void {
+  /** WsHandler */
+  onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
+    const session = conn.owner as WsSession;
     session.alive = true;
     if (isBinary) {
       session.reply({ error: { code: 'bad_request', message: 'Send JSON text frames.' } });
@@ -92,7 +89,14 @@ export class WsServer {
     }
   }
 
-  onClose(session: WsSession): void {
+  /** WsHandler */
+  onPong(conn: WsConnection): void {
+    (conn.owner as WsSession).alive = true;
+  }
+
+  /** WsHandler */
+  onClose(conn: WsConnection): void {
+    const session = conn.owner as WsSession;
     this.sessions.delete(session);
     session.close(Disconnects.normal);
   }
@@ -121,25 +125,6 @@ function asError(err: unknown): { error: { code: string; message: string } } {
   return { error: { code: 'unavailable', message: 'The engine could not take this now; retry later.' } };
 }
 
-const owners = new WeakMap<WebSocket, WsServer>();
-const sessions = new WeakMap<WebSocket, WsSession>();
-
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const s = sessions.get(this);
-  if (s !== undefined) owners.get(this)?.onMessage(s, data, isBinary);
-}
-
-function onPong(this: WebSocket): void {
-  const s = sessions.get(this);
-  if (s !== undefined) s.alive = true;
-}
-
-function onClose(this: WebSocket): void {
-  const s = sessions.get(this);
-  if (s !== undefined) owners.get(this)?.onClose(s);
-}
-
-function onError(this: WebSocket): void {
-  // Protocol errors (e.g. a frame over maxPayload) are answered by `ws` with a close frame
-  // (1009 for size); the 'close' event that follows cleans up.
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
