@@ -27,7 +27,7 @@ export type ClientsReport = { ready: number } | { error: string };
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ClientsArgs;
 const send = (m: ClientsReport): void => {
-  process.send?.(m);
+  if (process.connected) process.send?.(m);
 };
 
 /** A client text frame: FIN + text, masked with the key 0 (RFC 6455 5.3 allows any key). */

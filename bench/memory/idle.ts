@@ -9,9 +9,9 @@
  * /proc/<pid>/status before and after. The server runs with --expose-gc and gc-hook.js (bench
  * only): a full GC runs just before each reading, which also reports heapUsed.
  *
- * Usage: npm run build && node dist/bench/memory/idle.js [--server holdfast|ws-ref]
+ * Usage: npm run build && node dist/bench/memory/idle.js [--server holdfast|ws-ref|raw]
  *          [--transport ws|sse|poll] [--connections 19000] [--channels 100] [--settle 10]
- *        node dist/bench/memory/idle.js --all     (ws-ref, then Holdfast ws, sse, poll)
+ *        node dist/bench/memory/idle.js --all     (raw, ws-ref, then Holdfast ws, sse, poll)
  * Loopback only; every process it starts is ended by PID; the run stops by itself.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -41,6 +41,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface MemStat {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }
@@ -53,7 +54,11 @@ interface Result {
   rssBefore: number;
   rssAfter: number;
   rssPerConn: number;
+  /** Per connection of the second half: (RSS(n) - RSS(n/2)) / (n/2). */
+  rssMarginal: number;
+  heapMarginal: number;
   heapPerConn: number;
+  heapTotalPerConn: number;
   externalPerConn: number;
 }
 
@@ -68,25 +73,27 @@ class ServerProcess {
     const args =
       kind === 'ws-ref'
         ? [here('./ws-reference.js'), '0']
-        : [
-            here('../../src/cli/main.js'),
-            'serve',
-            '--workers',
-            '1',
-            '--port',
-            '0',
-            '--host',
-            '127.0.0.1',
-            '--api-key',
-            API_KEY,
-            // Long holds and no pings during the run: the clients stay idle and never answer.
-            '--poll-timeout',
-            '300',
-            '--ping-interval',
-            '3600',
-            '--log-level',
-            'warn',
-          ];
+        : kind === 'raw'
+          ? [here('./raw-reference.js'), '0']
+          : [
+              here('../../src/cli/main.js'),
+              'serve',
+              '--workers',
+              '1',
+              '--port',
+              '0',
+              '--host',
+              '127.0.0.1',
+              '--api-key',
+              API_KEY,
+              // Long holds and no pings during the run: the clients stay idle and never answer.
+              '--poll-timeout',
+              '300',
+              '--ping-interval',
+              '3600',
+              '--log-level',
+              'warn',
+            ];
     this.child = spawn(process.execPath, ['--expose-gc', '--import', hook, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -163,44 +170,59 @@ async function run(server: string, transport: ClientsArgs['transport'], n: numbe
     const port = await srv.port;
     await sleep(2000);
     const before = await srv.memstat();
-    const procs = Math.ceil(n / PER_CLIENT_PROCESS) + (n > 1000 ? 1 : 0);
-    const per = Math.ceil(n / procs);
-    const done: Promise<void>[] = [];
-    for (let k = 0, first = 0; first < n; k++, first += per) {
-      const args: ClientsArgs = {
-        transport,
-        port,
-        localAddress: `127.0.0.${2 + k}`,
-        count: Math.min(per, n - first),
-        first,
-        channels,
-        batch: 250,
-        deadlineMs: RUN_DEADLINE_MS,
-      };
-      const child = fork(here('./clients.js'), [JSON.stringify(args)], { stdio: 'inherit' });
-      clients.push(child);
-      done.push(
-        new Promise((resolve, reject) => {
-          child.on('message', (m: ClientsReport) => {
-            if ('error' in m) reject(new Error(`clients ${args.localAddress}: ${m.error}`));
-            else if (m.ready === args.count) resolve();
-          });
-          child.once('exit', (code) => reject(new Error(`clients ${args.localAddress} exited (${code})`)));
-        }),
-      );
-    }
-    const failed = new Promise<never>((_, reject) => {
-      for (const c of clients)
-        c.on('message', (m: ClientsReport) => 'error' in m && reject(new Error(m.error)));
-    });
-    await Promise.race([Promise.all(done), failed]);
-    if (server === 'holdfast') {
-      for (let i = 0; (await subscribers(port)) < n; i++) {
-        if (i > 300) throw new Error('the server did not report every subscription');
-        await sleep(100);
+    // Two equal phases: the second half's cost is the marginal cost per connection, free of the
+    // fixed costs that come with the first connections (young-generation growth, code, buffers).
+    const half = Math.floor(n / 2);
+    let failure: Error | null = null;
+    let addr = 2;
+    const phase = async (first: number, count: number): Promise<void> => {
+      const procs = Math.ceil(count / PER_CLIENT_PROCESS);
+      const per = Math.ceil(count / procs);
+      const done: Promise<void>[] = [];
+      for (let f = first; f < first + count; f += per) {
+        const args: ClientsArgs = {
+          transport,
+          port,
+          localAddress: `127.0.0.${addr++}`,
+          count: Math.min(per, first + count - f),
+          first: f,
+          channels,
+          batch: 250,
+          deadlineMs: RUN_DEADLINE_MS,
+        };
+        const child = fork(here('./clients.js'), [JSON.stringify(args)], { stdio: 'inherit' });
+        clients.push(child);
+        done.push(
+          new Promise((resolve) => {
+            child.on('message', (m: ClientsReport) => {
+              if ('error' in m) failure ??= new Error(`clients ${args.localAddress}: ${m.error}`);
+              else if (m.ready === args.count) resolve();
+            });
+            child.once('exit', (code) => {
+              failure ??= new Error(`clients ${args.localAddress} exited (${code})`);
+            });
+          }),
+        );
       }
-    }
-    await Promise.race([sleep(Number(opts.settle) * 1000), failed]);
+      const all = Promise.all(done);
+      for (let i = 0; ; i++) {
+        if (failure !== null) throw failure;
+        if (i > 3000) throw new Error('clients did not get ready in 300 s');
+        const ok = await Promise.race([all.then(() => true), sleep(100).then(() => false)]);
+        if (ok) break;
+      }
+      if (server === 'holdfast') {
+        for (let i = 0; (await subscribers(port)) < first + count; i++) {
+          if (i > 300) throw new Error('the server did not report every subscription');
+          await sleep(100);
+        }
+      }
+      await sleep(Number(opts.settle) * 1000);
+      if (failure !== null) throw failure;
+    };
+    await phase(0, half);
+    const middle = await srv.memstat();
+    await phase(half, n - half);
     const after = await srv.memstat();
     const r: Result = {
       server,
@@ -210,7 +232,10 @@ async function run(server: string, transport: ClientsArgs['transport'], n: numbe
       rssBefore: before.rss,
       rssAfter: after.rss,
       rssPerConn: (after.rss - before.rss) / n,
+      rssMarginal: (after.rss - middle.rss) / (n - half),
       heapPerConn: (after.heapUsed - before.heapUsed) / n,
+      heapMarginal: (after.heapUsed - middle.heapUsed) / (n - half),
+      heapTotalPerConn: (after.heapTotal - before.heapTotal) / n,
       externalPerConn: (after.external - before.external) / n,
     };
     return r;
@@ -237,6 +262,7 @@ async function main(): Promise<void> {
   const channels = Number(opts.channels);
   const plan: [string, ClientsArgs['transport']][] = opts.all
     ? [
+        ['raw', 'ws'],
         ['ws-ref', 'ws'],
         ['holdfast', 'ws'],
         ['holdfast', 'sse'],
@@ -244,12 +270,15 @@ async function main(): Promise<void> {
       ]
     : [[opts.server as string, opts.transport as ClientsArgs['transport']]];
   console.log(`connections ${n}, channels ${channels}, settle ${opts.settle} s, node ${process.version}`);
-  console.log('server    transport  RSS before  RSS after   RSS/conn  heapUsed/conn  external/conn  (KiB)');
+  console.log(
+    'server    transport  RSS before  RSS after   RSS/conn  marginal  heapUsed/conn  marginal  heapTotal/conn (KiB)',
+  );
   for (const [server, transport] of plan) {
     const r = await run(server, transport, n, channels);
     console.log(
       `${server.padEnd(9)} ${transport.padEnd(10)} ${kb(r.rssBefore).padStart(10)} ${kb(r.rssAfter).padStart(10)} ` +
-        `${kb(r.rssPerConn).padStart(10)} ${kb(r.heapPerConn).padStart(14)} ${kb(r.externalPerConn).padStart(14)}`,
+        `${kb(r.rssPerConn).padStart(10)} ${kb(r.rssMarginal).padStart(9)} ${kb(r.heapPerConn).padStart(14)} ` +
+        `${kb(r.heapMarginal).padStart(9)} ${kb(r.heapTotalPerConn).padStart(14)}`,
     );
     console.log(`RESULT ${JSON.stringify(r)}`);
   }
