@@ -9,8 +9,10 @@ import { TimerWheel } from '../core/wheel.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { Engine } from '../engines/types.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
+import { installFastPath } from '../transports/http1/fastpath.js';
 import { PollServer } from '../transports/poll.js';
 import { SseServer } from '../transports/sse.js';
+import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
 import { DEMO_PAGE } from './demo-page.js';
 
@@ -46,6 +48,11 @@ export class HoldfastServer {
     });
     this.http.headersTimeout = 20_000;
     this.http.requestTimeout = 30_000;
+    // Idle streams served from the bare socket (docs/BENCHMARKS.md "Memory per idle connection").
+    installFastPath(this.http, new SseFastRoute(this.sse), {
+      maxHeadBytes: 16 * 1024,
+      firstBytesTimeoutMs: this.http.headersTimeout,
+    });
   }
 
   async listen(port = this.config.port, host = this.config.host): Promise<number> {
