@@ -11,6 +11,7 @@ import type { Engine } from '../engines/types.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { installFastPath } from '../transports/http1/fastpath.js';
 import { PollServer } from '../transports/poll.js';
+import { PollFastRoute } from '../transports/poll-fast.js';
 import { SseServer } from '../transports/sse.js';
 import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
@@ -49,7 +50,7 @@ export class HoldfastServer {
     this.http.headersTimeout = 20_000;
     this.http.requestTimeout = 30_000;
     // Idle streams served from the bare socket (docs/BENCHMARKS.md "Memory per idle connection").
-    installFastPath(this.http, new SseFastRoute(this.sse), {
+    installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll, this.http)], {
       maxHeadBytes: 16 * 1024,
       firstBytesTimeoutMs: this.http.headersTimeout,
     });

@@ -23,14 +23,17 @@ before(async () => {
   });
   installFastPath(
     http,
-    {
-      take(head, socket) {
-        if (!head.target.startsWith('/take')) return false;
-        taken.push(head);
-        socket.end(`HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nfast ${head.target}`);
-        return true;
+    [
+      { take: () => false },
+      {
+        take(head, socket) {
+          if (!head.target.startsWith('/take')) return false;
+          taken.push(head);
+          socket.end(`HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nfast ${head.target}`);
+          return true;
+        },
       },
-    },
+    ],
     { maxHeadBytes: 1024, firstBytesTimeoutMs: 300 },
   );
   http.listen(0, '127.0.0.1');

@@ -26,7 +26,7 @@ export interface FastPathOptions {
 class FastPath {
   readonly http: Server;
   readonly httpListeners: ((socket: Socket) => void)[];
-  readonly route: FastRoute;
+  readonly routes: readonly FastRoute[];
   readonly opts: FastPathOptions;
   /**
    * Connections that have sent nothing yet, with their deadlines, checked by one sweep.
@@ -36,11 +36,11 @@ class FastPath {
   readonly #waiting = new Map<Socket, number>();
   #sweeper: NodeJS.Timeout | null = null;
 
-  constructor(http: Server, route: FastRoute, opts: FastPathOptions) {
+  constructor(http: Server, routes: readonly FastRoute[], opts: FastPathOptions) {
     this.http = http;
     // node:http's own connection listener, run for every connection the fast path does not take.
     this.httpListeners = http.listeners('connection') as ((socket: Socket) => void)[];
-    this.route = route;
+    this.routes = routes;
     this.opts = opts;
   }
 
@@ -82,7 +82,9 @@ class FastPath {
     this.forget(socket);
     const head = parseGetHead(chunk, this.opts.maxHeadBytes);
     // Pipelined bytes after the head: leave the connection to node:http.
-    if (head !== null && head.length === chunk.length && this.route.take(head, socket)) return;
+    if (head !== null && head.length === chunk.length) {
+      for (const route of this.routes) if (route.take(head, socket)) return;
+    }
     this.handOver(socket, chunk);
   }
 
@@ -110,16 +112,20 @@ function onEarlyClose(this: Socket): void {
 }
 
 /** Puts the fast path in front of `http`'s connection handling (call once, before listen). */
-export function installFastPath(http: Server, route: FastRoute, opts: FastPathOptions): void {
-  const fp = new FastPath(http, route, opts);
+export function installFastPath(http: Server, routes: readonly FastRoute[], opts: FastPathOptions): void {
+  const fp = new FastPath(http, routes, opts);
   owners.set(http, fp);
   http.removeAllListeners('connection');
   http.on('connection', (socket: Socket) => fp.accept(socket));
 }
 
-/** Gives a connection served by a route back to node:http, e.g. for its next keep-alive request. */
-export function handOver(http: Server, socket: Socket, unread: Buffer | null): void {
+/**
+ * A route answered its request on a keep-alive connection: the next request (already in `unread`,
+ * or still to come) is routed like a new connection's first one.
+ */
+export function acceptNext(http: Server, socket: Socket, unread: Buffer | null): void {
   const fp = owners.get(http);
   if (fp === undefined) throw new Error('no fast path on this server');
-  fp.handOver(socket, unread);
+  if (unread === null) fp.accept(socket);
+  else fp.first(socket, unread);
 }
