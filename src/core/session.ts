@@ -24,6 +24,13 @@ export class Subscription {
   pending: Publication[] | null = [];
 }
 
+/** Where a session reports its end and its gaps (the Node); one object for every session, no closures. */
+export interface SessionOwner {
+  sessionClosed(session: Session): void;
+  /** A live publication skipped offsets on `channel`: refill it from history. */
+  sessionGap(session: Session, channel: string): void;
+}
+
 /**
  * A connected client's subscriptions and delivery state. Subclasses (one per transport) turn
  * publications into bytes for their wire format; this class guarantees each channel's stream
@@ -32,8 +39,10 @@ export class Subscription {
 export abstract class Session {
   readonly subscriptions = new Map<string, Subscription>();
   closed = false;
-  /** Set by the Node when a live publication skips offsets; the Node refills from history. */
-  onGap: ((session: Session, channel: string) => void) | null = null;
+  /** Set by Node.attach. */
+  owner: SessionOwner | null = null;
+  /** An optional hook for the transport, run after the owner has been told of the close. */
+  onClose: ((session: Session) => void) | null = null;
 
   protected constructor(
     readonly transport: Transport,
@@ -55,10 +64,10 @@ export abstract class Session {
     }
     if (pub.epoch === sub.epoch) {
       if (pub.offset <= sub.offset) return; // already delivered (seam duplicate)
-      if (pub.offset > sub.offset + 1 && sub.offset > 0 && this.onGap !== null) {
+      if (pub.offset > sub.offset + 1 && sub.offset > 0 && this.owner !== null) {
         // Something between was missed (e.g. a broker hiccup): hold live messages, refill.
         sub.pending = [pub];
-        this.onGap(this, pub.channel);
+        this.owner.sessionGap(this, pub.channel);
         return;
       }
     }
@@ -96,13 +105,12 @@ export abstract class Session {
     });
   }
 
-  /** Ends the session; the Node removes it from every channel through onClose. */
+  /** Ends the session; the Node (owner) removes it from every channel. */
   close(reason: Disconnect): void {
     if (this.closed) return;
     this.closed = true;
     this.transport.close(reason);
+    this.owner?.sessionClosed(this);
     this.onClose?.(this);
   }
-
-  onClose: ((session: Session) => void) | null = null;
 }

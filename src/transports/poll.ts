@@ -187,11 +187,7 @@ export class PollServer {
     const channels = session.channels;
     this.sessions.add(session);
     this.#node.attach(session);
-    session.onClose = ((detach) => (s: Session) => {
-      this.sessions.delete(session);
-      this.#wheel.cancel(session);
-      detach?.(s);
-    })(session.onClose);
+    session.onClose = this.#released;
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;
       try {
@@ -211,6 +207,12 @@ export class PollServer {
   get config(): Config {
     return this.#config;
   }
+
+  /** One function for every poll session's onClose. */
+  readonly #released = (s: Session): void => {
+    this.sessions.delete(s as PollSession);
+    this.#wheel.cancel(s as PollSession);
+  };
 
   close(): void {
     for (const s of this.sessions) s.answer();
