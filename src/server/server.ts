@@ -51,6 +51,7 @@ export class HoldfastServer {
     this.http.requestTimeout = 30_000;
     // Idle streams served from the bare socket (docs/BENCHMARKS.md "Memory per idle connection").
     installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll, this.http)], {
+      admit: () => !this.#draining,
       maxHeadBytes: 16 * 1024,
       firstBytesTimeoutMs: this.http.headersTimeout,
     });
@@ -141,7 +142,7 @@ export class HoldfastServer {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws') {
       rejectUpgrade(socket, 404, 'not_found');
@@ -171,6 +172,11 @@ export class HoldfastServer {
     });
     await this.node.engine.close();
   }
+}
+
+/** One listener for every upgraded socket (no closure per connection). */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function rejectUpgrade(

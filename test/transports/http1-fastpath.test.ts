@@ -9,6 +9,7 @@ import type { RequestHead } from '../../src/transports/http1/head.js';
 let http: Server;
 let port = 0;
 const taken: RequestHead[] = [];
+let admitting = true;
 
 before(async () => {
   http = createServer((req, res) => {
@@ -34,7 +35,7 @@ before(async () => {
         },
       },
     ],
-    { maxHeadBytes: 1024, firstBytesTimeoutMs: 300 },
+    { admit: () => admitting, maxHeadBytes: 1024, firstBytesTimeoutMs: 300 },
   );
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
@@ -99,4 +100,13 @@ test('a connection that sends nothing is closed after the first-bytes time-out',
   s.resume();
   await closed;
   assert.ok(Date.now() - t0 >= 250);
+});
+
+test('while not admitting (e.g. draining), every request goes to node:http', async () => {
+  admitting = false;
+  try {
+    assert.match(await exchange('GET /take HTTP/1.1\r\nHost: a\r\n\r\n'), /http GET \/take $/);
+  } finally {
+    admitting = true;
+  }
 });

@@ -18,6 +18,11 @@ export interface FastRoute {
 }
 
 export interface FastPathOptions {
+  /**
+   * False sends every request to node:http (e.g. while draining), so admission checks made in
+   * the request handler (caps, draining) apply to streams too.
+   */
+  admit: () => boolean;
   maxHeadBytes: number;
   /** A new connection that sends nothing for this long is closed. */
   firstBytesTimeoutMs: number;
@@ -82,7 +87,7 @@ class FastPath {
     this.forget(socket);
     const head = parseGetHead(chunk, this.opts.maxHeadBytes);
     // Pipelined bytes after the head: leave the connection to node:http.
-    if (head !== null && head.length === chunk.length) {
+    if (head !== null && head.length === chunk.length && this.opts.admit()) {
       for (const route of this.routes) if (route.take(head, socket)) return;
     }
     this.handOver(socket, chunk);
