@@ -13,15 +13,19 @@ test('a plain GET head: target, headers (lower-cased, repeats joined), length, k
   assert.deepEqual({ ...h.headers }, { host: 'x', 'last-event-id': 'k-1', 'x-a': '1, 2' });
   assert.equal(h.length, Buffer.byteLength(text));
   assert.equal(h.keepAlive, true);
-  assert.equal(parseGetHead(b('GET / HTTP/1.1\r\nConnection: close\r\n\r\n'), 100)?.keepAlive, false);
+  assert.equal(
+    parseGetHead(b('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), 100)?.keepAlive,
+    false,
+  );
   assert.equal(parseGetHead(b('GET / HTTP/1.0\r\n\r\n'), 100)?.keepAlive, false);
   assert.equal(parseGetHead(b('GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n'), 100)?.keepAlive, true);
-  assert.equal(parseGetHead(b('GET / HTTP/1.1\r\n\r\nextra'), 100)?.length, 18);
+  assert.equal(parseGetHead(b('GET / HTTP/1.1\r\nHost: x\r\n\r\nextra'), 100)?.length, 27);
 });
 
 test('anything not fully understood is left to node:http (null)', () => {
   const cases = [
     'GET /sse HTTP/1.1\r\nHost: x\r\n', // incomplete
+    'GET /sse HTTP/1.1\r\nAccept: */*\r\n\r\n', // HTTP/1.1 without Host
     'POST /sse HTTP/1.1\r\n\r\n',
     'get /sse HTTP/1.1\r\n\r\n',
     'GET /sse HTTP/2.0\r\n\r\n',

@@ -43,6 +43,8 @@ export function parseGetHead(buf: Buffer, maxBytes: number): RequestHead | null 
     const prev = headers[key];
     headers[key] = prev === undefined ? value : `${prev}, ${value}`;
   }
+  // node:http answers an HTTP/1.1 request without Host with 400 (requireHostHeader).
+  if (m[2] === '1' && headers['host'] === undefined) return null;
   const connection = (headers['connection'] ?? '').toLowerCase();
   const keepAlive = m[2] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
   return { target: m[1]!, headers, length: end + 4, keepAlive };
