@@ -1,6 +1,7 @@
 import type { Publication, StreamPosition } from '../engines/types.js';
 import { type Disconnect, Disconnects } from './codes.js';
 import type { Encoded } from './encode.js';
+import { Subscriptions } from './subscriptions.js';
 
 /**
  * The byte-level side of a connection, implemented by each transport. It knows nothing about
@@ -37,7 +38,7 @@ export interface SessionOwner {
  * reaches them once, in order, with the backlog/live seam closed (see Node.subscribe).
  */
 export abstract class Session {
-  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptions = new Subscriptions();
   closed = false;
   /** Set by Node.attach. */
   owner: SessionOwner | null = null;
