@@ -4,7 +4,7 @@ import { Disconnects } from '../core/codes.js';
 import { parseCursor } from '../core/positions.js';
 import type { StreamPosition } from '../engines/types.js';
 import { originAllowed, parseChannels } from './common.js';
-import { acceptNext, type FastRoute } from './http1/fastpath.js';
+import { acceptNext, admits, type FastRoute } from './http1/fastpath.js';
 import type { RequestHead } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
 
@@ -77,15 +77,19 @@ class SocketReply implements PollReply {
     if (this.done) return;
     this.done = true;
     const socket = this.socket;
+    // Keep the connection only while the server takes requests: a draining server must not
+    // wait for idle keep-alive connections to go away.
+    const keep = this.#keepAlive && admits(this.#http);
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-    head += `date: ${new Date().toUTCString()}\r\nconnection: ${this.#keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
+    head += `date: ${new Date().toUTCString()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
     this.release();
-    if (this.#keepAlive) {
+    if (keep) {
       socket.write(head + body);
       acceptNext(this.#http, socket, this.unread);
     } else {
       socket.end(head + body);
+      socket.destroySoon();
     }
   }
 

@@ -79,7 +79,9 @@ class SocketSseTransport implements Transport {
       this.#socket.destroy();
       return;
     }
+    // Destroyed once written, without waiting for the peer: shutdown must not hang on it.
     this.#socket.end(sseEvent('disconnect', reason));
+    this.#socket.destroySoon();
   }
 }
 

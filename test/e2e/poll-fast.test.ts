@@ -15,8 +15,9 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 /** One raw connection; `responses()` splits what arrived into complete responses (content-length framed). */
 async function open(
   port: number,
+  allowHalfOpen = false,
 ): Promise<{ socket: Socket; responses: () => { head: string; body: string }[] }> {
-  const socket = connect(port, '127.0.0.1');
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
   await once(socket, 'connect');
   let text = '';
   socket.on('data', (d: Buffer) => {
@@ -86,12 +87,15 @@ test('a client that leaves during the hold is cleaned up; shutdown answers held 
     await until(() => s.server.poll.sessions.size === 0);
     assert.equal(s.server.node.channels().length, 0);
 
-    const b = await open(s.port);
-    b.socket.write('GET /poll?channel=held HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    // A keep-alive poll from a client that never closes its side: shutdown answers it with
+    // `connection: close` and closes the socket itself.
+    const b = await open(s.port, true);
+    b.socket.write(get('/poll?channel=held'));
     await until(() => s.server.poll.sessions.size === 1);
-    const closed = once(b.socket, 'close');
-    await s.close();
-    await closed;
+    const ended = once(b.socket, 'end');
+    await s.close(); // resolves only once the server has closed every socket
+    await ended;
+    b.socket.destroy();
     const [r] = b.responses();
     assert.match(r!.head, /^HTTP\/1.1 200 OK\r\n[\s\S]*connection: close/);
     assert.deepEqual((JSON.parse(r!.body) as { messages: unknown[] }).messages, []);

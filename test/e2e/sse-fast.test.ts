@@ -12,8 +12,13 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-function rawGet(port: number, target: string, headers = ''): { socket: Socket; text: () => string } {
-  const socket = connect(port, '127.0.0.1');
+function rawGet(
+  port: number,
+  target: string,
+  headers = '',
+  allowHalfOpen = false,
+): { socket: Socket; text: () => string } {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
   let text = '';
   socket.on('data', (d: Buffer) => {
     text += d.toString();
@@ -51,11 +56,13 @@ test('SSE on the fast path: plain stream from the socket, events, cleanup on clo
     assert.match(bad.text(), /"code":"invalid_channel"/);
     bad.socket.destroy();
 
-    const b = rawGet(s.port, '/sse?channel=fast2');
+    // A client that never closes its side: shutdown closes the socket itself.
+    const b = rawGet(s.port, '/sse?channel=fast2', '', true);
     await until(() => b.text().includes('event: subscribed'));
-    const closed = once(b.socket, 'close');
-    await s.close();
-    await closed;
+    const ended = once(b.socket, 'end');
+    await s.close(); // resolves only once the server has closed every socket
+    await ended;
+    b.socket.destroy();
     assert.match(b.text(), /event: disconnect\n/);
   } finally {
     await s.close().catch(() => undefined);

@@ -124,6 +124,11 @@ export function installFastPath(http: Server, routes: readonly FastRoute[], opts
   http.on('connection', (socket: Socket) => fp.accept(socket));
 }
 
+/** Whether the fast path takes requests now (false while draining): a route ends connections then. */
+export function admits(http: Server): boolean {
+  return owners.get(http)?.opts.admit() ?? false;
+}
+
 /**
  * A route answered its request on a keep-alive connection: the next request (already in `unread`,
  * or still to come) is routed like a new connection's first one.
