@@ -1,7 +1,7 @@
 import type { Engine, Publication, StreamPosition } from '../engines/types.js';
 import { type Disconnect, Disconnects, HoldfastError } from './codes.js';
 import { Encoded } from './encode.js';
-import { type Session, Subscription } from './session.js';
+import { type Session, type SessionOwner, Subscription } from './session.js';
 
 export interface SubscribeResult {
   channel: string;
@@ -62,7 +62,7 @@ const encode = (p: Publication): Encoded => new Encoded(p);
  * Each publication is encoded once (lazily, per wire format) and the same bytes go to every
  * local subscriber. The Node subscribes at the engine only to channels with local subscribers.
  */
-export class Node {
+export class Node implements SessionOwner {
   readonly engine: Engine;
   readonly stats = new NodeStats();
   readonly #hub = new Map<string, Set<Session>>();
@@ -91,9 +91,17 @@ export class Node {
   /** Registers a new session; it leaves every channel when it closes. */
   attach(session: Session): void {
     this.#sessions++;
-    session.stats = this.stats;
-    session.onClose = (s) => this.#detach(s);
-    session.onGap = (s, channel) => void this.#refill(s, channel);
+    session.owner = this;
+  }
+
+  /** SessionOwner */
+  sessionClosed(session: Session): void {
+    this.#detach(session);
+  }
+
+  /** SessionOwner */
+  sessionGap(session: Session, channel: string): void {
+    void this.#refill(session, channel);
   }
 
   get sessionCount(): number {

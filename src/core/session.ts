@@ -2,6 +2,7 @@ import type { Publication, StreamPosition } from '../engines/types.js';
 import { type Disconnect, Disconnects } from './codes.js';
 import type { Encoded } from './encode.js';
 import type { NodeStats } from './node.js';
+import { Subscriptions } from './subscriptions.js';
 
 /**
  * The byte-level side of a connection, implemented by each transport. It knows nothing about
@@ -25,18 +26,27 @@ export class Subscription {
   pending: Publication[] | null = [];
 }
 
+/** Where a session reports its end and its gaps (the Node); one object for every session, no closures. */
+export interface SessionOwner {
+  /** The counters every session adds to (bytes out, disconnect reasons). */
+  readonly stats: NodeStats;
+  sessionClosed(session: Session): void;
+  /** A live publication skipped offsets on `channel`: refill it from history. */
+  sessionGap(session: Session, channel: string): void;
+}
+
 /**
  * A connected client's subscriptions and delivery state. Subclasses (one per transport) turn
  * publications into bytes for their wire format; this class guarantees each channel's stream
  * reaches them once, in order, with the backlog/live seam closed (see Node.subscribe).
  */
 export abstract class Session {
-  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptions = new Subscriptions();
   closed = false;
-  /** Set by the Node when a live publication skips offsets; the Node refills from history. */
-  onGap: ((session: Session, channel: string) => void) | null = null;
-  /** Set by the Node: the counters this session adds to (bytes out, disconnect reasons). */
-  stats: NodeStats | null = null;
+  /** Set by Node.attach. */
+  owner: SessionOwner | null = null;
+  /** An optional hook for the transport, run after the owner has been told of the close. */
+  onClose: ((session: Session) => void) | null = null;
 
   protected constructor(
     readonly transport: Transport,
@@ -58,10 +68,10 @@ export abstract class Session {
     }
     if (pub.epoch === sub.epoch) {
       if (pub.offset <= sub.offset) return; // already delivered (seam duplicate)
-      if (pub.offset > sub.offset + 1 && sub.offset > 0 && this.onGap !== null) {
+      if (pub.offset > sub.offset + 1 && sub.offset > 0 && this.owner !== null) {
         // Something between was missed (e.g. a broker hiccup): hold live messages, refill.
         sub.pending = [pub];
-        this.onGap(this, pub.channel);
+        this.owner.sessionGap(this, pub.channel);
         return;
       }
     }
@@ -101,18 +111,17 @@ export abstract class Session {
 
   /** Hands bytes to the transport, counting them as bytes out. */
   write(bytes: Buffer): void {
-    if (this.stats !== null) this.stats.bytesOut += bytes.length;
+    if (this.owner !== null) this.owner.stats.bytesOut += bytes.length;
     this.transport.write(bytes);
   }
 
-  /** Ends the session; the Node removes it from every channel through onClose. */
+  /** Ends the session; the Node (owner) removes it from every channel. */
   close(reason: Disconnect): void {
     if (this.closed) return;
     this.closed = true;
-    this.stats?.disconnected(reason);
+    this.owner?.stats.disconnected(reason);
     this.transport.close(reason);
+    this.owner?.sessionClosed(this);
     this.onClose?.(this);
   }
-
-  onClose: ((session: Session) => void) | null = null;
 }

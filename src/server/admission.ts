@@ -6,6 +6,13 @@
  */
 export type Refusal = 'max_connections' | 'rate' | 'memory' | 'draining';
 
+/**
+ * What is coming in: a new long-lived stream (WebSocket, SSE), limited by every cap including
+ * the rate of new connections; or one long-poll request, which may ride on a kept-alive
+ * connection and so is not a new connection (no rate limit).
+ */
+export type AdmissionKind = 'stream' | 'request';
+
 export interface AdmissionLimits {
   /** Long-lived connections this worker accepts (0: no cap). */
   maxConnections: number;
@@ -17,7 +24,8 @@ export interface AdmissionLimits {
 
 export class Admission {
   readonly #limits: AdmissionLimits;
-  connections = 0;
+  /** Long-lived connections held now (the Node's session count). */
+  readonly #current: () => number;
   readonly refused: Record<Refusal, number> = { max_connections: 0, rate: 0, memory: 0, draining: 0 };
   #tokens: number;
   #lastRefill = Date.now();
@@ -25,8 +33,13 @@ export class Admission {
   #sampler: NodeJS.Timeout | null = null;
   draining = false;
 
-  constructor(limits: AdmissionLimits, sampleRss: () => number = () => process.memoryUsage.rss()) {
+  constructor(
+    limits: AdmissionLimits,
+    current: () => number,
+    sampleRss: () => number = () => process.memoryUsage.rss(),
+  ) {
     this.#limits = limits;
+    this.#current = current;
     this.#tokens = limits.maxNewPerSecond;
     if (limits.memoryWatermarkBytes > 0) {
       this.#rss = sampleRss();
@@ -37,23 +50,20 @@ export class Admission {
     }
   }
 
-  /** Null when a new connection may come in (and is counted), else why not. */
-  admit(now = Date.now()): Refusal | null {
-    const why = this.#check(now);
-    if (why !== null) {
-      this.refused[why]++;
-      return why;
-    }
-    this.connections++;
-    return null;
+  /** Null when a new connection may come in, else why not (and the refusal is counted). */
+  admit(now = Date.now(), kind: AdmissionKind = 'stream'): Refusal | null {
+    const why = this.check(now, kind);
+    if (why !== null) this.refused[why]++;
+    return why;
   }
 
-  #check(now: number): Refusal | null {
+  /** As admit(), without counting a refusal (a pre-check whose refusals are answered later). */
+  check(now = Date.now(), kind: AdmissionKind = 'stream'): Refusal | null {
     const l = this.#limits;
     if (this.draining) return 'draining';
-    if (l.maxConnections > 0 && this.connections >= l.maxConnections) return 'max_connections';
+    if (l.maxConnections > 0 && this.#current() >= l.maxConnections) return 'max_connections';
     if (l.memoryWatermarkBytes > 0 && this.#rss > l.memoryWatermarkBytes) return 'memory';
-    if (l.maxNewPerSecond > 0) {
+    if (l.maxNewPerSecond > 0 && kind === 'stream') {
       const elapsed = now - this.#lastRefill;
       if (elapsed > 0) {
         this.#tokens = Math.min(l.maxNewPerSecond, this.#tokens + (elapsed * l.maxNewPerSecond) / 1000);
@@ -63,11 +73,6 @@ export class Admission {
       this.#tokens -= 1;
     }
     return null;
-  }
-
-  /** A connection admitted earlier has ended. */
-  release(): void {
-    this.connections--;
   }
 
   stop(): void {

@@ -16,10 +16,13 @@ import { Dashboard } from '../observe/dashboard/index.js';
 import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
 import { ServerMetrics } from '../observe/metrics.js';
 import { originAllowed, sendError, sendJson } from '../transports/common.js';
+import { closeWaitingConnections, installFastPath } from '../transports/http1/fastpath.js';
 import { PollServer } from '../transports/poll.js';
+import { PollFastRoute } from '../transports/poll-fast.js';
 import { SseServer } from '../transports/sse.js';
+import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
-import { Admission } from './admission.js';
+import { Admission, type AdmissionKind } from './admission.js';
 import { DEMO_PAGE } from './demo-page.js';
 
 /**
@@ -57,11 +60,14 @@ export class HoldfastServer {
       maxRecover: config.maxRecover,
       maxSubscribersPerChannel: config.maxSubscribersPerChannel,
     });
-    this.admission = new Admission({
-      maxConnections: connectionCap(config, opts.workers ?? 1),
-      maxNewPerSecond: config.maxNewConnectionsPerSecond,
-      memoryWatermarkBytes: config.memoryWatermark * 1024 * 1024,
-    });
+    this.admission = new Admission(
+      {
+        maxConnections: connectionCap(config, opts.workers ?? 1),
+        maxNewPerSecond: config.maxNewConnectionsPerSecond,
+        memoryWatermarkBytes: config.memoryWatermark * 1024 * 1024,
+      },
+      () => this.node.sessionCount,
+    );
     this.ws = new WsServer(this.node, config, this.wheel);
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
@@ -89,6 +95,15 @@ export class HoldfastServer {
     this.http.headersTimeout = config.headersTimeout * 1000;
     this.http.requestTimeout = config.requestTimeout * 1000;
     this.http.keepAliveTimeout = 5000;
+    // Idle streams served from the bare socket (docs/BENCHMARKS.md "Memory per idle connection").
+    // A stream the admission check would refuse goes to node:http, which answers the 503.
+    installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll, this.http)], {
+      admit: (target) =>
+        this.admission.check(Date.now(), target.startsWith('/poll') ? 'request' : 'stream') === null,
+      accepting: () => !this.#draining,
+      maxHeadBytes: config.maxHeaderBytes,
+      firstBytesTimeoutMs: this.http.headersTimeout,
+    });
   }
 
   async listen(port = this.config.port, host = this.config.host): Promise<number> {
@@ -139,14 +154,14 @@ export class HoldfastServer {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        if (this.#admit(res)) void this.sse.handle(req, res, url);
+        if (this.#admit(res, 'stream')) void this.sse.handle(req, res, url);
         return;
       case '/poll':
         if (req.method !== 'GET') {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        if (this.#admit(res)) void this.poll.handle(req, res, url);
+        if (this.#admit(res, 'request')) void this.poll.handle(req, res, url);
         return;
       case '/':
         if (req.method !== 'GET') {
@@ -176,8 +191,8 @@ export class HoldfastServer {
   }
 
   /** Counts a long-lived HTTP connection in, or answers 503 with Retry-After. */
-  #admit(res: ServerResponse): boolean {
-    const refusal = this.admission.admit();
+  #admit(res: ServerResponse, kind: AdmissionKind): boolean {
+    const refusal = this.admission.admit(Date.now(), kind);
     if (refusal !== null) {
       this.node.stats.reject(refusal);
       sendError(res, new HoldfastError(refusal === 'draining' ? 'draining' : 'overloaded'), {
@@ -185,7 +200,6 @@ export class HoldfastServer {
       });
       return false;
     }
-    res.once('close', () => this.admission.release());
     return true;
   }
 
@@ -221,7 +235,7 @@ export class HoldfastServer {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== '/ws') {
       this.#rejectUpgrade(socket, 404, 'not_found');
@@ -248,7 +262,6 @@ export class HoldfastServer {
       );
       return;
     }
-    socket.once('close', () => this.admission.release());
     this.ws.handleUpgrade(req, socket, head);
   }
 
@@ -309,6 +322,7 @@ export class HoldfastServer {
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
+      closeWaitingConnections(this.http);
     });
     await this.node.engine.close();
   }
@@ -333,6 +347,11 @@ function connectionCap(config: Config, workers: number): number {
     cap = cap === 0 ? share : Math.min(cap, share);
   }
   return cap;
+}
+
+/** One listener for every upgraded socket (no closure per connection). */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function rejectUpgrade(

@@ -1,21 +1,61 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
-import { type Disconnect, Disconnects, HoldfastError } from '../core/codes.js';
+import {
+  type Disconnect,
+  Disconnects,
+  type ErrorCode,
+  ErrorCodes,
+  errorBody,
+  HoldfastError,
+} from '../core/codes.js';
 import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { formatCursor, parseCursor } from '../core/positions.js';
 import { Session, type Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
 import type { StreamPosition } from '../engines/types.js';
-import { corsHeaders, originAllowed, parseChannels, sendError, sendJson } from './common.js';
+import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
 
-/** A held long-poll response; it is answered once, then the session ends. */
-class PollTransport implements Transport {
-  readonly res: ServerResponse;
-  queued = 0;
+/** Where a long-poll's one answer goes: node:http's response, or a bare socket (poll-fast.ts). */
+export interface PollReply {
+  /** True once the answer was sent, or the connection is gone. */
+  readonly done: boolean;
+  send(status: number, headers: Record<string, string | number>, body: string): void;
+}
+
+class ResponseReply implements PollReply {
+  readonly #res: ServerResponse;
 
   constructor(res: ServerResponse) {
-    this.res = res;
+    this.#res = res;
+  }
+
+  get done(): boolean {
+    return this.#res.headersSent || this.#res.destroyed;
+  }
+
+  send(status: number, headers: Record<string, string | number>, body: string): void {
+    this.#res.writeHead(status, headers);
+    this.#res.end(body);
+  }
+}
+
+function jsonHeaders(body: string, extra: Record<string, string>): Record<string, string | number> {
+  return {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...extra,
+  };
+}
+
+/** A held long-poll request; it is answered once, then the session ends. */
+class PollTransport implements Transport {
+  readonly reply: PollReply;
+  queued = 0;
+
+  constructor(reply: PollReply) {
+    this.reply = reply;
   }
 
   write(bytes: Buffer): void {
@@ -27,13 +67,9 @@ class PollTransport implements Transport {
   }
 
   close(reason: Disconnect): void {
-    if (!this.res.headersSent && reason.code !== Disconnects.normal.code) {
-      sendJson(
-        this.res,
-        503,
-        { error: { code: 'unavailable', message: reason.reason } },
-        { 'retry-after': '1' },
-      );
+    if (!this.reply.done && reason.code !== Disconnects.normal.code) {
+      const body = JSON.stringify({ error: { code: 'unavailable', message: reason.reason } });
+      this.reply.send(503, jsonHeaders(body, { 'retry-after': '1' }), body);
     }
   }
 }
@@ -52,8 +88,8 @@ export class PollSession extends Session implements Expirable {
   /** False until every channel is subscribed, so a backlog on channel 1 waits for channel 2's. */
   #ready = false;
 
-  constructor(res: ServerResponse, channels: string[], maxQueuedBytes: number, cors: Record<string, string>) {
-    super(new PollTransport(res), maxQueuedBytes);
+  constructor(reply: PollReply, channels: string[], maxQueuedBytes: number, cors: Record<string, string>) {
+    super(new PollTransport(reply), maxQueuedBytes);
     this.channels = channels;
     this.#cors = cors;
   }
@@ -87,21 +123,26 @@ export class PollSession extends Session implements Expirable {
 
   answer(): void {
     if (this.closed) return;
-    const res = (this.transport as PollTransport).res;
+    const reply = (this.transport as PollTransport).reply;
     let body = '{"cursor":' + JSON.stringify(formatCursor(this.positions(this.channels))) + ',"messages":[';
     body += this.#messages.join(',') + ']';
     if (this.#resets.length > 0) body += ',"recovered":false,"reset":' + JSON.stringify(this.#resets);
     body += '}';
-    if (!res.headersSent && !res.destroyed) {
-      if (this.stats !== null) this.stats.bytesOut += Buffer.byteLength(body);
-      res.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-        ...this.#cors,
-      });
-      res.end(body);
+    if (!reply.done) {
+      if (this.owner !== null) this.owner.stats.bytesOut += Buffer.byteLength(body);
+      reply.send(200, jsonHeaders(body, this.#cors), body);
     }
+    this.close(Disconnects.normal);
+  }
+
+  /** Answers with the error (the request could not be served). */
+  fail(err: unknown): void {
+    const reply = (this.transport as PollTransport).reply;
+    if (this.closed || reply.done) return;
+    const code: ErrorCode = err instanceof HoldfastError ? err.code : 'internal';
+    const message = err instanceof HoldfastError ? err.message : ErrorCodes.internal.message;
+    const body = JSON.stringify(errorBody(code, message));
+    reply.send(ErrorCodes[code].status, jsonHeaders(body, this.#cors), body);
     this.close(Disconnects.normal);
   }
 }
@@ -141,15 +182,17 @@ export class PollServer {
       sendError(res, err, cors);
       return;
     }
-    const session = new PollSession(res, channels, this.#config.maxQueuedBytes, cors);
+    const session = new PollSession(new ResponseReply(res), channels, this.#config.maxQueuedBytes, cors);
+    res.on('close', () => session.close(Disconnects.normal));
+    await this.start(session, since);
+  }
+
+  /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
+  async start(session: PollSession, since: StreamPosition[] | null): Promise<void> {
+    const channels = session.channels;
     this.sessions.add(session);
     this.#node.attach(session);
-    session.onClose = ((detach) => (s: Session) => {
-      this.sessions.delete(session);
-      this.#wheel.cancel(session);
-      detach?.(s);
-    })(session.onClose);
-    res.on('close', () => session.close(Disconnects.normal));
+    session.onClose = this.#released;
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;
       try {
@@ -157,10 +200,7 @@ export class PollServer {
           if (r.recovered === false) session.reset({ channel, epoch: r.epoch, offset: r.offset });
         });
       } catch (err) {
-        if (!session.closed) {
-          sendError(res, err, cors);
-          session.close(Disconnects.normal);
-        }
+        session.fail(err);
         return;
       }
       if (session.closed) return;
@@ -168,6 +208,16 @@ export class PollServer {
     this.#wheel.schedule(session, this.#config.pollTimeout * 1000);
     session.ready();
   }
+
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** One function for every poll session's onClose. */
+  readonly #released = (s: Session): void => {
+    this.sessions.delete(s as PollSession);
+    this.#wheel.cancel(s as PollSession);
+  };
 
   close(): void {
     for (const s of this.sessions) s.answer();

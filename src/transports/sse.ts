@@ -42,17 +42,17 @@ class SseTransport implements Transport {
 export class SseSession extends Session {
   readonly channels: string[];
   /** Positions from Last-Event-ID, kept in the cursor for channels not subscribed yet. */
-  readonly #resumeFrom: StreamPosition[] | null;
+  readonly resumeFrom: StreamPosition[] | null;
 
   constructor(
-    res: ServerResponse,
+    transport: Transport,
     channels: string[],
     resumeFrom: StreamPosition[] | null,
     maxQueuedBytes: number,
   ) {
-    super(new SseTransport(res), maxQueuedBytes);
+    super(transport, maxQueuedBytes);
     this.channels = channels;
-    this.#resumeFrom = resumeFrom;
+    this.resumeFrom = resumeFrom;
   }
 
   protected emit(enc: Encoded): void {
@@ -66,9 +66,9 @@ export class SseSession extends Session {
 
   cursor(): string {
     const positions = this.positions(this.channels);
-    if (this.#resumeFrom !== null) {
+    if (this.resumeFrom !== null) {
       for (let i = 0; i < positions.length; i++) {
-        if (!this.subscriptions.has(this.channels[i]!)) positions[i] = this.#resumeFrom[i]!;
+        if (!this.subscriptions.has(this.channels[i]!)) positions[i] = this.resumeFrom[i]!;
       }
     }
     return formatCursor(positions);
@@ -126,13 +126,17 @@ export class SseServer {
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
 
-    const session = new SseSession(res, channels, since, this.#config.maxQueuedBytes);
+    const session = new SseSession(new SseTransport(res), channels, since, this.#config.maxQueuedBytes);
+    res.on('close', () => this.ended(session));
+    await this.start(session);
+  }
+
+  /** The stream is open: register the session and subscribe its channels in order. */
+  async start(session: SseSession): Promise<void> {
     this.sessions.add(session);
     this.#node.attach(session);
-    res.on('close', () => {
-      this.sessions.delete(session);
-      session.close(Disconnects.normal);
-    });
+    const channels = session.channels;
+    const since = session.resumeFrom;
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;
       try {
@@ -149,6 +153,16 @@ export class SseServer {
       }
       if (session.closed) return;
     }
+  }
+
+  /** The peer went away. */
+  ended(session: SseSession): void {
+    this.sessions.delete(session);
+    session.close(Disconnects.normal);
+  }
+
+  get config(): Config {
+    return this.#config;
   }
 
   close(reason = Disconnects.shutdown): void {

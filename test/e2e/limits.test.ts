@@ -157,3 +157,24 @@ test('over-long URLs get 414', async () => {
     await s.close();
   }
 });
+
+test('long-poll requests on a kept-alive connection are not new connections (no accept-rate limit)', async () => {
+  const s = await startServer({ maxNewConnectionsPerSecond: 2, pollTimeout: 1 });
+  try {
+    // Ten polls in a row, each answered at once from history: the accept rate must not refuse them.
+    await s.publish('kept', 1);
+    const first = (await (
+      await fetch(`${s.base}/api/history?channel=kept`, { headers: { 'x-api-key': API_KEY } })
+    ).json()) as {
+      epoch: string;
+    };
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(`${s.base}/poll?channel=kept&cursor=${first.epoch}-0`);
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as { messages: unknown[] }).messages.length, 1);
+    }
+    assert.equal(s.server.node.stats.rejected.get('rate'), undefined);
+  } finally {
+    await s.close();
+  }
+});

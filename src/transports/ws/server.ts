@@ -1,20 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../../core/codes.js';
 import type { Node } from '../../core/node.js';
 import type { TimerWheel } from '../../core/wheel.js';
+import { WsConnection, type WsHandler } from './conn.js';
+import { handshake } from './handshake.js';
 import { isCommandError, parseCommand } from './protocol.js';
 import { WsSession } from './session.js';
 
 /**
- * The WebSocket transport: upgrades on /ws through `ws` in noServer mode, parses commands and
- * hands them to the Node. Listeners are module-level functions that find their session through
- * one WeakMap, so a connection costs no closures. One interval per process pings every socket.
+ * The WebSocket transport: completes the upgrade on /ws itself (handshake.ts, conn.ts, frame.ts:
+ * RFC 6455 server side, no extensions), parses commands and hands them to the Node. One object
+ * (this) handles every connection's events, so a connection costs no closures. One interval per
+ * process pings every socket.
  */
-export class WsServer {
-  readonly #wss: WebSocketServer;
+export class WsServer implements WsHandler {
   readonly #node: Node;
   readonly #config: Config;
   readonly sessions = new Set<WsSession>();
@@ -25,42 +26,44 @@ export class WsServer {
     this.#node = node;
     this.#config = config;
     this.#wheel = wheel;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      maxPayload: config.maxFrameBytes,
-    });
     this.#pinger = setInterval(() => this.#pingAll(), config.pingInterval * 1000);
     this.#pinger.unref();
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws));
-  }
-
   /** Completes the handshake only to close at once with `reason` (load shedding, draining). */
   refuse(req: IncomingMessage, socket: Duplex, head: Buffer, reason: Disconnect): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('error', onError);
-      ws.close(reason.code, reason.reason);
-    });
+    const answer = handshake(req.method, req.headers);
+    if (!answer.ok) {
+      socket.once('finish', destroySocket);
+      socket.end(answer.response);
+      return;
+    }
+    socket.write(answer.response);
+    const conn = new WsConnection(socket, REFUSED, this.#config.maxFrameBytes);
+    conn.start(head);
+    conn.close(reason.code, reason.reason);
   }
 
-  #onConnection(ws: WebSocket): void {
-    const session = new WsSession(ws, this.#config.maxQueuedBytes, this.#config.maxClientFramesPerSecond);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const answer = handshake(req.method, req.headers);
+    if (!answer.ok) {
+      socket.once('finish', destroySocket);
+      socket.end(answer.response);
+      return;
+    }
+    socket.write(answer.response);
+    const conn = new WsConnection(socket, this, this.#config.maxFrameBytes);
+    const session = new WsSession(conn, this.#config.maxQueuedBytes, this.#config.maxClientFramesPerSecond);
     this.#wheel.schedule(session, this.#config.firstMessageTimeout * 1000);
-    owners.set(ws, this);
-    sessions.set(ws, session);
+    conn.owner = session;
     this.sessions.add(session);
     this.#node.attach(session);
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('close', onClose);
-    ws.on('error', onError);
+    conn.start(head);
   }
 
-  onMessage(session: WsSession, data: RawData, isBinary: boolean): void {
+  /** WsHandler */
+  onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
+    const session = conn.owner as WsSession;
     session.alive = true;
     if (!session.budget.take()) {
       // Sustained flooding (a second's worth of refused frames) ends the connection.
@@ -124,7 +127,14 @@ export class WsServer {
   /** Told of each bad frame (the server logs them through a rate limiter). */
   onBadFrame: ((session: WsSession, code: string) => void) | null = null;
 
-  onClose(session: WsSession): void {
+  /** WsHandler */
+  onPong(conn: WsConnection): void {
+    (conn.owner as WsSession).alive = true;
+  }
+
+  /** WsHandler */
+  onClose(conn: WsConnection): void {
+    const session = conn.owner as WsSession;
     this.sessions.delete(session);
     this.#wheel.cancel(session);
     session.close(Disconnects.normal);
@@ -154,25 +164,13 @@ function asError(err: unknown): { error: { code: string; message: string } } {
   return { error: { code: 'unavailable', message: 'The engine could not take this now; retry later.' } };
 }
 
-const owners = new WeakMap<WebSocket, WsServer>();
-const sessions = new WeakMap<WebSocket, WsSession>();
+/** Events of a connection refused at the door: nothing to do but let it close. */
+const REFUSED: WsHandler = {
+  onMessage: () => undefined,
+  onPong: () => undefined,
+  onClose: () => undefined,
+};
 
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const s = sessions.get(this);
-  if (s !== undefined) owners.get(this)?.onMessage(s, data, isBinary);
-}
-
-function onPong(this: WebSocket): void {
-  const s = sessions.get(this);
-  if (s !== undefined) s.alive = true;
-}
-
-function onClose(this: WebSocket): void {
-  const s = sessions.get(this);
-  if (s !== undefined) owners.get(this)?.onClose(s);
-}
-
-function onError(this: WebSocket): void {
-  // Protocol errors (e.g. a frame over maxPayload) are answered by `ws` with a close frame
-  // (1009 for size); the 'close' event that follows cleans up.
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }

@@ -1,20 +1,26 @@
-import type { WebSocket } from 'ws';
 import { type Disconnect, Disconnects } from '../../core/codes.js';
 import type { Encoded } from '../../core/encode.js';
 import { Session, type Transport } from '../../core/session.js';
 import type { Expirable } from '../../core/wheel.js';
 import { FrameBudget } from '../../server/admission.js';
+import type { WsConnection } from './conn.js';
+import { encodeFrame, Opcodes } from './frame.js';
 
-/** Bytes to a `ws` socket. A slow consumer is cut at once: its queue would never drain. */
+/** Bytes to a WebSocket, as text messages. A slow consumer is cut at once: its queue would never drain. */
 export class WsTransport implements Transport {
-  readonly #ws: WebSocket;
+  readonly #ws: WsConnection;
 
-  constructor(ws: WebSocket) {
+  constructor(ws: WsConnection) {
     this.#ws = ws;
   }
 
   write(bytes: Buffer): void {
-    if (this.#ws.readyState === 1) this.#ws.send(bytes, { binary: false });
+    this.#ws.send(bytes);
+  }
+
+  /** A whole frame, already encoded. */
+  writeFrame(frame: Buffer): void {
+    this.#ws.sendFrame(frame);
   }
 
   queuedBytes(): number {
@@ -27,14 +33,29 @@ export class WsTransport implements Transport {
   }
 }
 
+/**
+ * The frame of the publication delivered last. A publication reaches every local subscriber in
+ * one loop, so this one-entry cache frames it once for all of them (encode once, write many).
+ */
+let lastEncoded: Encoded | null = null;
+let lastFrame: Buffer = Buffer.alloc(0);
+
+function frameOf(enc: Encoded): Buffer {
+  if (enc !== lastEncoded) {
+    lastFrame = encodeFrame(Opcodes.text, enc.ws);
+    lastEncoded = enc;
+  }
+  return lastFrame;
+}
+
 export class WsSession extends Session implements Expirable {
-  readonly ws: WebSocket;
+  readonly ws: WsConnection;
   /** Cleared by each ping sweep, set by any frame or pong from the peer. */
   alive = true;
   /** Frames this client may still send (rate limit). */
   readonly budget: FrameBudget;
 
-  constructor(ws: WebSocket, maxQueuedBytes: number, framesPerSecond: number) {
+  constructor(ws: WsConnection, maxQueuedBytes: number, framesPerSecond: number) {
     super(new WsTransport(ws), maxQueuedBytes);
     this.ws = ws;
     this.budget = new FrameBudget(framesPerSecond);
@@ -46,7 +67,9 @@ export class WsSession extends Session implements Expirable {
   }
 
   protected emit(enc: Encoded): void {
-    this.write(enc.ws);
+    const frame = frameOf(enc);
+    if (this.owner !== null) this.owner.stats.bytesOut += frame.length;
+    (this.transport as WsTransport).writeFrame(frame);
   }
 
   /** Sends a reply or control message (JSON). */

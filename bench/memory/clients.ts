@@ -1,0 +1,124 @@
+/**
+ * Idle clients for bench/memory/idle.ts, started with child_process.fork. Each connection is a raw
+ * TCP socket speaking the least of its transport's protocol, so the client side stays light:
+ *  - ws:   the upgrade request and one masked subscribe text frame; ready on the reply.
+ *  - sse:  GET /sse?channel=..; ready on the `subscribed` event.
+ *  - poll: GET /poll?channel=..; held by the server, so "ready" means connected and sent
+ *          (the parent checks the server's subscriber count).
+ * The connections stay open and read (and drop) whatever arrives until the parent disconnects,
+ * or the hard deadline passes: the process always ends by itself.
+ */
+import { createConnection, type Socket } from 'node:net';
+
+export interface ClientsArgs {
+  transport: 'ws' | 'sse' | 'poll';
+  port: number;
+  localAddress: string;
+  count: number;
+  /** Connection i subscribes to channel `c${(first + i) % channels}`. */
+  first: number;
+  channels: number;
+  /** Connections opened at once. */
+  batch: number;
+  deadlineMs: number;
+}
+
+export type ClientsReport = { ready: number } | { error: string };
+
+const args = JSON.parse(process.argv[2] ?? '{}') as ClientsArgs;
+const send = (m: ClientsReport): void => {
+  if (process.connected) process.send?.(m);
+};
+
+/** A client text frame: FIN + text, masked with the key 0 (RFC 6455 5.3 allows any key). */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  if (payload.length > 125) throw new Error('subscribe frame too long for this bench');
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
+function request(i: number): Buffer {
+  const channel = `c${(args.first + i) % args.channels}`;
+  const host = `Host: 127.0.0.1:${args.port}\r\n`;
+  switch (args.transport) {
+    case 'ws':
+      return Buffer.concat([
+        Buffer.from(
+          `GET /ws HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+        maskedText(JSON.stringify({ id: 1, op: 'subscribe', channel })),
+      ]);
+    case 'sse':
+      return Buffer.from(`GET /sse?channel=${channel} HTTP/1.1\r\n${host}Accept: text/event-stream\r\n\r\n`);
+    case 'poll':
+      return Buffer.from(`GET /poll?channel=${channel} HTTP/1.1\r\n${host}\r\n`);
+  }
+}
+
+const READY_MARK: Record<ClientsArgs['transport'], string | null> = {
+  ws: '"ok":true',
+  sse: 'event: subscribed',
+  poll: null,
+};
+
+const sockets: Socket[] = [];
+let ready = 0;
+
+function open(i: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const mark = READY_MARK[args.transport];
+    let seen = '';
+    let done = false;
+    const s = createConnection({ port: args.port, host: '127.0.0.1', localAddress: args.localAddress });
+    sockets.push(s);
+    s.once('connect', () => {
+      s.write(request(i));
+      if (mark === null) {
+        done = true;
+        ready++;
+        resolve();
+      }
+    });
+    s.on('data', (d: Buffer) => {
+      if (done) return;
+      seen += d.toString('latin1');
+      if (mark !== null && seen.includes(mark)) {
+        done = true;
+        ready++;
+        seen = '';
+        resolve();
+      } else if (
+        seen.startsWith('HTTP/1.1 ') &&
+        !seen.startsWith('HTTP/1.1 10') &&
+        !seen.startsWith('HTTP/1.1 200')
+      ) {
+        reject(new Error(`server answered ${seen.slice(0, 40)}`));
+      }
+    });
+    s.on('error', reject);
+    s.on('close', () => reject(new Error('closed by the server')));
+  });
+}
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => process.exit(3), args.deadlineMs);
+  deadline.unref();
+  process.on('disconnect', () => process.exit(0));
+  for (let i = 0; i < args.count; i += args.batch) {
+    const batch: Promise<void>[] = [];
+    for (let j = i; j < Math.min(args.count, i + args.batch); j++) batch.push(open(j));
+    await Promise.all(batch);
+    send({ ready });
+  }
+  // Stay open; a connection closed by the server from now on is a failed run.
+  for (const s of sockets) {
+    s.removeAllListeners('close');
+    s.on('close', () => send({ error: 'a connection was closed by the server while idle' }));
+  }
+}
+
+main().catch((err: unknown) => {
+  send({ error: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});

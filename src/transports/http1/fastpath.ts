@@ -1,0 +1,161 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { parseGetHead, type RequestHead } from './head.js';
+
+/**
+ * A fast path in front of node:http for long-held streams. node:http keeps a parser, an
+ * IncomingMessage, a ServerResponse and about ten bound functions alive for as long as a request
+ * is open: about 6 KiB of heap and native memory per idle SSE stream (docs/BENCHMARKS.md "Memory
+ * per idle connection"). This reads the first bytes of each new connection; when they are one
+ * whole plain GET head that a route takes, the route serves it straight from the socket. Anything
+ * else (other methods, bodies, upgrades, partial heads, requests a route declines, including
+ * every request that would get an error) is handed to node:http unchanged, with the bytes read
+ * put back.
+ */
+export interface FastRoute {
+  /** Serves the request from `socket` and returns true, or returns false to leave it to node:http. */
+  take(head: RequestHead, socket: Socket): boolean;
+}
+
+export interface FastPathOptions {
+  /**
+   * False sends every request to node:http (e.g. while draining), so admission checks made in
+   * the request handler (caps, draining) apply to streams too.
+   */
+  admit: (target: string) => boolean;
+  /** False while the server drains: held keep-alive connections are then closed after an answer. */
+  accepting: () => boolean;
+  maxHeadBytes: number;
+  /** A new connection that sends nothing for this long is closed. */
+  firstBytesTimeoutMs: number;
+}
+
+class FastPath {
+  readonly http: Server;
+  readonly httpListeners: ((socket: Socket) => void)[];
+  readonly routes: readonly FastRoute[];
+  readonly opts: FastPathOptions;
+  /**
+   * Connections that have sent nothing yet, with their deadlines, checked by one sweep.
+   * (socket.setTimeout would leave a Timeout and a bound function on every socket for its
+   * whole life, about 170 bytes.)
+   */
+  readonly #waiting = new Map<Socket, number>();
+  #sweeper: NodeJS.Timeout | null = null;
+
+  constructor(http: Server, routes: readonly FastRoute[], opts: FastPathOptions) {
+    this.http = http;
+    // node:http's own connection listener, run for every connection the fast path does not take.
+    this.httpListeners = http.listeners('connection') as ((socket: Socket) => void)[];
+    this.routes = routes;
+    this.opts = opts;
+  }
+
+  accept(socket: Socket): void {
+    pending.set(socket, this);
+    this.#waiting.set(socket, Date.now() + this.opts.firstBytesTimeoutMs);
+    if (this.#sweeper === null) {
+      this.#sweeper = setInterval(() => this.#sweep(), Math.min(1000, this.opts.firstBytesTimeoutMs));
+      this.#sweeper.unref();
+    }
+    socket.on('data', onFirstData);
+    socket.on('error', onEarlyError);
+    socket.on('close', onEarlyClose);
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [socket, deadline] of this.#waiting) {
+      if (deadline <= now) {
+        this.forget(socket);
+        socket.destroy();
+      }
+    }
+    if (this.#waiting.size === 0 && this.#sweeper !== null) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = null;
+    }
+  }
+
+  /** Destroys every connection still waiting for its first bytes (server shutdown). */
+  closeWaiting(): void {
+    for (const socket of [...this.#waiting.keys()]) {
+      this.forget(socket);
+      socket.destroy();
+    }
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
+  }
+
+  forget(socket: Socket): void {
+    pending.delete(socket);
+    this.#waiting.delete(socket);
+    socket.removeListener('data', onFirstData);
+    socket.removeListener('error', onEarlyError);
+    socket.removeListener('close', onEarlyClose);
+  }
+
+  first(socket: Socket, chunk: Buffer): void {
+    this.forget(socket);
+    const head = parseGetHead(chunk, this.opts.maxHeadBytes);
+    // Pipelined bytes after the head: leave the connection to node:http.
+    if (head !== null && head.length === chunk.length && this.opts.admit(head.target)) {
+      for (const route of this.routes) if (route.take(head, socket)) return;
+    }
+    this.handOver(socket, chunk);
+  }
+
+  handOver(socket: Socket, chunk: Buffer | null): void {
+    socket.pause();
+    if (chunk !== null) socket.unshift(chunk);
+    for (const l of this.httpListeners) l.call(this.http, socket);
+    socket.resume();
+  }
+}
+
+const pending = new WeakMap<Socket, FastPath>();
+const owners = new WeakMap<Server, FastPath>();
+
+function onFirstData(this: Socket, chunk: Buffer): void {
+  pending.get(this)?.first(this, chunk);
+}
+
+function onEarlyError(this: Socket): void {
+  this.destroy();
+}
+
+function onEarlyClose(this: Socket): void {
+  pending.get(this)?.forget(this);
+}
+
+/** Puts the fast path in front of `http`'s connection handling (call once, before listen). */
+export function installFastPath(http: Server, routes: readonly FastRoute[], opts: FastPathOptions): void {
+  const fp = new FastPath(http, routes, opts);
+  owners.set(http, fp);
+  http.removeAllListeners('connection');
+  http.on('connection', (socket: Socket) => fp.accept(socket));
+}
+
+/**
+ * Ends the connections only the fast path knows (those that have not sent a request yet):
+ * node:http's closeAllConnections() cannot see them.
+ */
+export function closeWaitingConnections(http: Server): void {
+  owners.get(http)?.closeWaiting();
+}
+
+/** Whether the fast path takes requests now (false while draining): a route ends connections then. */
+export function admits(http: Server): boolean {
+  return owners.get(http)?.opts.accepting() ?? false;
+}
+
+/**
+ * A route answered its request on a keep-alive connection: the next request (already in `unread`,
+ * or still to come) is routed like a new connection's first one.
+ */
+export function acceptNext(http: Server, socket: Socket, unread: Buffer | null): void {
+  const fp = owners.get(http);
+  if (fp === undefined) throw new Error('no fast path on this server');
+  if (unread === null) fp.accept(socket);
+  else fp.first(socket, unread);
+}

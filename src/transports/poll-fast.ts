@@ -1,0 +1,128 @@
+import { type Server, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { Disconnects } from '../core/codes.js';
+import { parseCursor } from '../core/positions.js';
+import type { StreamPosition } from '../engines/types.js';
+import { originAllowed, parseChannels } from './common.js';
+import { acceptNext, admits, type FastRoute } from './http1/fastpath.js';
+import type { RequestHead } from './http1/head.js';
+import { type PollReply, type PollServer, PollSession } from './poll.js';
+
+/**
+ * Long-poll straight from the socket (http1/fastpath.ts): a GET /poll that would succeed is held
+ * on the bare socket, without node:http's per-request objects. Its answer is written here; then
+ * the connection's next request (keep-alive) is routed like a first one, or the connection ends. Requests
+ * that would get an error are declined and answered by node:http (PollServer.handle).
+ */
+export class PollFastRoute implements FastRoute {
+  readonly #poll: PollServer;
+  readonly #http: Server;
+
+  constructor(poll: PollServer, http: Server) {
+    this.#poll = poll;
+    this.#http = http;
+  }
+
+  take(head: RequestHead, socket: Socket): boolean {
+    const q = head.target.indexOf('?');
+    if ((q < 0 ? head.target : head.target.slice(0, q)) !== '/poll') return false;
+    const config = this.#poll.config;
+    const origin = head.headers['origin'];
+    if (!originAllowed(config, origin)) return false;
+    let channels: string[];
+    let since: StreamPosition[] | null = null;
+    try {
+      const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
+      channels = parseChannels(params, config);
+      const cursor = params.get('cursor');
+      if (cursor !== null && cursor !== '') {
+        since = parseCursor(cursor, channels.length);
+        if (since === null) return false;
+      }
+    } catch {
+      return false;
+    }
+    const cors: Record<string, string> =
+      origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
+    const reply = new SocketReply(socket, this.#http, head.keepAlive);
+    const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
+    replies.set(socket, reply);
+    reply.session = session;
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    void this.#poll.start(session, since);
+    return true;
+  }
+}
+
+/** The answer of a poll held on a bare socket. */
+class SocketReply implements PollReply {
+  readonly socket: Socket;
+  readonly #http: Server;
+  readonly #keepAlive: boolean;
+  done = false;
+  session: PollSession | null = null;
+  /** Bytes of a next request sent before this answer (pipelining), handed on with the socket. */
+  unread: Buffer | null = null;
+
+  constructor(socket: Socket, http: Server, keepAlive: boolean) {
+    this.socket = socket;
+    this.#http = http;
+    this.#keepAlive = keepAlive;
+  }
+
+  send(status: number, headers: Record<string, string | number>, body: string): void {
+    if (this.done) return;
+    this.done = true;
+    const socket = this.socket;
+    // Keep the connection only while the server takes requests: a draining server must not
+    // wait for idle keep-alive connections to go away.
+    const keep = this.#keepAlive && admits(this.#http);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    head += `date: ${new Date().toUTCString()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
+    this.release();
+    if (keep) {
+      socket.write(head + body);
+      acceptNext(this.#http, socket, this.unread);
+    } else {
+      socket.end(head + body);
+      socket.destroySoon();
+    }
+  }
+
+  /** Stops listening on the socket (it is answered, or gone). */
+  release(): void {
+    replies.delete(this.socket);
+    this.socket.removeListener('data', onData);
+    this.socket.removeListener('end', onEnd);
+    this.socket.removeListener('error', onError);
+    this.socket.removeListener('close', onClose);
+  }
+}
+
+const replies = new WeakMap<Socket, SocketReply>();
+
+function onData(this: Socket, chunk: Buffer): void {
+  const r = replies.get(this);
+  if (r !== undefined) r.unread = r.unread === null ? chunk : Buffer.concat([r.unread, chunk]);
+}
+
+/** The client gave up on the poll (half-close counts: it can no longer send a next request). */
+function onEnd(this: Socket): void {
+  this.end();
+}
+
+function onError(this: Socket): void {
+  this.destroy();
+}
+
+function onClose(this: Socket): void {
+  const r = replies.get(this);
+  if (r === undefined) return;
+  r.done = true;
+  r.release();
+  r.session?.close(Disconnects.normal);
+}

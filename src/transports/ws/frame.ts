@@ -1,0 +1,290 @@
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * RFC 6455 framing, server side only (frames from clients are masked, frames to clients are not).
+ * Pure: no sockets. The parser is fed raw bytes in any split and reports whole messages and
+ * control frames to a sink; the encoders build unmasked server frames. No extensions (Holdfast
+ * never negotiates permessage-deflate), so any RSV bit is a protocol error.
+ */
+
+export const Opcodes = {
+  continuation: 0x0,
+  text: 0x1,
+  binary: 0x2,
+  close: 0x8,
+  ping: 0x9,
+  pong: 0xa,
+} as const;
+
+/** Close codes this module sends for a peer's protocol errors (RFC 6455 7.4.1). */
+export const CloseCodes = {
+  normal: 1000,
+  noStatus: 1005,
+  protocolError: 1002,
+  invalidPayload: 1007,
+  tooBig: 1009,
+} as const;
+
+export interface FrameSink {
+  /** A whole data message (fragments joined, text already checked to be UTF-8). */
+  onMessage(payload: Buffer, binary: boolean): void;
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
+  /** The peer's close frame; code 1005 when it carried none. */
+  onCloseFrame(code: number, reason: string): void;
+  /** The input broke the protocol: answer with a close of `code`; no more frames are reported. */
+  onProtocolError(code: number, message: string): void;
+}
+
+/** Codes a peer may put in a close frame (RFC 6455 7.4; 1004-1006 and 1015 are reserved). */
+export function isValidCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+const HEADER = 0;
+const PAYLOAD = 1;
+const FAILED = 2;
+
+/**
+ * Incremental frame parser for one connection. Idle cost is this object's fields: buffers exist
+ * only while a frame is incomplete.
+ */
+export class FrameParser {
+  readonly #maxPayload: number;
+  /** Received bytes not consumed yet (null when none). */
+  #chunks: Buffer[] | null = null;
+  #buffered = 0;
+  #state = HEADER;
+  #fin = false;
+  #opcode = 0;
+  #mask = 0;
+  #length = 0;
+  /** The data message being fragmented: its opcode (0 when none) and parts so far. */
+  #fragOpcode = 0;
+  #fragments: Buffer[] | null = null;
+  #fragLength = 0;
+
+  constructor(maxPayload: number) {
+    this.#maxPayload = maxPayload;
+  }
+
+  /** Feeds received bytes. Payloads are unmasked in place: `chunk` is modified and may be kept. */
+  push(chunk: Buffer, sink: FrameSink): void {
+    if (this.#state === FAILED || chunk.length === 0) return;
+    if (this.#chunks === null) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (this.#state !== FAILED) {
+      if (this.#state === HEADER) {
+        if (!this.#readHeader(sink)) return;
+      } else {
+        if (this.#buffered < this.#length) return;
+        const payload = this.#take(this.#length);
+        this.#state = HEADER;
+        unmask(payload, this.#mask);
+        this.#dispatch(payload, sink);
+      }
+    }
+  }
+
+  #fail(sink: FrameSink, code: number, message: string): false {
+    this.#state = FAILED;
+    this.#chunks = null;
+    this.#fragments = null;
+    sink.onProtocolError(code, message);
+    return false;
+  }
+
+  /** Reads one frame header when all of it has arrived; false to wait for more (or on failure). */
+  #readHeader(sink: FrameSink): boolean {
+    if (this.#buffered < 2) return false;
+    const b0 = this.#byte(0);
+    const b1 = this.#byte(1);
+    const len7 = b1 & 0x7f;
+    const extra = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    const masked = (b1 & 0x80) !== 0;
+    // Fail early on what the first two bytes already show, before waiting for more.
+    if ((b0 & 0x70) !== 0) return this.#fail(sink, CloseCodes.protocolError, 'RSV bits must be clear');
+    if (!masked) return this.#fail(sink, CloseCodes.protocolError, 'client frames must be masked');
+    const fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    if (opcode >= 0x8) {
+      if (opcode > 0xa) return this.#fail(sink, CloseCodes.protocolError, `unknown opcode ${opcode}`);
+      if (!fin) return this.#fail(sink, CloseCodes.protocolError, 'control frames must not be fragmented');
+      if (len7 > 125)
+        return this.#fail(sink, CloseCodes.protocolError, 'control frame payload over 125 bytes');
+    } else if (opcode === Opcodes.continuation) {
+      if (this.#fragOpcode === 0)
+        return this.#fail(sink, CloseCodes.protocolError, 'continuation without a start');
+    } else if (opcode === Opcodes.text || opcode === Opcodes.binary) {
+      if (this.#fragOpcode !== 0)
+        return this.#fail(sink, CloseCodes.protocolError, 'new message inside a fragmented one');
+    } else {
+      return this.#fail(sink, CloseCodes.protocolError, `unknown opcode ${opcode}`);
+    }
+    if (this.#buffered < 2 + extra + 4) return false;
+    const head = this.#take(2 + extra + 4);
+    let length = len7;
+    if (len7 === 126) length = head.readUInt16BE(2);
+    else if (len7 === 127) {
+      const high = head.readUInt32BE(2);
+      if (high >= 0x200000) return this.#fail(sink, CloseCodes.protocolError, 'payload length over 2^53');
+      length = high * 0x100000000 + head.readUInt32BE(6);
+    }
+    const total = opcode < 0x8 ? this.#fragLength + length : length;
+    if (total > this.#maxPayload) return this.#fail(sink, CloseCodes.tooBig, 'message too big');
+    this.#fin = fin;
+    this.#opcode = opcode;
+    this.#mask = head.readUInt32BE(2 + extra);
+    this.#length = length;
+    this.#state = PAYLOAD;
+    return true;
+  }
+
+  #dispatch(payload: Buffer, sink: FrameSink): void {
+    const opcode = this.#opcode;
+    switch (opcode) {
+      case Opcodes.ping:
+        sink.onPing(payload);
+        return;
+      case Opcodes.pong:
+        sink.onPong(payload);
+        return;
+      case Opcodes.close: {
+        if (payload.length === 0) {
+          this.#state = FAILED; // nothing may follow a close frame
+          sink.onCloseFrame(CloseCodes.noStatus, '');
+          return;
+        }
+        if (payload.length === 1) {
+          this.#fail(sink, CloseCodes.protocolError, 'close frame payload of 1 byte');
+          return;
+        }
+        const code = payload.readUInt16BE(0);
+        if (!isValidCloseCode(code)) {
+          this.#fail(sink, CloseCodes.protocolError, `invalid close code ${code}`);
+          return;
+        }
+        const reason = payload.subarray(2);
+        if (!isUtf8(reason)) {
+          this.#fail(sink, CloseCodes.invalidPayload, 'close reason is not UTF-8');
+          return;
+        }
+        this.#state = FAILED;
+        this.#chunks = null;
+        sink.onCloseFrame(code, reason.toString());
+        return;
+      }
+    }
+    // Data frames.
+    if (opcode !== Opcodes.continuation) this.#fragOpcode = opcode;
+    let message = payload;
+    if (!this.#fin || this.#fragments !== null) {
+      if (this.#fragments === null) this.#fragments = [payload];
+      else this.#fragments.push(payload);
+      this.#fragLength += payload.length;
+      if (!this.#fin) return;
+      message =
+        this.#fragments.length === 1 ? this.#fragments[0]! : Buffer.concat(this.#fragments, this.#fragLength);
+    }
+    const binary = this.#fragOpcode === Opcodes.binary;
+    this.#fragOpcode = 0;
+    this.#fragments = null;
+    this.#fragLength = 0;
+    if (!binary && !isUtf8(message)) {
+      this.#fail(sink, CloseCodes.invalidPayload, 'text message is not UTF-8');
+      return;
+    }
+    sink.onMessage(message, binary);
+  }
+
+  #byte(i: number): number {
+    const chunks = this.#chunks!;
+    for (const c of chunks) {
+      if (i < c.length) return c[i]!;
+      i -= c.length;
+    }
+    return 0;
+  }
+
+  /** Removes and returns the first n buffered bytes (a view when they lie in one chunk). */
+  #take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    const chunks = this.#chunks!;
+    this.#buffered -= n;
+    const first = chunks[0]!;
+    if (n === first.length) {
+      chunks.shift();
+      if (chunks.length === 0) this.#chunks = null;
+      return first;
+    }
+    if (n < first.length) {
+      chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) chunks.shift();
+      else chunks[0] = c.subarray(k);
+    }
+    if (chunks.length === 0) this.#chunks = null;
+    return out;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function unmask(payload: Buffer, mask: number): void {
+  if (mask === 0) return;
+  const m0 = mask >>> 24;
+  const m1 = (mask >>> 16) & 0xff;
+  const m2 = (mask >>> 8) & 0xff;
+  const m3 = mask & 0xff;
+  const n = payload.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    payload[i] = payload[i]! ^ m0;
+    payload[i + 1] = payload[i + 1]! ^ m1;
+    payload[i + 2] = payload[i + 2]! ^ m2;
+    payload[i + 3] = payload[i + 3]! ^ m3;
+  }
+  const tail = [m0, m1, m2];
+  for (let j = 0; i < n; i++, j++) payload[i] = payload[i]! ^ tail[j]!;
+}
+
+/** One unmasked server frame (header and payload in one Buffer, ready to be shared by many writes). */
+export function encodeFrame(opcode: number, payload: Buffer): Buffer {
+  const n = payload.length;
+  const headLen = n < 126 ? 2 : n < 0x10000 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headLen + n);
+  out[0] = 0x80 | opcode;
+  if (n < 126) out[1] = n;
+  else if (n < 0x10000) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(n / 0x100000000), 2);
+    out.writeUInt32BE(n >>> 0, 6);
+  }
+  payload.copy(out, headLen);
+  return out;
+}
+
+/** A close frame's payload: the code and a reason cut to fit 123 bytes. */
+export function encodeClose(code: number, reason = ''): Buffer {
+  let r = Buffer.from(reason);
+  if (r.length > 123) r = r.subarray(0, 123);
+  const payload = Buffer.allocUnsafe(2 + r.length);
+  payload.writeUInt16BE(code, 0);
+  r.copy(payload, 2);
+  return encodeFrame(Opcodes.close, payload);
+}

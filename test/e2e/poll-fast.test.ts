@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { startServer } from '../helpers/server.js';
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** One raw connection; `responses()` splits what arrived into complete responses (content-length framed). */
+async function open(
+  port: number,
+  allowHalfOpen = false,
+): Promise<{ socket: Socket; responses: () => { head: string; body: string }[] }> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (d: Buffer) => {
+    text += d.toString();
+  });
+  const responses = (): { head: string; body: string }[] => {
+    const out: { head: string; body: string }[] = [];
+    let rest = text;
+    for (;;) {
+      const end = rest.indexOf('\r\n\r\n');
+      if (end < 0) return out;
+      const head = rest.slice(0, end);
+      const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+      if (rest.length < end + 4 + len) return out;
+      out.push({ head, body: rest.slice(end + 4, end + 4 + len) });
+      rest = rest.slice(end + 4 + len);
+    }
+  };
+  return { socket, responses };
+}
+
+const get = (target: string): string => `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`;
+
+test('long-poll on the fast path: held, answered on publish, next polls on the same connection', async () => {
+  const s = await startServer({ pollTimeout: 300 });
+  try {
+    const c = await open(s.port);
+    c.socket.write(get('/poll?channel=pf'));
+    await until(() => s.server.poll.sessions.size === 1);
+    const { epoch, offset } = await s.publish('pf', 'one');
+    await until(() => c.responses().length === 1);
+    const first = c.responses()[0]!;
+    assert.match(first.head, /^HTTP\/1.1 200 OK\r\n/);
+    assert.match(first.head, /\r\nconnection: keep-alive/);
+    assert.doesNotMatch(first.head, /Keep-Alive: timeout/); // written by the fast path, not node:http
+    const body = JSON.parse(first.body) as { cursor: string; messages: unknown[] };
+    assert.equal(body.cursor, `${epoch}-${offset}`);
+    assert.deepEqual(body.messages, [{ channel: 'pf', offset, data: 'one' }]);
+    assert.equal(s.server.poll.sessions.size, 0);
+
+    // The next poll on the same connection, from the cursor: answered at once from history.
+    await s.publish('pf', 'two');
+    c.socket.write(get(`/poll?channel=pf&cursor=${body.cursor}`));
+    await until(() => c.responses().length === 2);
+    const second = JSON.parse(c.responses()[1]!.body) as { messages: { data: string }[] };
+    assert.deepEqual(
+      second.messages.map((m) => m.data),
+      ['two'],
+    );
+    // An error goes through node:http, on the same connection.
+    c.socket.write(get('/poll?channel=pf&cursor=broken'));
+    await until(() => c.responses().length === 3);
+    assert.match(c.responses()[2]!.head, /^HTTP\/1.1 400 /);
+    c.socket.destroy();
+  } finally {
+    await s.close();
+  }
+});
+
+test('a client that leaves during the hold is cleaned up; shutdown answers held polls', async () => {
+  const s = await startServer({ pollTimeout: 300 });
+  try {
+    const a = await open(s.port);
+    a.socket.write(get('/poll?channel=gone'));
+    await until(() => s.server.poll.sessions.size === 1);
+    a.socket.destroy();
+    await until(() => s.server.poll.sessions.size === 0);
+    assert.equal(s.server.node.channels().length, 0);
+
+    // A keep-alive poll from a client that never closes its side: shutdown answers it with
+    // `connection: close` and closes the socket itself.
+    const b = await open(s.port, true);
+    b.socket.write(get('/poll?channel=held'));
+    await until(() => s.server.poll.sessions.size === 1);
+    const ended = once(b.socket, 'end');
+    await s.close(); // resolves only once the server has closed every socket
+    await ended;
+    b.socket.destroy();
+    const [r] = b.responses();
+    assert.match(r!.head, /^HTTP\/1.1 200 OK\r\n[\s\S]*connection: close/);
+    assert.deepEqual((JSON.parse(r!.body) as { messages: unknown[] }).messages, []);
+  } finally {
+    await s.close().catch(() => undefined);
+  }
+});

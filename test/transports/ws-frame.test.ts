@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  encodeClose,
+  encodeFrame,
+  FrameParser,
+  type FrameSink,
+  isValidCloseCode,
+} from '../../src/transports/ws/frame.js';
+
+type Event =
+  | { kind: 'message'; binary: boolean; data: string }
+  | { kind: 'ping' | 'pong'; data: string }
+  | { kind: 'close'; code: number; reason: string }
+  | { kind: 'error'; code: number };
+
+class Recorder implements FrameSink {
+  readonly events: Event[] = [];
+  onMessage(payload: Buffer, binary: boolean): void {
+    this.events.push({ kind: 'message', binary, data: payload.toString(binary ? 'hex' : 'utf8') });
+  }
+  onPing(payload: Buffer): void {
+    this.events.push({ kind: 'ping', data: payload.toString() });
+  }
+  onPong(payload: Buffer): void {
+    this.events.push({ kind: 'pong', data: payload.toString() });
+  }
+  onCloseFrame(code: number, reason: string): void {
+    this.events.push({ kind: 'close', code, reason });
+  }
+  onProtocolError(code: number): void {
+    this.events.push({ kind: 'error', code });
+  }
+}
+
+interface FrameOpts {
+  fin?: boolean;
+  rsv?: number;
+  masked?: boolean;
+  mask?: readonly number[];
+  /** Force the 64-bit length form even for small payloads. */
+  long?: boolean;
+}
+
+/** A client frame, built byte by byte here (independent of the module under test). */
+function clientFrame(opcode: number, payload: Buffer | string, o: FrameOpts = {}): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const mask = o.mask ?? [0x37, 0xfa, 0x21, 0x3d];
+  const masked = o.masked ?? true;
+  const head: number[] = [((o.fin ?? true) ? 0x80 : 0) | ((o.rsv ?? 0) << 4) | opcode];
+  const m = masked ? 0x80 : 0;
+  const n = data.length;
+  if (o.long || n > 0xffff) {
+    head.push(m | 127, 0, 0, 0, 0, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  } else if (n > 125) head.push(m | 126, n >> 8, n & 0xff);
+  else head.push(m | n);
+  const body = Buffer.from(data);
+  if (masked) {
+    head.push(...mask);
+    for (let i = 0; i < body.length; i++) body[i] = body[i]! ^ mask[i % 4]!;
+  }
+  return Buffer.concat([Buffer.from(head), body]);
+}
+
+function parse(bytes: Buffer | Buffer[], maxPayload = 1 << 20): Event[] {
+  const p = new FrameParser(maxPayload);
+  const r = new Recorder();
+  for (const b of Array.isArray(bytes) ? bytes : [bytes]) p.push(b, r);
+  return r.events;
+}
+
+test('a masked text frame, and the RFC 6455 5.7 example bytes', () => {
+  assert.deepEqual(parse(clientFrame(1, 'hello')), [{ kind: 'message', binary: false, data: 'hello' }]);
+  // "Hello" from RFC 6455 5.7, masked with 37 fa 21 3d.
+  const rfc = Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+  assert.deepEqual(parse(rfc), [{ kind: 'message', binary: false, data: 'Hello' }]);
+});
+
+test('payload lengths across the 7-bit, 16-bit and 64-bit forms', () => {
+  for (const n of [0, 1, 125, 126, 127, 65535, 65536, 70000]) {
+    const data = Buffer.alloc(n, 0x61);
+    assert.deepEqual(parse(clientFrame(2, data)), [
+      { kind: 'message', binary: true, data: data.toString('hex') },
+    ]);
+  }
+  assert.deepEqual(parse(clientFrame(1, 'x', { long: true })), [
+    { kind: 'message', binary: false, data: 'x' },
+  ]);
+});
+
+test('any split of a stream of frames gives the same events', () => {
+  const stream = Buffer.concat([
+    clientFrame(1, 'first'),
+    clientFrame(9, 'pi'),
+    clientFrame(1, 'frag', { fin: false }),
+    clientFrame(10, 'po'),
+    clientFrame(0, 'mented ✓', { fin: false }),
+    clientFrame(0, '', { fin: true }),
+    clientFrame(2, Buffer.alloc(300, 7)),
+    clientFrame(1, 'é'.repeat(100)),
+    clientFrame(8, Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')])),
+  ]);
+  const expected = parse(Buffer.from(stream)); // the parser unmasks in place: give it copies
+  assert.deepEqual(expected, [
+    { kind: 'message', binary: false, data: 'first' },
+    { kind: 'ping', data: 'pi' },
+    { kind: 'pong', data: 'po' },
+    { kind: 'message', binary: false, data: 'fragmented ✓' },
+    { kind: 'message', binary: true, data: Buffer.alloc(300, 7).toString('hex') },
+    { kind: 'message', binary: false, data: 'é'.repeat(100) },
+    { kind: 'close', code: 1000, reason: 'bye' },
+  ]);
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 40 }), (cuts) => {
+      const sorted = [...cuts].sort((a, b) => a - b);
+      const pieces: Buffer[] = [];
+      let at = 0;
+      for (const c of sorted) {
+        pieces.push(Buffer.from(stream.subarray(at, c)));
+        at = c;
+      }
+      pieces.push(Buffer.from(stream.subarray(at)));
+      assert.deepEqual(parse(pieces), expected);
+    }),
+  );
+  // One byte at a time.
+  assert.deepEqual(parse([...stream].map((b) => Buffer.from([b]))), expected);
+});
+
+test('random masks and payloads round-trip', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 600 }),
+      fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+      (bytes, mask) => {
+        const data = Buffer.from(bytes);
+        assert.deepEqual(parse(clientFrame(2, data, { mask })), [
+          { kind: 'message', binary: true, data: data.toString('hex') },
+        ]);
+      },
+    ),
+  );
+});
+
+test('text must be UTF-8 as a whole message; code points may straddle fragments', () => {
+  const euro = Buffer.from('€'); // e2 82 ac
+  const split = [
+    clientFrame(1, euro.subarray(0, 1), { fin: false }),
+    clientFrame(0, euro.subarray(1), { fin: true }),
+  ];
+  assert.deepEqual(parse(split), [{ kind: 'message', binary: false, data: '€' }]);
+  assert.deepEqual(parse(clientFrame(1, Buffer.from([0xc3, 0x28]))), [{ kind: 'error', code: 1007 }]);
+  assert.deepEqual(parse(clientFrame(1, euro.subarray(0, 2))), [{ kind: 'error', code: 1007 }]);
+  // Surrogates encoded in UTF-8 (CESU) are not UTF-8.
+  assert.deepEqual(parse(clientFrame(1, Buffer.from([0xed, 0xa0, 0x80]))), [{ kind: 'error', code: 1007 }]);
+  // Binary messages are not checked.
+  assert.deepEqual(parse(clientFrame(2, Buffer.from([0xc3, 0x28]))), [
+    { kind: 'message', binary: true, data: 'c328' },
+  ]);
+});
+
+test('protocol errors close with 1002 and stop the parser', () => {
+  const cases: [string, Buffer][] = [
+    ['unmasked', clientFrame(1, 'x', { masked: false })],
+    ['RSV1 (no extension negotiated)', clientFrame(1, 'x', { rsv: 4 })],
+    ['RSV3', clientFrame(1, 'x', { rsv: 1 })],
+    ['opcode 3', clientFrame(3, 'x')],
+    ['opcode 0xb', clientFrame(0xb, 'x')],
+    ['fragmented ping', clientFrame(9, 'x', { fin: false })],
+    ['ping over 125 bytes', clientFrame(9, Buffer.alloc(126))],
+    ['continuation without a start', clientFrame(0, 'x')],
+    ['close of 1 byte', clientFrame(8, Buffer.from([3]))],
+  ];
+  for (const [name, bytes] of cases) {
+    assert.deepEqual(parse([bytes, clientFrame(1, 'after')]), [{ kind: 'error', code: 1002 }], name);
+  }
+  const nested = [clientFrame(1, 'a', { fin: false }), clientFrame(1, 'b')];
+  assert.deepEqual(parse(nested), [{ kind: 'error', code: 1002 }]);
+  // A 64-bit length with the top bits set.
+  const huge = Buffer.from([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+  assert.deepEqual(parse(huge), [{ kind: 'error', code: 1002 }]);
+});
+
+test('frames over maxPayload close with 1009, seen from the header alone', () => {
+  const p = new FrameParser(1024);
+  const r = new Recorder();
+  const big = clientFrame(1, Buffer.alloc(1025, 0x61));
+  p.push(big.subarray(0, 8), r); // header and mask only
+  assert.deepEqual(r.events, [{ kind: 'error', code: 1009 }]);
+  assert.deepEqual(parse(clientFrame(1, Buffer.alloc(1024, 0x61)), 1024).length, 1);
+  // Fragments count together.
+  const frags = [
+    clientFrame(1, Buffer.alloc(600, 0x61), { fin: false }),
+    clientFrame(0, Buffer.alloc(600, 0x61), { fin: true }),
+  ];
+  assert.deepEqual(parse(frags, 1024), [{ kind: 'error', code: 1009 }]);
+  // Control frames inside a fragmented message do not count.
+  const withPing = [
+    clientFrame(1, Buffer.alloc(1000, 0x61), { fin: false }),
+    clientFrame(9, Buffer.alloc(100)),
+    clientFrame(0, Buffer.alloc(24, 0x61), { fin: true }),
+  ];
+  assert.deepEqual(
+    parse(withPing, 1024).map((e) => e.kind),
+    ['ping', 'message'],
+  );
+});
+
+test('close frames: code, reason, validity; nothing after a close', () => {
+  const close = (code: number, reason = ''): Buffer => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(code);
+    return clientFrame(8, Buffer.concat([b, Buffer.from(reason)]));
+  };
+  assert.deepEqual(parse([clientFrame(8, ''), clientFrame(1, 'x')]), [
+    { kind: 'close', code: 1005, reason: '' },
+  ]);
+  assert.deepEqual(parse([close(4001, 'né'), clientFrame(1, 'x')]), [
+    { kind: 'close', code: 4001, reason: 'né' },
+  ]);
+  for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000]) {
+    assert.deepEqual(parse(close(code)), [{ kind: 'error', code: 1002 }], String(code));
+    assert.equal(isValidCloseCode(code), false);
+  }
+  for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999]) {
+    assert.deepEqual(parse(close(code)), [{ kind: 'close', code, reason: '' }], String(code));
+  }
+  const badReason = Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from([0xff])]);
+  assert.deepEqual(parse(clientFrame(8, badReason)), [{ kind: 'error', code: 1007 }]);
+});
+
+test('encodeFrame writes unmasked server frames in the shortest length form', () => {
+  const f0 = encodeFrame(1, Buffer.from('Hello'));
+  assert.deepEqual([...f0], [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]); // RFC 6455 5.7
+  assert.deepEqual([...encodeFrame(9, Buffer.alloc(0))], [0x89, 0x00]);
+  const f125 = encodeFrame(2, Buffer.alloc(125, 1));
+  assert.deepEqual([...f125.subarray(0, 2)], [0x82, 125]);
+  assert.equal(f125.length, 127);
+  const f126 = encodeFrame(1, Buffer.alloc(126, 1));
+  assert.deepEqual([...f126.subarray(0, 4)], [0x81, 126, 0x00, 126]);
+  const f65535 = encodeFrame(1, Buffer.alloc(65535, 1));
+  assert.deepEqual([...f65535.subarray(0, 4)], [0x81, 126, 0xff, 0xff]);
+  const f65536 = encodeFrame(1, Buffer.alloc(65536, 1));
+  assert.deepEqual([...f65536.subarray(0, 10)], [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+  assert.equal(f65536.length, 65546);
+  assert.equal(f65536[10], 1);
+});
+
+test('encodeClose: code then reason, cut to 123 bytes', () => {
+  assert.deepEqual([...encodeClose(1000)], [0x88, 0x02, 0x03, 0xe8]);
+  const c = encodeClose(3001, 'slow');
+  assert.deepEqual([...c], [0x88, 0x06, 0x0b, 0xb9, 0x73, 0x6c, 0x6f, 0x77]);
+  const long = encodeClose(1001, 'x'.repeat(200));
+  assert.equal(long[1], 125);
+  assert.equal(long.length, 127);
+});
