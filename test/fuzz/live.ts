@@ -1,0 +1,180 @@
+import WebSocket from 'ws';
+import { type ServerProcess, spawnServer, workerPids } from '../helpers/proc.js';
+
+export const API_KEY = 'fuzz-key';
+
+/**
+ * The live server a fuzz test runs against: `holdfast serve` with two workers as a child
+ * process, so a worker crash is observable (pids through /health, the primary's log, and
+ * holdfast_worker_restarts_total).
+ */
+export class LiveServer {
+  private constructor(
+    readonly proc: ServerProcess,
+    readonly pids: Set<number>,
+  ) {}
+
+  static async start(extraArgs: string[] = []): Promise<LiveServer> {
+    const proc = await spawnServer(['--workers', '2', ...extraArgs], API_KEY);
+    const pids = await workerPids(proc.base, 2);
+    if (pids.size !== 2) {
+      await proc.stop();
+      throw new Error(`expected 2 workers, saw ${pids.size}`);
+    }
+    return new LiveServer(proc, pids);
+  }
+
+  get port(): number {
+    return this.proc.port;
+  }
+
+  get base(): string {
+    return this.proc.base;
+  }
+
+  /** Worker restarts counted by the primary (null when the series is absent). */
+  async restarts(): Promise<number | null> {
+    const r = await fetch(`${this.base}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    let sum: number | null = null;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('holdfast_worker_restarts_total')) sum = (sum ?? 0) + Number(line.split(' ').pop());
+    }
+    return sum;
+  }
+
+  /** What shows that a worker died: empty when none did. */
+  async crashes(): Promise<string[]> {
+    const out: string[] = [];
+    if (this.proc.child.exitCode !== null) out.push(`the server exited with ${this.proc.child.exitCode}`);
+    const logs = this.proc.stdout() + this.proc.stderr();
+    for (const line of logs.split('\n')) {
+      if (/worker exited|uncaught|unhandled|giving up/i.test(line)) out.push(`log: ${line.slice(0, 300)}`);
+    }
+    const now = await workerPids(this.base, 2);
+    if (now.size !== 2 || [...now].some((p) => !this.pids.has(p)))
+      out.push(`worker pids changed: ${[...this.pids].join(',')} -> ${[...now].join(',')}`);
+    const restarts = await this.restarts();
+    if (restarts !== null && restarts > 0) out.push(`holdfast_worker_restarts_total = ${restarts}`);
+    return out;
+  }
+
+  stop(): Promise<void> {
+    return this.proc.stop();
+  }
+}
+
+/**
+ * The well-behaved pair that runs alongside the fuzzer: a publisher sending a numbered message
+ * every ~20 ms over the API, and a `ws` subscriber that reconnects with `since` when closed.
+ * At the end the subscriber must hold every publication exactly once, in order.
+ */
+export class WellBehaved {
+  readonly channel: string;
+  readonly received: { offset: number; n: number }[] = [];
+  readonly problems: string[] = [];
+  published = 0;
+  lastOffset = 0;
+  reconnects = 0;
+  #epoch = '';
+  #offset = 0;
+  #ws: WebSocket | null = null;
+  #stopped = false;
+  #publisher: Promise<void> | null = null;
+  #subscribed!: Promise<void>;
+
+  constructor(
+    readonly server: LiveServer,
+    seed: number,
+  ) {
+    this.channel = `good-stream-${seed.toString(36)}`;
+  }
+
+  async start(): Promise<void> {
+    this.#subscribed = new Promise((resolve) => this.#connect(resolve));
+    await this.#subscribed;
+    this.#publisher = this.#publishLoop();
+  }
+
+  #connect(onSubscribed?: () => void): void {
+    const ws = new WebSocket(`ws://127.0.0.1:${this.server.port}/ws`);
+    this.#ws = ws;
+    ws.on('open', () => {
+      const cmd: Record<string, unknown> = { id: 1, op: 'subscribe', channel: this.channel };
+      if (this.#epoch !== '') cmd['since'] = { epoch: this.#epoch, offset: this.#offset };
+      ws.send(JSON.stringify(cmd));
+    });
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as Record<string, unknown>;
+      if (m['id'] === 1) {
+        if (m['ok'] !== true) this.problems.push(`subscribe failed: ${data.toString()}`);
+        else {
+          if (this.#epoch !== '' && m['epoch'] !== this.#epoch) this.problems.push('epoch changed');
+          if (this.#epoch !== '' && m['recovered'] !== true) this.problems.push('not recovered');
+          this.#epoch = m['epoch'] as string;
+          if (this.received.length === 0) this.#offset = m['offset'] as number;
+        }
+        onSubscribed?.();
+        return;
+      }
+      if (m['op'] === 'message' && m['channel'] === this.channel) {
+        const offset = m['offset'] as number;
+        this.received.push({ offset, n: (m['data'] as { n: number }).n });
+        this.#offset = Math.max(this.#offset, offset);
+      }
+    });
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      if (this.#stopped) return;
+      this.reconnects++;
+      setTimeout(() => this.#connect(), 100);
+    });
+  }
+
+  async #publishLoop(): Promise<void> {
+    while (!this.#stopped) {
+      const n = this.published + 1;
+      try {
+        const r = await fetch(`${this.server.base}/api/publish`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+          body: JSON.stringify({ channel: this.channel, data: { n } }),
+          signal: AbortSignal.timeout(5000),
+        });
+        const body = (await r.json()) as { offset?: number };
+        if (r.status !== 200 || typeof body.offset !== 'number') {
+          this.problems.push(`publish ${n}: ${r.status} ${JSON.stringify(body)}`);
+        } else {
+          this.published = n;
+          this.lastOffset = body.offset;
+        }
+      } catch (err) {
+        this.problems.push(`publish ${n}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Stops publishing, waits for the subscriber to catch up, closes; returns what is wrong. */
+  async finish(timeoutMs = 10_000): Promise<string[]> {
+    this.#stopped = true;
+    await this.#publisher;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#offset < this.lastOffset && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    this.#ws?.close();
+    const out = [...this.problems];
+    if (this.published === 0) out.push('nothing was published');
+    const first = this.lastOffset - this.published + 1;
+    const offsets = this.received.map((r) => r.offset);
+    const want = Array.from({ length: this.published }, (_, i) => first + i);
+    if (offsets.length !== want.length || offsets.some((o, i) => o !== want[i])) {
+      out.push(
+        `subscriber got ${offsets.length} of ${want.length} publications (${first}..${this.lastOffset}); ` +
+          `first mismatch at index ${offsets.findIndex((o, i) => o !== want[i])}`,
+      );
+    }
+    if (this.received.some((r, i) => r.n !== i + 1)) out.push('payloads out of order');
+    return out;
+  }
+}
