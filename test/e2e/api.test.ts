@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { API_KEY, type Running, startServer } from '../helpers/server.js';
 
@@ -115,4 +116,23 @@ test('health and ready', async () => {
   const r = await call('/ready');
   assert.equal(r.status, 200);
   assert.equal(r.body!.ready, true);
+});
+
+/** Writes raw bytes and returns the status line of the answer. */
+function rawStatus(bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port: s.port, host: '127.0.0.1' }, () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+  });
+}
+
+test('a header block over maxHeaderBytes gets 431; other unparsable requests 400', async () => {
+  const big = `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(s.config.maxHeaderBytes + 10)}\r\n\r\n`;
+  assert.equal(await rawStatus(big), 'HTTP/1.1 431 Request Header Fields Too Large');
+  assert.equal(await rawStatus('GET / HTTP/9.9\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
 });
