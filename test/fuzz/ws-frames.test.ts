@@ -112,6 +112,7 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) =>
   const behaved = await good.finish();
   const crashes = await server.crashes();
   const replay = `replay with FUZZ_SEED=${SEED}`;
+  if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
   assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
   assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
   assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
@@ -132,3 +133,13 @@ test('a flood of frames gets rate_limited errors, then close 3503', async () => 
   ws.destroy();
   assert.deepEqual(await server.crashes(), []);
 });
+
+/** Failures grouped by case and fault, numbers blurred, with counts. */
+function summarize(failures: string[]): string[] {
+  const groups = new Map<string, number>();
+  for (const f of failures) {
+    const key = (f.split('\n')[0] ?? '').replace(/^lane \d+ case \d+ /, '').replace(/\d+/g, 'N');
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([k, n]) => `${n} x ${k}`);
+}
