@@ -19,11 +19,27 @@ export interface HttpCase {
   mayClose?: boolean;
   /** A WebSocket upgrade: 101 Switching Protocols is a documented answer. */
   upgrade?: boolean;
+  /** Pipelined requests: how many answers may come, and which requests are HEAD. */
+  count?: number;
+  heads?: boolean[];
 }
 
 export const MAX_BODY = 16384;
 export const MAX_URL = 8192;
 export const MAX_HEADER = 16384;
+/** The origins the fuzzed server allows (others get 403 on the browser transports). */
+export const ORIGINS = ['http://a.example', 'null'];
+const PIPELINE_PATHS = [
+  '/api/publish',
+  '/api/history',
+  '/api/channels',
+  '/api/nope',
+  '/health',
+  '/ready',
+  '/metrics',
+  '/ws',
+  '/x',
+];
 
 const PATHS = [
   '/api/publish',
@@ -168,13 +184,13 @@ function apiKey(rng: Rng): string[] {
 }
 
 /** A request with random but well-framed method, target, headers and body. */
-function request(rng: Rng): HttpCase {
+function request(rng: Rng, opts: { paths?: readonly string[]; close?: boolean } = {}): HttpCase {
   const m = method(rng);
-  let path = rng.pick(PATHS);
+  let path = rng.pick(opts.paths ?? PATHS);
   if (rng.bool(0.1)) path = path.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`);
   const target = path + query(rng);
   const headers = ['Host: 127.0.0.1', ...apiKey(rng)];
-  if (rng.bool(0.8)) headers.push('Connection: close');
+  if (opts.close ?? rng.bool(0.8)) headers.push('Connection: close');
   if (rng.bool(0.7))
     headers.push(
       `Content-Type: ${rng.pick(['application/json', 'text/plain', 'application/json; charset=latin1', 'x/y', ''])}`,
@@ -222,6 +238,26 @@ function request(rng: Rng): HttpCase {
 export function httpCase(rng: Rng): HttpCase {
   return rng.weighted<HttpCase>([
     [20, () => request(rng)],
+    [
+      3,
+      () => {
+        // Pipelined keep-alive requests in one write: each gets its answer in order, unless an
+        // answer closes the connection.
+        const n = rng.int(2, 5);
+        const reqs = Array.from({ length: n }, (_, i) =>
+          request(rng, { paths: PIPELINE_PATHS, close: i === n - 1 }),
+        );
+        return {
+          name: `pipelined ${n}`,
+          bytes: Buffer.concat(reqs.map((r) => r.bytes)),
+          path: '/api/',
+          head: false,
+          halfClose: false,
+          count: n,
+          heads: reqs.map((r) => r.head),
+        };
+      },
+    ],
     [
       3,
       () => {

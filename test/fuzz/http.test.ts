@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type HttpCase, httpCase, MAX_BODY } from './http-gen.js';
+import { type HttpCase, httpCase, MAX_BODY, ORIGINS } from './http-gen.js';
 import { rawHttp } from './http-wire.js';
 import { LiveServer, WellBehaved } from './live.js';
 import { checkHttp } from './oracle.js';
@@ -19,13 +19,27 @@ const LANES = 8;
 
 let server: LiveServer;
 before(async () => {
-  server = await LiveServer.start(['--max-body-bytes', String(MAX_BODY), '--poll-timeout', '1']);
+  server = await LiveServer.start([
+    '--max-body-bytes',
+    String(MAX_BODY),
+    '--poll-timeout',
+    '1',
+    '--allowed-origins',
+    ORIGINS.join(','),
+  ]);
 });
 after(() => server.stop());
 
 async function runCase(port: number, c: HttpCase): Promise<string[]> {
-  const r = await rawHttp(port, c.bytes, { halfClose: c.halfClose, head: c.head, timeoutMs: 6000 });
-  if (r.kind === 'timeout') return [`no answer within the deadline (got ${r.bytes.length} B)`];
+  const r = await rawHttp(port, c.bytes, {
+    halfClose: c.halfClose,
+    heads: c.heads ?? [c.head],
+    count: c.count ?? 1,
+    timeoutMs: 6000,
+  });
+  if (r.kind === 'timeout') {
+    return [`no answer within the deadline (got ${r.answers.length} answers, then ${r.bytes.length} B)`];
+  }
   if (r.kind === 'closed') {
     if (c.mayClose) return [];
     return [
@@ -33,8 +47,21 @@ async function runCase(port: number, c: HttpCase): Promise<string[]> {
     ];
   }
   const faults: string[] = [];
-  const bad = c.upgrade && r.answer.status === 101 ? null : checkHttp(r.answer, c.path, c.head);
-  if (bad !== null) faults.push(bad);
+  const heads = c.heads ?? [c.head];
+  for (const [i, a] of r.answers.entries()) {
+    const bad = c.upgrade && a.status === 101 ? null : checkHttp(a, c.path, heads[i] === true);
+    if (bad !== null) faults.push(bad);
+  }
+  const last = r.answers[r.answers.length - 1]!;
+  if (
+    c.count !== undefined &&
+    r.answers.length < c.count &&
+    !/close/i.test(last.headers['connection'] ?? '')
+  ) {
+    faults.push(
+      `${r.answers.length} answers to ${c.count} pipelined requests, the last without Connection: close`,
+    );
+  }
   if (c.expect !== undefined && !c.expect.includes(r.answer.status))
     faults.push(`expected ${c.expect.join('/')}, got ${r.answer.status}`);
   return faults;

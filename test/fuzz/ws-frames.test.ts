@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { LiveServer, WellBehaved } from './live.js';
+import { API_KEY, LiveServer, WellBehaved } from './live.js';
 import { checkClose, checkWsText } from './oracle.js';
 import { fuzzMillis, fuzzSeed, Rng } from './rng.js';
 import { type WsCase, wsCase } from './ws-gen.js';
@@ -91,6 +91,22 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) =>
   const failures: string[] = [];
   const counts = new Map<string, number>();
   const end = Date.now() + FUZZ_MS;
+  // Publications on the fuzzed connections' channels, so pushes meet bad input.
+  const noise = (async () => {
+    const rng = new Rng(SEED ^ 0x5eed);
+    while (Date.now() < end) {
+      await fetch(`${server.base}/api/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: JSON.stringify({ channel: `fz-${rng.int(0, 40)}`, data: { t: Date.now() } }),
+        signal: AbortSignal.timeout(5000),
+      }).then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      );
+      await sleep(10);
+    }
+  })();
   await Promise.all(
     Array.from({ length: LANES }, async (_, lane) => {
       const rng = new Rng((SEED ^ Math.imul(lane + 1, 0x9e3779b9)) >>> 0);
@@ -107,6 +123,7 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) =>
       }
     }),
   );
+  await noise;
   const cases = [...counts.values()].reduce((a, b) => a + b, 0);
   t.diagnostic(`${cases} cases: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const behaved = await good.finish();

@@ -112,8 +112,35 @@ function invalidUtf8(rng: Rng): Buffer {
   return Buffer.concat([Buffer.from('{"id":1,"op":"ping","x":"'), Buffer.from(bad), Buffer.from('"}')]);
 }
 
+/** A longer conversation: subscribes and unsubscribes over many channels, with some bad commands. */
+function session(rng: Rng): Buffer[] {
+  return Array.from({ length: rng.int(20, 80) }, (_, id) =>
+    text(
+      JSON.stringify(
+        rng.weighted<unknown>([
+          [
+            4,
+            () => ({
+              id,
+              op: 'subscribe',
+              channel: `fz-${rng.int(0, 40)}`,
+              ...(rng.bool(0.3)
+                ? { since: { epoch: rng.pick(['x', 'k3j9x2ab']), offset: rng.int(0, 5) } }
+                : {}),
+            }),
+          ],
+          [3, () => ({ id, op: 'unsubscribe', channel: `fz-${rng.int(0, 40)}` })],
+          [1, () => ({ id, op: 'ping' })],
+          [1, () => command(rng)],
+        ]),
+      ),
+    ),
+  );
+}
+
 export function wsCase(rng: Rng): WsCase {
   return rng.weighted<WsCase>([
+    [4, () => ({ name: 'session', frames: session(rng), finish: 'probe' })],
     [
       20,
       () => ({
