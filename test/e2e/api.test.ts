@@ -136,3 +136,27 @@ test('a header block over maxHeaderBytes gets 431; other unparsable requests 400
   assert.equal(await rawStatus(big), 'HTTP/1.1 431 Request Header Fields Too Large');
   assert.equal(await rawStatus('GET / HTTP/9.9\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
 });
+
+/** Writes raw bytes and returns the status lines of every answer until the server closes. */
+function rawStatuses(bytes: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port: s.port, host: '127.0.0.1' }, () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got.match(/HTTP\/1\.1 \d{3} [^\r]*/g) ?? []));
+  });
+}
+
+test('an oversized body answered 413 does not cut off the answers to earlier pipelined requests', async () => {
+  const pub = await call('/api/publish', {
+    method: 'POST',
+    body: JSON.stringify({ channel: 'pipe', data: 1 }),
+  });
+  // The long-poll answers on a later turn of the event loop, after the oversized publish is refused.
+  const poll = `GET /poll?channel=pipe&cursor=${pub.body!.epoch}-0 HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const big = `POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"channel":"pipe","data":"`;
+  assert.deepEqual(await rawStatuses(poll + big), ['HTTP/1.1 200 OK', 'HTTP/1.1 413 Payload Too Large']);
+});

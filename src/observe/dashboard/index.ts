@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { HoldfastError } from '../../core/codes.js';
 import { sseEvent } from '../../core/encode.js';
-import { sendError } from '../../transports/common.js';
+import { sendError, sendErrorAndClose } from '../../transports/common.js';
 import { type Snapshot, SnapshotBuilder } from '../snapshot.js';
 import { DashboardAuth } from './auth.js';
 
@@ -135,10 +135,7 @@ export class Dashboard {
   async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req, 4096);
     if (form === null) {
-      // Answer first, then close: the rest of the body is not read.
-      res.setHeader('connection', 'close');
-      sendError(res, new HoldfastError('payload_too_large'));
-      req.socket.end();
+      sendErrorAndClose(req, res, new HoldfastError('payload_too_large'));
       return;
     }
     const key = form.get('key') ?? '';
