@@ -188,8 +188,19 @@ function request(rng: Rng, opts: { paths?: readonly string[]; close?: boolean } 
   const m = method(rng);
   let path = rng.pick(opts.paths ?? PATHS);
   if (rng.bool(0.1)) path = path.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`);
-  const target = path + query(rng);
-  const headers = ['Host: 127.0.0.1', ...apiKey(rng)];
+  let target = path + query(rng);
+  if (rng.bool(0.05))
+    target = rng.pick(['http://127.0.0.1', 'http://evil.example:1', 'https://[::1]']) + target;
+  if (m === 'OPTIONS' && rng.bool(0.3)) target = '*';
+  const version = rng.bool(0.1) ? 'HTTP/1.0' : 'HTTP/1.1';
+  const noHost = rng.bool(0.05);
+  const headers = noHost ? [...apiKey(rng)] : ['Host: 127.0.0.1', ...apiKey(rng)];
+  let expectFailed = false;
+  if (rng.bool(0.05)) headers.push('Expect: 100-continue');
+  else if (rng.bool(0.03)) {
+    headers.push(`Expect: ${rng.pick(['x', '200-ok'])}`);
+    expectFailed = version === 'HTTP/1.1';
+  }
   if (opts.close ?? rng.bool(0.8)) headers.push('Connection: close');
   if (rng.bool(0.7))
     headers.push(
@@ -219,7 +230,7 @@ function request(rng: Rng, opts: { paths?: readonly string[]; close?: boolean } 
     parts.push(b);
   }
   const bytes = Buffer.concat([
-    Buffer.from(`${m} ${target} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`, 'latin1'),
+    Buffer.from(`${m} ${target} ${version}\r\n${headers.join('\r\n')}\r\n\r\n`, 'latin1'),
     ...parts,
   ]);
   const c: HttpCase = { name: `${m} ${path}`, bytes, path, head: m === 'HEAD', halfClose: false };
@@ -232,6 +243,10 @@ function request(rng: Rng, opts: { paths?: readonly string[]; close?: boolean } 
       c.expect = [413];
   }
   if (path === '/ws' && m === 'GET') c.expect = [400];
+  // Node answers an expectation it cannot meet with 417 (RFC 9110 10.1.1) before routing.
+  if (expectFailed) c.expect = [417, 400];
+  // HTTP/1.1 requires Host (RFC 9112 3.2); Node answers 400 without it.
+  if (noHost && version === 'HTTP/1.1' && target.startsWith('/')) c.expect = [400];
   return c;
 }
 

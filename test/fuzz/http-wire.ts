@@ -79,6 +79,11 @@ export function parseAnswer(
   if (m === null)
     return eof ? { answer: { status: -1, headers: {}, body: buf }, used: buf.length, stream: false } : null;
   const status = Number(m[1]);
+  if (status >= 100 && status < 200 && status !== 101) {
+    // An interim answer (100 Continue): the real one follows.
+    const next = parseAnswer(buf.subarray(end + 4), head, eof);
+    return next === null ? null : { ...next, used: next.used + end + 4 };
+  }
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     const i = line.indexOf(':');
@@ -106,6 +111,8 @@ export function parseAnswer(
       return done(dechunkPartial(rest), buf.length, true);
     return eof ? done(dechunkPartial(rest), buf.length) : null;
   }
+  if ((headers['content-type'] ?? '').startsWith('text/event-stream') && rest.length > 0)
+    return done(rest, buf.length, true);
   return eof ? done(rest, buf.length) : null;
 }
 

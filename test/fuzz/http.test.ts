@@ -105,7 +105,7 @@ test(`HTTP fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) => {
 function summarize(failures: string[]): string[] {
   const groups = new Map<string, number>();
   for (const f of failures) {
-    const key = (f.split('\n')[0] ?? '').replace(/^lane \d+ case \d+ /, '').replace(/\d+/g, 'N');
+    const key = (f.split('\n')[0] ?? '').replace(/^lane \d+ case \d+ /, '').replace(/\d{4,}/g, 'N');
     groups.set(key, (groups.get(key) ?? 0) + 1);
   }
   return [...groups].map(([k, n]) => `${n} x ${k}`);
