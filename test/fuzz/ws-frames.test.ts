@@ -30,14 +30,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Runs one case on a fresh connection; returns what is wrong with the server's answer. */
 async function runCase(port: number, c: WsCase, rng: Rng): Promise<string[]> {
   let ws: RawWs;
+  // Sometimes the frames ride in the same packet as the upgrade request.
+  const early = c.frames.length > 0 && rng.bool(0.1) ? Buffer.concat(c.frames) : undefined;
   try {
-    ws = await RawWs.open(port);
+    ws = await RawWs.open(port, 5000, early);
   } catch (err) {
     return [`handshake: ${(err as Error).message}`];
   }
   const faults: string[] = [];
   try {
-    if (rng.bool(0.2)) {
+    if (early !== undefined) {
+      // sent with the handshake
+    } else if (rng.bool(0.2)) {
       // The same bytes cut at random points: the server's parser must not care where TCP splits.
       const all = Buffer.concat(c.frames);
       for (let at = 0; at < all.length; ) {

@@ -80,14 +80,19 @@ export class RawWs {
     socket.on('error', () => {});
   }
 
-  /** Opens /ws and completes the handshake; rejects if the server does not answer 101. */
-  static async open(port: number, timeoutMs = 5000): Promise<RawWs> {
+  /**
+   * Opens /ws and completes the handshake; rejects if the server does not answer 101. `early`
+   * bytes go in the same write as the upgrade request, before the answer.
+   */
+  static async open(port: number, timeoutMs = 5000, early?: Buffer): Promise<RawWs> {
     const socket = connect({ port, host: '127.0.0.1', noDelay: true });
     const ws = new RawWs(socket);
     const key = randomBytes(16).toString('base64');
     socket.write(
       `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n` +
+        (early?.toString('latin1') ?? ''),
+      'latin1',
     );
     await new Promise<void>((resolve, reject) => {
       let head = Buffer.alloc(0);
