@@ -33,14 +33,35 @@ export class LiveServer {
   }
 
   /** Worker restarts counted by the primary (null when the series is absent). */
-  async restarts(): Promise<number | null> {
+  restarts(): Promise<number | null> {
+    return this.metric('holdfast_worker_restarts_total');
+  }
+
+  /** A metric summed over its series (and workers), or null when absent. */
+  async metric(name: string): Promise<number | null> {
     const r = await fetch(`${this.base}/metrics`, { signal: AbortSignal.timeout(5000) });
     const text = await r.text();
     let sum: number | null = null;
     for (const line of text.split('\n')) {
-      if (line.startsWith('holdfast_worker_restarts_total')) sum = (sum ?? 0) + Number(line.split(' ').pop());
+      if (line === name || line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+        sum = (sum ?? 0) + Number(line.split(' ').pop());
     }
     return sum;
+  }
+
+  /**
+   * Once every client has gone, the server must hold no connection and no subscription: what
+   * is left after `timeoutMs` leaked.
+   */
+  async leftovers(timeoutMs = 5000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const conns = await this.metric('holdfast_connections');
+      const subs = await this.metric('holdfast_subscriptions');
+      if ((conns ?? 0) === 0 && (subs ?? 0) === 0) return [];
+      if (Date.now() > deadline) return [`left open: ${conns} connections, ${subs} subscriptions`];
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** What shows that a worker died: empty when none did. */

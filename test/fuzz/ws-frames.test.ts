@@ -132,10 +132,12 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) =>
   t.diagnostic(`${cases} cases: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const behaved = await good.finish();
   const crashes = await server.crashes();
+  const leaks = await server.leftovers();
   const replay = `replay with FUZZ_SEED=${SEED}`;
   if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
   assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
   assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
+  assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
   assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
   t.diagnostic(`well-behaved client: ${good.received.length} messages, ${good.reconnects} reconnects`);
   assert.ok(cases > 50, 'the fuzzer ran');
