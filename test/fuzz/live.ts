@@ -14,8 +14,14 @@ export class LiveServer {
     readonly pids: Set<number>,
   ) {}
 
+  /** FUZZ_ENGINE (e.g. redis://127.0.0.1:6379 or nats://127.0.0.1:4222) runs against a broker. */
   static async start(extraArgs: string[] = []): Promise<LiveServer> {
-    const proc = await spawnServer(['--workers', '2', ...extraArgs], API_KEY);
+    const engine = process.env['FUZZ_ENGINE'];
+    const engineArgs =
+      engine === undefined || engine === ''
+        ? []
+        : ['--engine', engine, '--engine-prefix', `fuzz-${process.pid}-${Date.now().toString(36)}`];
+    const proc = await spawnServer(['--workers', '2', ...engineArgs, ...extraArgs], API_KEY);
     const pids = await workerPids(proc.base, 2);
     if (pids.size !== 2) {
       await proc.stop();
