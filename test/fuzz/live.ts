@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import WebSocket from 'ws';
 import { type ServerProcess, spawnServer, workerPids } from '../helpers/proc.js';
 
@@ -12,22 +14,23 @@ export class LiveServer {
   private constructor(
     readonly proc: ServerProcess,
     readonly pids: Set<number>,
+    readonly engine: string,
+    readonly prefix: string,
   ) {}
 
   /** FUZZ_ENGINE (e.g. redis://127.0.0.1:6379 or nats://127.0.0.1:4222) runs against a broker. */
   static async start(extraArgs: string[] = []): Promise<LiveServer> {
-    const engine = process.env['FUZZ_ENGINE'];
-    const engineArgs =
-      engine === undefined || engine === ''
-        ? []
-        : ['--engine', engine, '--engine-prefix', `fuzz-${process.pid}-${Date.now().toString(36)}`];
+    const engine = process.env['FUZZ_ENGINE'] ?? '';
+    const prefix = `fuzz-${process.pid}-${Date.now().toString(36)}`;
+    const engineArgs = engine === '' ? [] : ['--engine', engine, '--engine-prefix', prefix];
     const proc = await spawnServer(['--workers', '2', ...engineArgs, ...extraArgs], API_KEY);
     const pids = await workerPids(proc.base, 2);
+    const server = new LiveServer(proc, pids, engine, prefix);
     if (pids.size !== 2) {
-      await proc.stop();
+      await server.stop();
       throw new Error(`expected 2 workers, saw ${pids.size}`);
     }
-    return new LiveServer(proc, pids);
+    return server;
   }
 
   get port(): number {
@@ -86,8 +89,27 @@ export class LiveServer {
     return out;
   }
 
-  stop(): Promise<void> {
-    return this.proc.stop();
+  /** Stops the server and removes what it left in a shared broker (keys, the history stream). */
+  async stop(): Promise<void> {
+    await this.proc.stop();
+    if (this.engine.startsWith('redis')) {
+      const redis = new Redis(this.engine, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      await redis.quit();
+    } else if (this.engine.startsWith('nats')) {
+      const nc = await connect({ servers: this.engine.replace(/^nats:\/\//, '') });
+      const jsm = await nc.jetstreamManager();
+      for await (const si of jsm.streams.list()) {
+        if (si.config.name.startsWith(this.prefix)) await jsm.streams.delete(si.config.name);
+      }
+      await nc.close();
+    }
   }
 }
 
