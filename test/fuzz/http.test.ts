@@ -100,6 +100,7 @@ test(`HTTP fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) => {
   assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
   assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
   assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
+  t.diagnostic(`well-behaved client: ${good.received.length} messages, ${good.reconnects} reconnects`);
   assert.ok(cases > 50, 'the fuzzer ran');
 });
 

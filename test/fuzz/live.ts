@@ -131,6 +131,9 @@ export class WellBehaved {
   #stopped = false;
   #publisher: Promise<void> | null = null;
   #subscribed!: Promise<void>;
+  #dropper: NodeJS.Timeout | null = null;
+  /** Set at the very end: no more reconnecting. */
+  #done = false;
 
   constructor(
     readonly server: LiveServer,
@@ -143,6 +146,9 @@ export class WellBehaved {
     this.#subscribed = new Promise((resolve) => this.#connect(resolve));
     await this.#subscribed;
     this.#publisher = this.#publishLoop();
+    // The network misbehaves too: the connection drops every couple of seconds, and the
+    // subscriber must resume from where it was without a gap or a duplicate.
+    this.#dropper = setInterval(() => this.#ws?.terminate(), 2000);
   }
 
   #connect(onSubscribed?: () => void): void {
@@ -174,7 +180,7 @@ export class WellBehaved {
     });
     ws.on('error', () => {});
     ws.on('close', () => {
-      if (this.#stopped) return;
+      if (this.#done) return;
       this.reconnects++;
       setTimeout(() => this.#connect(), 100);
     });
@@ -207,10 +213,12 @@ export class WellBehaved {
   /** Stops publishing, waits for the subscriber to catch up, closes; returns what is wrong. */
   async finish(timeoutMs = 10_000): Promise<string[]> {
     this.#stopped = true;
+    if (this.#dropper !== null) clearInterval(this.#dropper);
     await this.#publisher;
     const deadline = Date.now() + timeoutMs;
     while (this.#offset < this.lastOffset && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
+    this.#done = true;
     this.#ws?.close();
     const out = [...this.problems];
     if (this.published === 0) out.push('nothing was published');
