@@ -67,7 +67,7 @@ async function runCase(port: number, c: HttpCase): Promise<string[]> {
   return faults;
 }
 
-test(`HTTP fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) => {
+test(`HTTP fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, async (t) => {
   t.diagnostic(`FUZZ_SEED=${SEED} FUZZ_SECONDS=${FUZZ_MS / 1000}`);
   const good = new WellBehaved(server, SEED);
   await good.start();

@@ -88,7 +88,7 @@ async function runCase(port: number, c: WsCase, rng: Rng): Promise<string[]> {
   return faults;
 }
 
-test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: 60_000 }, async (t) => {
+test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, async (t) => {
   t.diagnostic(`FUZZ_SEED=${SEED} FUZZ_SECONDS=${FUZZ_MS / 1000}`);
   const good = new WellBehaved(server, SEED);
   await good.start();
