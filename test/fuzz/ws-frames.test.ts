@@ -78,6 +78,25 @@ async function runCase(port: number, c: WsCase, rng: Rng): Promise<string[]> {
       const bad = checkClose(ws.closeCode, c.echo);
       if (bad !== null) faults.push(`${bad} (${ws.closeReason})`);
     }
+    if (c.replies !== undefined && probed()) {
+      // Subscriptions are answered after a history read: they may come after the probe's answer.
+      const answered = new Map<unknown, number>();
+      const count = (): boolean => {
+        answered.clear();
+        for (const t of ws.texts) {
+          const id = (JSON.parse(t) as { id?: unknown }).id;
+          if (id !== undefined) answered.set(id, (answered.get(id) ?? 0) + 1);
+        }
+        return c.replies!.every((id) => answered.has(id));
+      };
+      await ws.waitFor(count, DEADLINE_MS);
+      count();
+      const missing = c.replies.filter((id) => answered.get(id) !== 1);
+      if (missing.length > 0)
+        faults.push(
+          `commands without exactly one answer: ${missing.map((id) => `${id}×${answered.get(id) ?? 0}`).join(', ')}`,
+        );
+    }
     if (c.expectClose !== undefined && ws.closeCode !== c.expectClose)
       faults.push(
         `expected close ${c.expectClose}, got ${ws.closeCode ?? (probed() ? 'a usable connection' : 'none')}`,

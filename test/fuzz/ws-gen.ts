@@ -14,6 +14,8 @@ export interface WsCase {
   expectClose?: number;
   /** The code of a close frame the client sent (the server may echo it). */
   echo?: number;
+  /** Ids of commands that must each get exactly one answer (unless the connection closes). */
+  replies?: string[];
 }
 
 export const MAX_FRAME = 65536;
@@ -112,35 +114,58 @@ function invalidUtf8(rng: Rng): Buffer {
   return Buffer.concat([Buffer.from('{"id":1,"op":"ping","x":"'), Buffer.from(bad), Buffer.from('"}')]);
 }
 
-/** A longer conversation: subscribes and unsubscribes over many channels, with some bad commands. */
-function session(rng: Rng): Buffer[] {
-  return Array.from({ length: rng.int(20, 80) }, (_, id) =>
-    text(
-      JSON.stringify(
-        rng.weighted<unknown>([
-          [
-            4,
-            () => ({
-              id,
-              op: 'subscribe',
-              channel: `fz-${rng.int(0, 40)}`,
-              ...(rng.bool(0.3)
-                ? { since: { epoch: rng.pick(['x', 'k3j9x2ab']), offset: rng.int(0, 5) } }
-                : {}),
-            }),
-          ],
-          [3, () => ({ id, op: 'unsubscribe', channel: `fz-${rng.int(0, 40)}` })],
-          [1, () => ({ id, op: 'ping' })],
-          [1, () => command(rng)],
-        ]),
-      ),
-    ),
-  );
+/**
+ * A longer conversation: subscribes and unsubscribes over a few channels (often the same one
+ * back to back), with some bad commands. Its own commands carry ids "s0", "s1", ...: each must
+ * get exactly one answer.
+ */
+function session(rng: Rng): { frames: Buffer[]; replies: string[] } {
+  const replies: string[] = [];
+  const frames = Array.from({ length: rng.int(20, 80) }, (_, i) => {
+    const id = `s${i}`;
+    const cmd = rng.weighted<Record<string, unknown>>([
+      [
+        4,
+        () => ({
+          id,
+          op: 'subscribe',
+          channel: `fz-${rng.int(0, 40)}`,
+          ...(rng.bool(0.3) ? { since: { epoch: rng.pick(['x', 'k3j9x2ab']), offset: rng.int(0, 5) } } : {}),
+        }),
+      ],
+      [3, () => ({ id, op: 'unsubscribe', channel: `fz-${rng.int(0, 40)}` })],
+      [1, () => ({ id, op: 'ping' })],
+      [1, () => command(rng)],
+    ]);
+    if (cmd['id'] === id) replies.push(id);
+    return text(JSON.stringify(cmd));
+  });
+  return { frames, replies };
 }
 
 export function wsCase(rng: Rng): WsCase {
   return rng.weighted<WsCase>([
-    [4, () => ({ name: 'session', frames: session(rng), finish: 'probe' })],
+    [4, () => ({ name: 'session', ...session(rng), finish: 'probe' })],
+    [
+      2,
+      () => {
+        // Subscribe and unsubscribe back to back, before the subscription is complete.
+        const ch = `fz-${rng.int(0, 40)}`;
+        const ids = ['a', 'b', 'c', 'd'];
+        const cmds = [
+          { id: 'a', op: 'subscribe', channel: ch },
+          { id: 'b', op: 'unsubscribe', channel: ch },
+          { id: 'c', op: 'subscribe', channel: ch },
+          { id: 'd', op: 'unsubscribe', channel: ch },
+        ];
+        return {
+          name: 'subscribe-unsubscribe race',
+          frames: cmds.map((c) => text(JSON.stringify(c))),
+          finish: 'probe',
+          replies: ids,
+        };
+      },
+    ],
     [
       20,
       () => ({
