@@ -143,7 +143,13 @@ function object(body: unknown): Record<string, unknown> {
 function encodeData(b: Record<string, unknown>): string {
   if (!('data' in b) || b['data'] === undefined)
     throw new HoldfastError('bad_request', '"data" is required.');
-  return JSON.stringify(b['data']);
+  try {
+    return JSON.stringify(b['data']);
+  } catch {
+    // JSON.parse takes nesting that JSON.stringify cannot give back (it runs out of stack):
+    // the client's fault, not a reason to retry.
+    throw new HoldfastError('bad_request', '"data" is nested too deeply.');
+  }
 }
 
 function intParam(params: URLSearchParams, name: string, fallback: number): number {

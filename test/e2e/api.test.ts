@@ -160,3 +160,24 @@ test('an oversized body answered 413 does not cut off the answers to earlier pip
   const big = `POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"channel":"pipe","data":"`;
   assert.deepEqual(await rawStatuses(poll + big), ['HTTP/1.1 200 OK', 'HTTP/1.1 413 Payload Too Large']);
 });
+
+test('data nested too deeply to serialize is a 400, not a 503 to retry', async () => {
+  const big = await startServer({ maxBodyBytes: 1 << 20 });
+  try {
+    const depth = 100_000;
+    for (const [path, head] of [
+      ['/api/publish', '{"channel":"deep","data":'],
+      ['/api/broadcast', '{"channels":["deep"],"data":'],
+    ] as const) {
+      const res = await fetch(big.base + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: `${head}${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+      assert.equal(res.status, 400, path);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'bad_request');
+    }
+  } finally {
+    await big.close();
+  }
+});
