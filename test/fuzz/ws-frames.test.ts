@@ -73,6 +73,8 @@ async function runCase(port: number, c: WsCase, rng: Rng): Promise<string[]> {
     for (const t of ws.texts) {
       const bad = checkWsText(t);
       if (bad !== null) faults.push(bad);
+      // The engine is up all along: "unavailable" here would be an exception in disguise.
+      if (t.includes('"code":"unavailable"')) faults.push(`unavailable: ${t.slice(0, 120)}`);
     }
     if (ws.closeCode !== null) {
       const bad = checkClose(ws.closeCode, c.echo);
