@@ -112,7 +112,9 @@ test(`HTTP fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, async (t) => 
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
   );
-  t.diagnostic(`well-behaved client: ${good.received.length} messages, ${good.reconnects} reconnects`);
+  t.diagnostic(
+    `well-behaved: WebSocket ${good.received.length} messages (${good.reconnects} reconnects), SSE ${good.sseOffsets.length}, long-poll ${good.pollOffsets.length}`,
+  );
   assert.ok(cases > 50, 'the fuzzer ran');
 });
 

@@ -1,3 +1,4 @@
+import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import WebSocket from 'ws';
@@ -131,6 +132,11 @@ export class WellBehaved {
   #stopped = false;
   #publisher: Promise<void> | null = null;
   #subscribed!: Promise<void>;
+  /** Offsets received by an SSE follower (EventSource resumes through Last-Event-ID) and a long-poll follower. */
+  readonly sseOffsets: number[] = [];
+  readonly pollOffsets: number[] = [];
+  #sse: EventSource | null = null;
+  #poller: Promise<void> | null = null;
   #dropper: NodeJS.Timeout | null = null;
   /** Set at the very end: no more reconnecting. */
   #done = false;
@@ -145,6 +151,7 @@ export class WellBehaved {
   async start(): Promise<void> {
     this.#subscribed = new Promise((resolve) => this.#connect(resolve));
     await this.#subscribed;
+    await Promise.all([this.#startSse(), this.#startPoll()]);
     this.#publisher = this.#publishLoop();
     // The network misbehaves too: the connection drops every couple of seconds, and the
     // subscriber must resume from where it was without a gap or a duplicate.
@@ -186,6 +193,52 @@ export class WellBehaved {
     });
   }
 
+  async #startSse(): Promise<void> {
+    const es = new EventSource(`${this.server.base}/sse?channel=${this.channel}`);
+    this.#sse = es;
+    es.onmessage = (e) => {
+      const m = JSON.parse(e.data) as { channel: string; offset: number };
+      if (m.channel === this.channel) this.sseOffsets.push(m.offset);
+    };
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('SSE follower: no subscribed event')), 10_000);
+      es.addEventListener('subscribed', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  async #startPoll(): Promise<void> {
+    // The first poll (before anything is published) is held until the poll time-out and
+    // answers with the cursor at the current offset; each answer's cursor resumes the next.
+    let cursor = '';
+    let started!: () => void;
+    const ready = new Promise<void>((r) => {
+      started = r;
+    });
+    this.#poller = (async () => {
+      while (!this.#done) {
+        const q = `channel=${this.channel}${cursor === '' ? '' : `&cursor=${cursor}`}`;
+        try {
+          const r = await fetch(`${this.server.base}/poll?${q}`, { signal: AbortSignal.timeout(30_000) });
+          const body = (await r.json()) as { cursor?: string; messages?: { offset: number }[] };
+          if (r.status !== 200 || body.cursor === undefined) {
+            this.problems.push(`poll: ${r.status} ${JSON.stringify(body)}`);
+            await new Promise((res) => setTimeout(res, 200));
+            continue;
+          }
+          for (const m of body.messages ?? []) this.pollOffsets.push(m.offset);
+          cursor = body.cursor;
+          started();
+        } catch (err) {
+          this.problems.push(`poll: ${(err as Error).message}`);
+        }
+      }
+    })();
+    await ready;
+  }
+
   async #publishLoop(): Promise<void> {
     while (!this.#stopped) {
       const n = this.published + 1;
@@ -218,8 +271,13 @@ export class WellBehaved {
     const deadline = Date.now() + timeoutMs;
     while (this.#offset < this.lastOffset && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
+    const caughtUp = (): boolean =>
+      (this.sseOffsets.at(-1) ?? 0) >= this.lastOffset && (this.pollOffsets.at(-1) ?? 0) >= this.lastOffset;
+    while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.#done = true;
     this.#ws?.close();
+    this.#sse?.close();
+    await this.#poller;
     const out = [...this.problems];
     if (this.published === 0) out.push('nothing was published');
     const first = this.lastOffset - this.published + 1;
@@ -232,6 +290,15 @@ export class WellBehaved {
       );
     }
     if (this.received.some((r, i) => r.n !== i + 1)) out.push('payloads out of order');
+    for (const [name, got] of [
+      ['SSE', this.sseOffsets],
+      ['long-poll', this.pollOffsets],
+    ] as const) {
+      if (got.length !== want.length || got.some((o, i) => o !== want[i]))
+        out.push(
+          `${name} follower got ${got.length} of ${want.length} publications (${first}..${this.lastOffset})`,
+        );
+    }
     return out;
   }
 }

@@ -21,7 +21,7 @@ const PROBE = '{"id":"probe","op":"ping"}';
 
 let server: LiveServer;
 before(async () => {
-  server = await LiveServer.start();
+  server = await LiveServer.start(['--poll-timeout', '1']);
 });
 after(() => server.stop());
 
@@ -160,7 +160,9 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, as
   assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
   assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
   assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
-  t.diagnostic(`well-behaved client: ${good.received.length} messages, ${good.reconnects} reconnects`);
+  t.diagnostic(
+    `well-behaved: WebSocket ${good.received.length} messages (${good.reconnects} reconnects), SSE ${good.sseOffsets.length}, long-poll ${good.pollOffsets.length}`,
+  );
   assert.ok(cases > 50, 'the fuzzer ran');
 });
 
