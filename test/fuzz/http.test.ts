@@ -14,6 +14,8 @@ import { fuzzMillis, fuzzSeed, Rng } from './rng.js';
  * a well-behaved subscriber alongside receives every publication. Replay: FUZZ_SEED=<seed>.
  */
 const SEED = fuzzSeed();
+/** Long-lived connections the server admits in all (30 per worker): a leaked slot shows. */
+const CONNECTION_CAP = 60;
 const FUZZ_MS = fuzzMillis(12);
 const LANES = 8;
 
@@ -26,6 +28,8 @@ before(async () => {
     '1',
     '--allowed-origins',
     ORIGINS.join(','),
+    '--max-connections-total',
+    String(CONNECTION_CAP),
   ]);
 });
 after(() => server.stop());
@@ -100,11 +104,14 @@ test(`HTTP fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, async (t) => 
   const behaved = await good.finish();
   const crashes = await server.crashes();
   const leaks = await server.leftovers();
+  const admission = await server.admitted();
   const replay = `replay with FUZZ_SEED=${SEED}`;
   if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
   assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
   assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
   assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
+  assert.deepEqual(admission.faults, [], `refusals at the connection cap; ${replay}`);
+  assert.equal(admission.admitted, CONNECTION_CAP, `every connection slot is free again; ${replay}`);
   assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
   t.diagnostic(
     `statuses: ${[...statusCounts]

@@ -1,8 +1,11 @@
+import { connect as netConnect, type Socket } from 'node:net';
 import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import WebSocket from 'ws';
 import { type ServerProcess, spawnServer, workerPids } from '../helpers/proc.js';
+import { parseAnswer } from './http-wire.js';
+import type { HttpAnswer } from './oracle.js';
 
 export const API_KEY = 'fuzz-key';
 
@@ -71,6 +74,53 @@ export class LiveServer {
       if ((conns ?? 0) === 0 && (subs ?? 0) === 0) return [];
       if (Date.now() > deadline) return [`left open: ${conns} connections, ${subs} subscriptions`];
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Opens SSE streams and holds them until the server refuses `refusals` of them; returns how
+   * many it admitted and what was wrong with the refusals. With `--max-connections-total`,
+   * every slot must be free again once the fuzzing is over: fewer admitted means a leak.
+   */
+  async admitted(refusals = 10, attempts = 200): Promise<{ admitted: number; faults: string[] }> {
+    const held: Socket[] = [];
+    const faults: string[] = [];
+    let refused = 0;
+    try {
+      for (let i = 0; i < attempts && refused < refusals; i++) {
+        const socket = netConnect({ port: this.port, host: '127.0.0.1' });
+        socket.on('error', () => {});
+        socket.write(`GET /sse?channel=admission HTTP/1.1\r\nHost: x\r\n\r\n`);
+        const answer = await new Promise<HttpAnswer | null>((resolve) => {
+          let buf = Buffer.alloc(0);
+          const t = setTimeout(() => resolve(null), 5000);
+          socket.on('data', (d: Buffer) => {
+            buf = Buffer.concat([buf, d]);
+            const r = parseAnswer(buf, false, false);
+            if (r !== null) {
+              clearTimeout(t);
+              resolve(r.answer);
+            }
+          });
+          socket.on('close', () => resolve(parseAnswer(buf, false, true)?.answer ?? null));
+        });
+        if (answer?.status === 200) {
+          held.push(socket);
+          continue;
+        }
+        socket.destroy();
+        refused++;
+        if (answer === null) faults.push('no answer');
+        else if (
+          answer.status !== 503 ||
+          !answer.body.includes('"overloaded"') ||
+          !answer.headers['retry-after']
+        )
+          faults.push(`refusal: ${answer.status} ${answer.body.toString().slice(0, 100)}`);
+      }
+      return { admitted: held.length, faults };
+    } finally {
+      for (const s of held) s.destroy();
     }
   }
 

@@ -14,6 +14,8 @@ import { RawWs, text } from './ws-wire.js';
  * FUZZ_SECONDS=<s>.
  */
 const SEED = fuzzSeed();
+/** Long-lived connections the server admits in all (30 per worker): a leaked slot shows. */
+const CONNECTION_CAP = 60;
 const FUZZ_MS = fuzzMillis(12);
 const LANES = 8;
 const DEADLINE_MS = 5000;
@@ -21,7 +23,7 @@ const PROBE = '{"id":"probe","op":"ping"}';
 
 let server: LiveServer;
 before(async () => {
-  server = await LiveServer.start(['--poll-timeout', '1']);
+  server = await LiveServer.start(['--poll-timeout', '1', '--max-connections-total', String(CONNECTION_CAP)]);
 });
 after(() => server.stop());
 
@@ -154,11 +156,14 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, as
   const behaved = await good.finish();
   const crashes = await server.crashes();
   const leaks = await server.leftovers();
+  const admission = await server.admitted();
   const replay = `replay with FUZZ_SEED=${SEED}`;
   if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
   assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
   assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
   assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
+  assert.deepEqual(admission.faults, [], `refusals at the connection cap; ${replay}`);
+  assert.equal(admission.admitted, CONNECTION_CAP, `every connection slot is free again; ${replay}`);
   assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
   t.diagnostic(
     `well-behaved: WebSocket ${good.received.length} messages (${good.reconnects} reconnects), SSE ${good.sseOffsets.length}, long-poll ${good.pollOffsets.length}`,
