@@ -4,7 +4,7 @@ import { type HttpCase, httpCase, MAX_BODY, ORIGINS } from './http-gen.js';
 import { rawHttp } from './http-wire.js';
 import { LiveServer, WellBehaved } from './live.js';
 import { checkHttp } from './oracle.js';
-import { fuzzMillis, fuzzSeed, Rng } from './rng.js';
+import { fuzzLanes, fuzzMillis, fuzzSeed, Rng } from './rng.js';
 
 /**
  * HTTP fuzzing against a live two-worker server: random methods, paths, query strings,
@@ -17,7 +17,7 @@ const SEED = fuzzSeed();
 /** Long-lived connections the server admits in all (30 per worker): a leaked slot shows. */
 const CONNECTION_CAP = 60;
 const FUZZ_MS = fuzzMillis(12);
-const LANES = 8;
+const LANES = fuzzLanes();
 
 let server: LiveServer;
 before(async () => {

@@ -135,3 +135,11 @@ export function mutateBytes(rng: Rng, input: Buffer): Buffer {
   }
   return b;
 }
+
+/** Connections fuzzed at once: FUZZ_LANES, else 4 (light enough to share a 2-core machine with the rest of npm test). */
+export function fuzzLanes(): number {
+  const env = process.env['FUZZ_LANES'];
+  const n = env === undefined || env === '' ? 4 : Number(env);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`FUZZ_LANES must be a positive integer, got ${env}`);
+  return n;
+}

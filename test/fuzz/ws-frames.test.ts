@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { API_KEY, LiveServer, WellBehaved } from './live.js';
 import { checkClose, checkWsText } from './oracle.js';
-import { fuzzMillis, fuzzSeed, Rng } from './rng.js';
+import { fuzzLanes, fuzzMillis, fuzzSeed, Rng } from './rng.js';
 import { type WsCase, wsCase } from './ws-gen.js';
 import { RawWs, text } from './ws-wire.js';
 
@@ -17,7 +17,7 @@ const SEED = fuzzSeed();
 /** Long-lived connections the server admits in all (30 per worker): a leaked slot shows. */
 const CONNECTION_CAP = 60;
 const FUZZ_MS = fuzzMillis(12);
-const LANES = 8;
+const LANES = fuzzLanes();
 const DEADLINE_MS = 5000;
 const PROBE = '{"id":"probe","op":"ping"}';
 
