@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import { isValidChannel } from '../core/channel.js';
 import { HoldfastError } from '../core/codes.js';
 import type { Node } from '../core/node.js';
-import { sendError, sendJson } from '../transports/common.js';
+import { sendError, sendErrorAndClose, sendJson } from '../transports/common.js';
 import { ApiKeyCheck } from './auth.js';
 import { readJsonBody } from './body.js';
 
@@ -50,9 +50,7 @@ export class Api {
     } catch (err) {
       if (err instanceof HoldfastError && err.code === 'payload_too_large') {
         // Do not read an oversized body: answer and close the connection.
-        res.setHeader('connection', 'close');
-        sendError(res, err);
-        req.socket.end();
+        sendErrorAndClose(req, res, err);
         return;
       }
       sendError(res, err instanceof HoldfastError ? err : new HoldfastError('unavailable'));
@@ -145,7 +143,13 @@ function object(body: unknown): Record<string, unknown> {
 function encodeData(b: Record<string, unknown>): string {
   if (!('data' in b) || b['data'] === undefined)
     throw new HoldfastError('bad_request', '"data" is required.');
-  return JSON.stringify(b['data']);
+  try {
+    return JSON.stringify(b['data']);
+  } catch {
+    // JSON.parse takes nesting that JSON.stringify cannot give back (it runs out of stack):
+    // the client's fault, not a reason to retry.
+    throw new HoldfastError('bad_request', '"data" is nested too deeply.');
+  }
 }
 
 function intParam(params: URLSearchParams, name: string, fallback: number): number {

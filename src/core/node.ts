@@ -118,7 +118,8 @@ export class Node implements SessionOwner {
    * Subscribes a session. The session joins the channel first with live publications held back,
    * then the engine subscription is made active, then history is read: so every publication is
    * either in the backlog or in the held-back list (or both, and is then sent once). `onReady`
-   * runs just before the backlog is written, for the transport's reply.
+   * runs just before the backlog is written, for the transport's reply. An unsubscribe that
+   * comes before the subscription is complete makes it fail with `not_subscribed`.
    */
   async subscribe(
     session: Session,
@@ -154,7 +155,12 @@ export class Node implements SessionOwner {
       } else if (since !== undefined) {
         result.recovered = false;
       }
-      if (session.closed || session.subscriptions.get(channel) !== sub) return result;
+      if (session.closed) return result;
+      if (session.subscriptions.get(channel) !== sub) {
+        // Unsubscribed (and maybe subscribed again) while this one was in flight: it never took
+        // effect, and the client is told so rather than left without an answer.
+        throw new HoldfastError('not_subscribed', 'Unsubscribed before the subscription was complete.');
+      }
       sub.epoch = result.epoch;
       sub.offset = result.recovered === true ? since!.offset : result.offset;
       onReady(result);

@@ -87,8 +87,7 @@ export class HoldfastServer {
         this.node.stats.reject('bad_http');
         this.logLimiter.log('warn', 'http_client_error', { code: err.code }, 'bad HTTP request');
       }
-      if (socket.writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable) socket.end(clientErrorAnswer(err.code));
       else socket.destroy();
     });
     // Slowloris: headers and whole requests have deadlines; idle keep-alive sockets are closed.
@@ -326,6 +325,15 @@ export class HoldfastServer {
     });
     await this.node.engine.close();
   }
+}
+
+/**
+ * The answer to a request Node's parser refused: 431 when the header block is over
+ * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
+ */
+export function clientErrorAnswer(code: string | undefined): string {
+  const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

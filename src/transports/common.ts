@@ -59,3 +59,14 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   const message = err instanceof HoldfastError ? err.message : ErrorCodes.internal.message;
   sendJson(res, ErrorCodes[code].status, errorBody(code, message), headers);
 }
+
+/**
+ * Answers with an error and closes the connection without reading the rest of the request (an
+ * oversized body). The close waits until this answer is written: with pipelined requests, the
+ * answers to earlier ones are still queued ahead of it and must not be cut off.
+ */
+export function sendErrorAndClose(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.socket.end());
+  sendError(res, err);
+}

@@ -20,6 +20,8 @@ test('the supervisor restarts a killed worker', { timeout: 60_000 }, async () =>
     assert.equal(after.size, 2, 'two workers again');
     assert.ok(!after.has(victim), 'a new worker replaced the killed one');
     assert.equal(srv.child.exitCode, null, 'the server kept running');
+    const metrics = await (await fetch(`${srv.base}/metrics`)).text();
+    assert.match(metrics, /^holdfast_worker_restarts_total\{reason="signal"\} 1$/m, 'the restart is counted');
   } finally {
     await srv.stop();
   }

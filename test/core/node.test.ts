@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { HoldfastError } from '../../src/core/codes.js';
 import { Node } from '../../src/core/node.js';
 import { MemoryEngine } from '../../src/engines/memory/engine.js';
 import type { HistoryReadOptions, HistoryResult } from '../../src/engines/types.js';
@@ -141,4 +142,28 @@ test('a gap in live offsets is refilled from history', async () => {
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(s.offsets('news'), [1, 2, 3, 4]);
   assert.equal(node.stats.gapsRefilled, 1);
+});
+
+test('an unsubscribe before the subscription is complete makes the subscribe fail, not hang', async () => {
+  const engine = new SlowReadEngine(limits);
+  const { node } = await setup(engine);
+  let release!: () => void;
+  engine.gate = new Promise((r) => {
+    release = r;
+  });
+  const s = new FakeSession();
+  node.attach(s);
+  const ready: unknown[] = [];
+  const first = node.subscribe(s, 'news', undefined, (r) => ready.push(r));
+  await new Promise((r) => setImmediate(r));
+  node.unsubscribe(s, 'news');
+  const second = node.subscribe(s, 'news', undefined, (r) => ready.push(r));
+  release();
+  await assert.rejects(first, (err: HoldfastError) => err.code === 'not_subscribed');
+  const r = await second;
+  assert.equal(ready.length, 1, 'only the second subscription is reported ready');
+  assert.equal(ready[0], r);
+  await node.publish('news', '"x"');
+  assert.deepEqual(s.offsets('news'), [1], 'the second subscription is live, once');
+  assert.equal(node.subscriptionCount(), 1);
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { API_KEY, type Running, startServer } from '../helpers/server.js';
 
@@ -115,4 +116,68 @@ test('health and ready', async () => {
   const r = await call('/ready');
   assert.equal(r.status, 200);
   assert.equal(r.body!.ready, true);
+});
+
+/** Writes raw bytes and returns the status line of the answer. */
+function rawStatus(bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port: s.port, host: '127.0.0.1' }, () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+  });
+}
+
+test('a header block over maxHeaderBytes gets 431; other unparsable requests 400', async () => {
+  const big = `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(s.config.maxHeaderBytes + 10)}\r\n\r\n`;
+  assert.equal(await rawStatus(big), 'HTTP/1.1 431 Request Header Fields Too Large');
+  assert.equal(await rawStatus('GET / HTTP/9.9\r\n\r\n'), 'HTTP/1.1 400 Bad Request');
+});
+
+/** Writes raw bytes and returns the status lines of every answer until the server closes. */
+function rawStatuses(bytes: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port: s.port, host: '127.0.0.1' }, () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got.match(/HTTP\/1\.1 \d{3} [^\r]*/g) ?? []));
+  });
+}
+
+test('an oversized body answered 413 does not cut off the answers to earlier pipelined requests', async () => {
+  const pub = await call('/api/publish', {
+    method: 'POST',
+    body: JSON.stringify({ channel: 'pipe', data: 1 }),
+  });
+  // The long-poll answers on a later turn of the event loop, after the oversized publish is refused.
+  const poll = `GET /poll?channel=pipe&cursor=${pub.body!.epoch}-0 HTTP/1.1\r\nHost: x\r\n\r\n`;
+  const big = `POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"channel":"pipe","data":"`;
+  assert.deepEqual(await rawStatuses(poll + big), ['HTTP/1.1 200 OK', 'HTTP/1.1 413 Payload Too Large']);
+});
+
+test('data nested too deeply to serialize is a 400, not a 503 to retry', async () => {
+  const big = await startServer({ maxBodyBytes: 1 << 20 });
+  try {
+    const depth = 100_000;
+    for (const [path, head] of [
+      ['/api/publish', '{"channel":"deep","data":'],
+      ['/api/broadcast', '{"channels":["deep"],"data":'],
+    ] as const) {
+      const res = await fetch(big.base + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: `${head}${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+      assert.equal(res.status, 400, path);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'bad_request');
+    }
+  } finally {
+    await big.close();
+  }
 });

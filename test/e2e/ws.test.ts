@@ -116,3 +116,15 @@ test("one client's bad frames get errors and affect only that client", async () 
 test('unknown upgrade paths are refused', async () => {
   await assert.rejects(TestWs.connect(s.wsUrl.replace('/ws', '/other')), /404/);
 });
+
+test('subscribe then unsubscribe at once: both commands are answered', async () => {
+  const c = await TestWs.connect(s.wsUrl);
+  const first = c.next((m) => m['id'] === 1);
+  const second = c.next((m) => m['id'] === 2);
+  c.send({ id: 1, op: 'subscribe', channel: 'race' });
+  c.send({ id: 2, op: 'unsubscribe', channel: 'race' });
+  assert.deepEqual(await second, { id: 2, ok: true });
+  assert.equal(((await first)['error'] as { code: string }).code, 'not_subscribed');
+  assert.deepEqual(await c.request({ id: 3, op: 'ping' }), { id: 3, ok: true });
+  c.close();
+});

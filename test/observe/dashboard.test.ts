@@ -197,3 +197,33 @@ describe('/dashboard in a browser', { skip: browserSkip }, () => {
     assert.deepEqual(errors, []);
   });
 });
+
+describe('/dashboard odd requests', () => {
+  let server: HoldfastServer;
+  let base: string;
+
+  before(async () => {
+    ({ server, base } = await startServer());
+  });
+  after(() => server.close());
+
+  it('answers an oversized login form with 413 before closing', async () => {
+    const res = await fetch(base + '/dashboard/login', {
+      method: 'POST',
+      body: new URLSearchParams({ key: 'k'.repeat(10_000) }),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'payload_too_large');
+  });
+
+  it('answers HEAD on the stream with its head and ends', async () => {
+    const res = await fetch(base + '/dashboard/stream', {
+      method: 'HEAD',
+      headers: { 'x-api-key': API_KEY },
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  });
+});

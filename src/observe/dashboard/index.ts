@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { HoldfastError } from '../../core/codes.js';
 import { sseEvent } from '../../core/encode.js';
-import { sendError } from '../../transports/common.js';
+import { sendError, sendErrorAndClose } from '../../transports/common.js';
 import { type Snapshot, SnapshotBuilder } from '../snapshot.js';
 import { DashboardAuth } from './auth.js';
 
@@ -135,7 +135,7 @@ export class Dashboard {
   async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req, 4096);
     if (form === null) {
-      sendError(res, new HoldfastError('payload_too_large'));
+      sendErrorAndClose(req, res, new HoldfastError('payload_too_large'));
       return;
     }
     const key = form.get('key') ?? '';
@@ -156,12 +156,18 @@ export class Dashboard {
       sendError(res, new HoldfastError('unavailable', 'Too many dashboards open.'), { 'retry-after': '5' });
       return;
     }
-    res.writeHead(200, {
+    const head = {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
       'x-accel-buffering': 'no',
-    });
+    };
+    if (req.method === 'HEAD') {
+      // A HEAD response has no body, so Node would never send a stream's head: end it here.
+      res.writeHead(200, head);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...head, connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
@@ -220,8 +226,10 @@ function readForm(req: IncomingMessage, max: number): Promise<URLSearchParams | 
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > max) {
+        // Stop reading; the caller answers 413 and closes. Destroying here would lose the answer.
+        req.removeAllListeners('data');
+        req.pause();
         resolve(null);
-        req.destroy();
         return;
       }
       chunks.push(c);
