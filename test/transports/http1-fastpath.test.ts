@@ -110,3 +110,26 @@ test('while not admitting (e.g. draining), every request goes to node:http', asy
     admitting = true;
   }
 });
+
+test('a peer that half-closes before sending a request is closed at once, not at the time-out', {
+  timeout: 10_000,
+}, async () => {
+  // A fast path whose first-bytes time-out (60 s) is far beyond this test's time-out: only the
+  // half-close can end the connection in time.
+  const slow = createServer((_req, res) => res.end());
+  installFastPath(slow, [], {
+    admit: () => true,
+    accepting: () => true,
+    maxHeadBytes: 1024,
+    firstBytesTimeoutMs: 60_000,
+  });
+  slow.listen(0, '127.0.0.1');
+  await once(slow, 'listening');
+  const s = connect((slow.address() as { port: number }).port, '127.0.0.1');
+  await once(s, 'connect');
+  const closed = once(s, 'close');
+  s.resume();
+  s.end();
+  await closed;
+  slow.close();
+});

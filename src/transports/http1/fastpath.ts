@@ -61,6 +61,7 @@ class FastPath {
     socket.on('data', onFirstData);
     socket.on('error', onEarlyError);
     socket.on('close', onEarlyClose);
+    socket.on('end', onEarlyEnd);
   }
 
   #sweep(): void {
@@ -93,6 +94,7 @@ class FastPath {
     socket.removeListener('data', onFirstData);
     socket.removeListener('error', onEarlyError);
     socket.removeListener('close', onEarlyClose);
+    socket.removeListener('end', onEarlyEnd);
   }
 
   first(socket: Socket, chunk: Buffer): void {
@@ -121,6 +123,12 @@ function onFirstData(this: Socket, chunk: Buffer): void {
 }
 
 function onEarlyError(this: Socket): void {
+  this.destroy();
+}
+
+/** The peer half-closed before sending a request (the server allows half-open sockets): end it. */
+function onEarlyEnd(this: Socket): void {
+  pending.get(this)?.forget(this);
   this.destroy();
 }
 
