@@ -110,7 +110,9 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
       'worker exited; restarting',
     );
     setTimeout(() => {
-      if (!stopping) fork();
+      if (stopping) return;
+      metrics.recordWorkerRestart();
+      fork();
     }, decision.delayMs);
   });
 

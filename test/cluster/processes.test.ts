@@ -20,6 +20,9 @@ test('the supervisor restarts a killed worker', { timeout: 60_000 }, async () =>
     assert.equal(after.size, 2, 'two workers again');
     assert.ok(!after.has(victim), 'a new worker replaced the killed one');
     assert.equal(srv.child.exitCode, null, 'the server kept running');
+    // The primary counts the restart in the cluster's /metrics.
+    const text = await (await fetch(`${srv.base}/metrics`)).text();
+    assert.match(text, /^holdfast_worker_restarts_total\{reason="crash"\} 1$/m);
   } finally {
     await srv.stop();
   }
