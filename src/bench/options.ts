@@ -91,7 +91,9 @@ export const DEFAULTS: BenchOptions = {
   prefix: '',
   clientsPerProcess: 15_000,
   sourceAddresses: true,
-  connectionsPerAddress: 30_000,
+  // Below Linux's default ephemeral range (32768-60999: 28,232 ports per source address); past
+  // it connections fail with EADDRNOTAVAIL.
+  connectionsPerAddress: 25_000,
   sourceBase: 0,
   metricsUrl: '{url}/metrics',
   progress: true,

@@ -137,8 +137,12 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     const sum = (f: (t: Tick) => number): number =>
       children.reduce((a, c) => a + (c.tick === null ? 0 : f(c.tick)), 0);
 
+    let samples = 0;
     const takeSample = async (): Promise<void> => {
-      if (o.metricsUrl !== '' && metricsFailures < 5) {
+      samples++;
+      // After 5 failed scrapes in a row (a server too busy to answer, or none), try once every
+      // 10 s instead of giving up, so a server that recovers is plotted again.
+      if (o.metricsUrl !== '' && (metricsFailures < 5 || samples % 10 === 0)) {
         const s = await scrape(o.metricsUrl.replace('{url}', o.url));
         if (s === null) metricsFailures++;
         else {
