@@ -215,7 +215,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px}
 .meta{color:#555;margin:0 0 10px}.ok{color:#17692a;font-weight:600}.bad{color:#b3121b;font-weight:600}
 table{border-collapse:collapse;margin:6px 0}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 table.sum th{font-weight:500;color:#444;white-space:nowrap}table.sum td{font-variant-numeric:tabular-nums;font-weight:600;white-space:nowrap}
-td.n{color:#666;font-weight:400!important;white-space:normal;min-width:260px;max-width:460px}table.steps td{font-variant-numeric:tabular-nums}
+td.n{color:#666;font-weight:400!important}table.sum td.n{white-space:normal;min-width:240px}table.steps td{font-variant-numeric:tabular-nums}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:10px}
 svg{background:#fff;border:1px solid #e4e4e4;border-radius:4px;max-width:100%;height:auto}
 svg .t{font:600 13px system-ui,sans-serif;fill:#222}svg .a{font:11px system-ui,sans-serif;fill:#555}
