@@ -19,6 +19,8 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const clients = flag('clients', '20000');
 const seconds = Number(flag('seconds', '300'));
 const killEvery = Number(flag('kill-every', '30'));
+// No kill in the last seconds of publishing, so every client can resume before the drain ends.
+const quietEnd = Number(flag('quiet-end', String(killEvery)));
 const workers = flag('workers', '2');
 const out = flag('out', 'reports/soak');
 const serverFlags: Record<string, string> = {
@@ -93,7 +95,9 @@ const kills: { at: string; pid: number }[] = [];
 let publishing = false;
 let killer: NodeJS.Timeout | null = null;
 let next = 0;
+let publishingSince = 0;
 const killOne = (): void => {
+  if ((Date.now() - publishingSince) / 1000 > seconds - quietEnd) return;
   const pids = workerPids(primary);
   if (pids.length === 0) return;
   const pid = pids[next++ % pids.length]!;
@@ -116,6 +120,7 @@ bench.stderr!.on('data', (text: string) => {
   process.stderr.write(text);
   if (!publishing && text.includes(' publish]')) {
     publishing = true;
+    publishingSince = Date.now();
     console.log(`soak: publishing; a worker is killed every ${killEvery} s`);
     killer = setInterval(killOne, killEvery * 1000);
   }
