@@ -33,6 +33,8 @@ const plan: WorkerPlan = {
   sourceAddresses: [],
   ramp: 1000,
   maxConnecting: 300,
+  stallFraction: 0,
+  stallResume: 0,
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const measure = (): Record<string, number> => {

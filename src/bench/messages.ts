@@ -20,6 +20,12 @@ export interface Tick {
   /** Encoded HDR histograms of what was recorded since the last tick. */
   latency: string;
   connect: string;
+  /** Delivery latency of broadcast-channel publications only (encoded, since the last tick). */
+  broadcastLatency: string;
+  /** Stalled clients whose reading is paused now; their disconnects and reconnects. */
+  paused: number;
+  stalledDisconnects: number;
+  stalledReconnects: number;
   rss: number;
   /** User + system CPU time of the child, microseconds. */
   cpuUs: number;
@@ -45,6 +51,19 @@ export interface Final extends Tick {
   lostInReconnectedClients: number;
   /** Subscriptions never confirmed by the server. */
   unconfirmed: number;
+  /** The same accounting for the stalled clients (`--stall-fraction`), which the figures above
+   * leave out. */
+  stalled: StalledFinal;
+}
+
+export interface StalledFinal {
+  clients: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  clientsWithLoss: number;
 }
 
 export type ToChild =

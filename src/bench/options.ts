@@ -63,6 +63,12 @@ export interface BenchOptions {
   maxP99Ms: number;
   maxLost: number;
   maxConnectErrorRatio: number;
+  /** Share of the clients (0..1) that stop reading once subscribed (slow consumers); their
+   * figures are counted apart from the readers' (`messages.stalled`). */
+  stallFraction: number;
+  /** Seconds after the bench starts (ramp included) at which stalled clients read again
+   * (0: never). */
+  stallResume: number;
 }
 
 export class BenchOptionError extends Error {}
@@ -85,7 +91,9 @@ export const DEFAULTS: BenchOptions = {
   prefix: '',
   clientsPerProcess: 15_000,
   sourceAddresses: true,
-  connectionsPerAddress: 30_000,
+  // Below Linux's default ephemeral range (32768-60999: 28,232 ports per source address); past
+  // it connections fail with EADDRNOTAVAIL.
+  connectionsPerAddress: 25_000,
   sourceBase: 0,
   metricsUrl: '{url}/metrics',
   progress: true,
@@ -104,6 +112,8 @@ export const DEFAULTS: BenchOptions = {
   maxP99Ms: 1000,
   maxLost: 0,
   maxConnectErrorRatio: 0.001,
+  stallFraction: 0,
+  stallResume: 0,
 };
 
 function num(name: string, v: unknown, min: number, max: number, int = true): number {
@@ -191,7 +201,18 @@ export function parseOptions(raw: Record<string, unknown>): BenchOptions {
   if (has('maxLost')) o.maxLost = num('max-lost', raw['maxLost'], 0, 1e12);
   if (has('maxConnectErrors'))
     o.maxConnectErrorRatio = num('max-connect-errors', raw['maxConnectErrors'], 0, 1, false);
+  if (has('stallFraction')) o.stallFraction = num('stall-fraction', raw['stallFraction'], 0, 1, false);
+  if (has('stallResume')) o.stallResume = num('stall-resume', raw['stallResume'], 0, 7 * 86400, false);
   return o;
+}
+
+/**
+ * Whether client `i` (global index) is one of the stalled ones: `fraction` of the clients,
+ * spread evenly over the indexes (so over transports and channels too).
+ */
+export function isStalled(i: number, fraction: number): boolean {
+  if (fraction <= 0) return false;
+  return Math.floor((i + 1) * fraction) > Math.floor(i * fraction);
 }
 
 /** Fills {name} placeholders; unknown names stay as they are. */

@@ -54,6 +54,8 @@ export function planWorkers(o: BenchOptions): WorkerPlan[] {
       sourceAddresses: sources,
       ramp: (o.ramp * count) / o.clients,
       maxConnecting: Math.max(1, Math.floor((o.maxConnecting * count) / o.clients)),
+      stallFraction: o.stallFraction,
+      stallResume: o.stallResume,
     });
   }
   return plans;

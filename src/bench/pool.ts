@@ -1,6 +1,6 @@
 import { Checker } from './checker.js';
 import { type Histogram, newHistogram, recordMs } from './histogram.js';
-import type { Transport } from './options.js';
+import { isStalled, type Transport } from './options.js';
 import { scanMarkers } from './payload.js';
 
 /** What a child process needs to run its share of the clients (plain data, sent over IPC). */
@@ -23,6 +23,10 @@ export interface WorkerPlan {
   /** Connections this child opens per second, and at most this many attempts at once. */
   ramp: number;
   maxConnecting: number;
+  /** Share of the clients that stop reading once subscribed, and when they read again (s after
+   * the child started; 0: never). */
+  stallFraction: number;
+  stallResume: number;
 }
 
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -50,16 +54,40 @@ export abstract class BenchClient {
   connectStart = 0;
   wasOpen = false;
   timer: NodeJS.Timeout | null = null;
+  /** One of the clients that stop reading once subscribed (counted apart). */
+  readonly stalls: boolean;
+  /** Reading is paused on the current connection. */
+  paused = false;
 
   constructor(pool: Pool, local: number, channel: number, source: string) {
     this.pool = pool;
     this.local = local;
     this.channel = channel;
     this.source = source;
+    this.stalls = isStalled(pool.plan.firstClient + local, pool.plan.stallFraction);
   }
 
   abstract connect(): void;
   abstract close(): void;
+  /** Stops reading from the connection (the server's data waits in the socket buffers). */
+  abstract pauseReading(): void;
+  abstract resumeReading(): void;
+
+  /** A stalled client stops reading once the server confirmed a subscription. */
+  stall(): void {
+    if (!this.stalls || this.paused || this.pool.stallOver || this.state !== 2) return;
+    this.paused = true;
+    this.pool.paused++;
+    this.pauseReading();
+  }
+
+  /** Reads again (the stall is over). */
+  unstall(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pool.paused--;
+    this.resumeReading();
+  }
 
   /** Subscription number for a channel index, or -1 when the client does not follow it. */
   sub(channel: number): number {
@@ -84,7 +112,8 @@ export abstract class BenchClient {
     if (this.pool.connected > this.pool.peak) this.pool.peak = this.pool.connected;
     recordMs(this.pool.connectHist, now() - this.connectStart);
     if (this.wasOpen) {
-      this.pool.reconnects++;
+      if (this.stalls) this.pool.stalledReconnects++;
+      else this.pool.reconnects++;
       this.pool.reconnectsPerClient[this.local]!++;
     }
     this.wasOpen = true;
@@ -94,17 +123,26 @@ export abstract class BenchClient {
   confirmed(sub: number): void {
     if (sub < 0) return;
     if (this.pool.confirmedAt[sub] === Number.POSITIVE_INFINITY) this.pool.confirmedAt[sub] = now();
+    const cf = this.pool.confirmedAt;
+    const both =
+      cf[this.local * 2]! < Number.POSITIVE_INFINITY && cf[this.local * 2 + 1]! < Number.POSITIVE_INFINITY;
+    if (this.stalls && both) this.stall();
   }
 
   /** The connection failed or ended; reconnect with jittered exponential back-off. */
   lost(error: boolean): void {
     if (this.state === 4 || this.state === 3 || this.state === 0) return;
+    if (this.paused) {
+      this.paused = false;
+      this.pool.paused--;
+    }
     if (this.state === 1) {
       this.pool.connecting--;
       this.pool.connectErrors++;
     } else {
       this.pool.connected--;
-      this.pool.disconnects++;
+      if (this.stalls) this.pool.stalledDisconnects++;
+      else this.pool.disconnects++;
       if (error) this.pool.errors++;
     }
     this.state = 3;
@@ -118,6 +156,10 @@ export abstract class BenchClient {
   }
 
   stop(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.pool.paused--;
+    }
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.state === 1) this.pool.connecting--;
@@ -153,6 +195,7 @@ function onMarker(channel: number, seq: number, sentAt: number): void {
   }
   pool.deliveries++;
   recordMs(pool.latencyHist, currentNow - sentAt);
+  if (channel === pool.plan.channels) recordMs(pool.broadcastHist, currentNow - sentAt);
   pool.checker.receive(sub, seq);
   lastSub = sub;
 }
@@ -172,7 +215,16 @@ export class Pool {
   readonly clients: BenchClient[] = [];
   latencyHist: Histogram = newHistogram();
   connectHist: Histogram = newHistogram();
+  /** Delivery latency of the broadcast channel's publications only. */
+  broadcastHist: Histogram = newHistogram();
   running = true;
+  /** Stalled clients read again (after `stallResume`). */
+  stallOver = false;
+  /** Clients whose reading is paused now. */
+  paused = 0;
+  /** Disconnects and reconnects of stalled clients (not in `disconnects`/`reconnects`). */
+  stalledDisconnects = 0;
+  stalledReconnects = 0;
   started = 0;
   connecting = 0;
   connected = 0;

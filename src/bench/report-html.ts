@@ -106,6 +106,23 @@ export function renderHtml(r: Report): string {
   const c = r.clients;
   const lat = r.latency.ms;
   const con = r.connect.ms;
+  const bl = r.latency.broadcastMs;
+  const st = m.stalled;
+  const stalledRows =
+    st.clients === 0
+      ? []
+      : [
+          row(
+            'stalled clients (stop reading)',
+            n(st.clients),
+            `not in the figures above; ${n(st.disconnects)} disconnects, ${n(st.reconnects)} reconnects`,
+          ),
+          row(
+            'stalled: expected / delivered / lost',
+            `${n(st.expected)} / ${n(st.delivered)} / ${n(st.lost)}`,
+            `${n(st.clientsWithLoss)} clients with loss; ${n(st.duplicated)} duplicated, ${n(st.outOfOrder)} out of order`,
+          ),
+        ];
   const table = [
     row('clients (target / peak)', `${n(c.target)} / ${n(c.peak)}`, `${r.bench.processes} bench process(es)`),
     row(
@@ -123,7 +140,7 @@ export function renderHtml(r: Report): string {
               .join(', ')})`
           : ''),
     ),
-    row('expected', n(m.expected)),
+    row('expected', n(m.expected), st.clients > 0 ? 'readers only (stalled clients below)' : ''),
     row('delivered', n(m.delivered), `${n(m.deliveriesPerS)} per second while publishing`),
     row('lost', n(m.lost), `${n(m.clientsWithLoss)} clients with loss`),
     row('duplicated', n(m.duplicated), `${n(m.clientsWithDuplicates)} clients`),
@@ -135,6 +152,11 @@ export function renderHtml(r: Report): string {
     ),
     row('delivery latency p50 / p90 / p99', `${ms(lat.p50)} / ${ms(lat.p90)} / ${ms(lat.p99)}`),
     row('delivery latency p99.9 / max', `${ms(lat.p999)} / ${ms(lat.max)}`),
+    row(
+      'broadcast latency p50 / p99',
+      bl.count > 0 ? `${ms(bl.p50)} / ${ms(bl.p99)}` : 'n/a',
+      bl.count > 0 ? `max ${ms(bl.max)}; ${n(bl.count)} broadcast deliveries` : 'no broadcast delivered',
+    ),
     row('connect latency p50 / p99', `${ms(con.p50)} / ${ms(con.p99)}`, `max ${ms(con.max)}`),
     row('publish request p50 / p99', `${ms(r.publish.ms.p50)} / ${ms(r.publish.ms.p99)}`),
     row('durations', `ramp ${r.rampS} s, publish ${r.durationS} s, total ${r.totalS} s`),
@@ -158,6 +180,7 @@ export function renderHtml(r: Report): string {
       r.server.metrics ? `peak RSS ${bytes(r.server.peakRssBytes)}` : 'no /metrics',
       r.server.maxEventLoopLagMs === null ? '' : `max event-loop lag ${ms(r.server.maxEventLoopLagMs)}`,
     ),
+    ...stalledRows,
   ].join('');
 
   const o = r.options;
@@ -192,7 +215,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px}
 .meta{color:#555;margin:0 0 10px}.ok{color:#17692a;font-weight:600}.bad{color:#b3121b;font-weight:600}
 table{border-collapse:collapse;margin:6px 0}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 table.sum th{font-weight:500;color:#444;white-space:nowrap}table.sum td{font-variant-numeric:tabular-nums;font-weight:600;white-space:nowrap}
-td.n{color:#666;font-weight:400!important;white-space:normal}table.steps td{font-variant-numeric:tabular-nums}
+td.n{color:#666;font-weight:400!important}table.sum td.n{white-space:normal;min-width:240px}table.steps td{font-variant-numeric:tabular-nums}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:10px}
 svg{background:#fff;border:1px solid #e4e4e4;border-radius:4px;max-width:100%;height:auto}
 svg .t{font:600 13px system-ui,sans-serif;fill:#222}svg .a{font:11px system-ui,sans-serif;fill:#555}

@@ -85,8 +85,22 @@ export interface Report {
     lossAcrossReconnects: boolean;
     recoveryFailures: number;
     deliveriesPerS: number;
+    /** Clients that stopped reading (`--stall-fraction`), counted apart from the figures above
+     * (which are the readers'): their accounting, disconnects and reconnects. */
+    stalled: {
+      clients: number;
+      expected: number;
+      delivered: number;
+      lost: number;
+      duplicated: number;
+      outOfOrder: number;
+      clientsWithLoss: number;
+      disconnects: number;
+      reconnects: number;
+    };
   };
-  latency: { ms: LatencySummary };
+  /** Delivery latency of every message, and of the broadcast channel's messages alone. */
+  latency: { ms: LatencySummary; broadcastMs: LatencySummary };
   connect: { ms: LatencySummary };
   publish: { ms: LatencySummary };
   errors: number;

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mergeEncoded, newHistogram, summarize } from './histogram.js';
-import type { Final, FromChild, Tick, ToChild } from './messages.js';
+import type { Final, FromChild, StalledFinal, Tick, ToChild } from './messages.js';
 import { type ServerSample, scrape } from './metrics.js';
 import type { BenchOptions } from './options.js';
 import { planWorkers } from './plan.js';
@@ -106,9 +106,11 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
   const plans = planWorkers(o);
   const latencyTotal = newHistogram();
   const connectTotal = newHistogram();
+  const broadcastTotal = newHistogram();
   let interval = newHistogram();
   const onTick = (_c: Child, t: Tick): void => {
     mergeEncoded(latencyTotal, t.latency);
+    mergeEncoded(broadcastTotal, t.broadcastLatency);
     mergeEncoded(connectTotal, t.connect);
     mergeEncoded(interval, t.latency);
   };
@@ -135,8 +137,12 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     const sum = (f: (t: Tick) => number): number =>
       children.reduce((a, c) => a + (c.tick === null ? 0 : f(c.tick)), 0);
 
+    let samples = 0;
     const takeSample = async (): Promise<void> => {
-      if (o.metricsUrl !== '' && metricsFailures < 5) {
+      samples++;
+      // After 5 failed scrapes in a row (a server too busy to answer, or none), try once every
+      // 10 s instead of giving up, so a server that recovers is plotted again.
+      if (o.metricsUrl !== '' && (metricsFailures < 5 || samples % 10 === 0)) {
         const s = await scrape(o.metricsUrl.replace('{url}', o.url));
         if (s === null) metricsFailures++;
         else {
@@ -177,13 +183,22 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     sampler = setInterval(() => void takeSample(), 1000);
 
     // Ramp: every client started and none still connecting (or a generous time-out).
-    const rampLimit = (o.clients / o.ramp) * 1000 + 30_000;
-    const rampEnd = Date.now() + rampLimit;
+    // The time-out is extended while connections keep opening (a server that accepts slower
+    // than --ramp), up to four times the planned ramp plus a minute.
+    const planned = (o.clients / o.ramp) * 1000;
+    const hardEnd = Date.now() + planned * 4 + 60_000;
+    let rampEnd = Date.now() + planned + 30_000;
+    let lastConnected = 0;
     let allStartedAt = 0;
     while (Date.now() < rampEnd) {
       await sleep(100);
       if (children.some((c) => c.exited)) throw new Error('a bench process exited during the ramp');
-      if (sum((t) => t.connected) >= o.clients) break;
+      const connected = sum((t) => t.connected);
+      if (connected >= o.clients) break;
+      if (connected > lastConnected) {
+        lastConnected = connected;
+        rampEnd = Math.min(hardEnd, Math.max(rampEnd, Date.now() + 15_000));
+      }
       if (sum((t) => t.started) < o.clients) continue;
       // Everyone started; some failed and wait to retry. Give them 10 s, then go on.
       if (allStartedAt === 0) allStartedAt = Date.now();
@@ -224,6 +239,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
     if (finals.some((f) => f === null)) throw new Error('a bench process gave no final report');
     const f = finals as Final[];
     const add = (k: keyof Final): number => f.reduce((a, x) => a + (x[k] as number), 0);
+    const addStalled = (k: keyof StalledFinal): number => f.reduce((a, x) => a + x.stalled[k], 0);
     const cpuS = (add('cpuUs') - cpu0) / 1e6;
     const deliveredPublishing = add('deliveries') - del0;
 
@@ -265,8 +281,19 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
         lossAcrossReconnects: add('lostInReconnectedClients') > 0,
         recoveryFailures: add('recoveryFailures'),
         deliveriesPerS: durationS > 0 ? Math.round(deliveredPublishing / durationS) : 0,
+        stalled: {
+          clients: addStalled('clients'),
+          expected: addStalled('expected'),
+          delivered: addStalled('delivered'),
+          lost: addStalled('lost'),
+          duplicated: addStalled('duplicated'),
+          outOfOrder: addStalled('outOfOrder'),
+          clientsWithLoss: addStalled('clientsWithLoss'),
+          disconnects: add('stalledDisconnects'),
+          reconnects: add('stalledReconnects'),
+        },
       },
-      latency: { ms: summarize(latencyTotal) },
+      latency: { ms: summarize(latencyTotal), broadcastMs: summarize(broadcastTotal) },
       connect: { ms: summarize(connectTotal) },
       publish: { ms: summarize(publisher.apiHist) },
       errors: add('errors') + publisher.failures,

@@ -3,7 +3,7 @@ import { PollClient } from './clients/poll.js';
 import { SseClient } from './clients/sse.js';
 import { WsClient } from './clients/ws.js';
 import { encode, newHistogram } from './histogram.js';
-import type { Final, FromChild, PublicationLog, Tick, ToChild } from './messages.js';
+import type { Final, FromChild, PublicationLog, StalledFinal, Tick, ToChild } from './messages.js';
 import { type BenchClient, Pool, type WorkerPlan } from './pool.js';
 
 /**
@@ -43,6 +43,12 @@ function start(plan: WorkerPlan): void {
       ramper = null;
     }
   }, 10);
+  if (plan.stallResume > 0) {
+    setTimeout(() => {
+      p.stallOver = true;
+      for (const c of p.clients) c.unstall();
+    }, plan.stallResume * 1000).unref();
+  }
   // Four ticks a second, so that the orchestrator's once-a-second samples never miss one.
   ticker = setInterval(() => send({ type: 'tick', tick: tick(p) }), 250);
 }
@@ -57,10 +63,13 @@ function tick(p: Pool): Tick {
   }
   const latency = encode(p.latencyHist);
   const connect = encode(p.connectHist);
+  const broadcastLatency = encode(p.broadcastHist);
   p.latencyHist.destroy();
   p.connectHist.destroy();
+  p.broadcastHist.destroy();
   p.latencyHist = newHistogram();
   p.connectHist = newHistogram();
+  p.broadcastHist = newHistogram();
   const cpu = process.cpuUsage();
   return {
     started: p.started,
@@ -78,6 +87,10 @@ function tick(p: Pool): Tick {
     recoveryFailures: p.recoveryFailures,
     latency,
     connect,
+    broadcastLatency,
+    paused: p.paused,
+    stalledDisconnects: p.stalledDisconnects,
+    stalledReconnects: p.stalledReconnects,
     rss: process.memoryUsage.rss(),
     cpuUs: cpu.user + cpu.system,
   };
@@ -101,9 +114,21 @@ export function finalize(p: Pool, log: PublicationLog): Final {
   let reconnectedClients = 0;
   let lostInReconnectedClients = 0;
   let unconfirmed = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
+  const stalled: StalledFinal = {
+    clients: 0,
+    expected: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    clientsWithLoss: 0,
+  };
   const plan = p.plan;
   for (let i = 0; i < plan.count; i++) {
     let clientLost = 0;
+    let clientDelivered = 0;
     let dup = 0;
     let ooo = 0;
     for (let k = 0; k < 2; k++) {
@@ -114,13 +139,26 @@ export function finalize(p: Pool, log: PublicationLog): Final {
       const confirmedAt = p.confirmedAt[sub]!;
       if (confirmedAt === Number.POSITIVE_INFINITY) unconfirmed++;
       const start = firstExpected(sent, count, confirmedAt);
-      const l = ck.lost(sub, start, count, failedSets[channel]);
-      clientLost += l;
-      lost += l;
-      delivered += ck.delivered[sub]!;
+      clientLost += ck.lost(sub, start, count, failedSets[channel]);
+      clientDelivered += ck.delivered[sub]!;
       dup += ck.duplicated[sub]!;
       ooo += ck.outOfOrder[sub]!;
     }
+    if (p.clients[i]?.stalls === true) {
+      // A client that stopped reading is counted apart: its loss is not the readers'.
+      stalled.clients++;
+      stalled.expected += clientDelivered + clientLost;
+      stalled.delivered += clientDelivered;
+      stalled.lost += clientLost;
+      stalled.duplicated += dup;
+      stalled.outOfOrder += ooo;
+      if (clientLost > 0) stalled.clientsWithLoss++;
+      continue;
+    }
+    lost += clientLost;
+    delivered += clientDelivered;
+    duplicated += dup;
+    outOfOrder += ooo;
     if (clientLost > 0) clientsWithLoss++;
     if (dup > 0) clientsWithDuplicates++;
     if (ooo > 0) clientsWithOutOfOrder++;
@@ -132,6 +170,9 @@ export function finalize(p: Pool, log: PublicationLog): Final {
   expected = delivered + lost;
   return {
     ...base,
+    duplicated,
+    outOfOrder,
+    stalled,
     expected,
     delivered,
     lost,

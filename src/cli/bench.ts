@@ -62,6 +62,16 @@ export function benchCommand(program: Command): void {
       'objective: connect errors per client at most',
       String(d.maxConnectErrorRatio),
     )
+    .option(
+      '--stall-fraction <f>',
+      'share of clients (0..1) that stop reading once subscribed; counted apart as messages.stalled',
+      String(d.stallFraction),
+    )
+    .option(
+      '--stall-resume <s>',
+      'seconds after the start (ramp included) when stalled clients read again (0: never)',
+      String(d.stallResume),
+    )
     .option('--protocol <p>', 'holdfast, or generic (any server, through the templates below)', d.protocol)
     .option('--ws-url <tmpl>', 'WebSocket URL template ({ws}, {url}, {channel}, {broadcast})', d.wsUrl)
     .option('--sse-url <tmpl>', 'SSE URL template', d.sseUrl)

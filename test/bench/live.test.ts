@@ -29,6 +29,8 @@ describe('bench against Holdfast', () => {
       ramp: 2000,
       metrics: false,
       progress: false,
+      // The verdict must not depend on how fast a shared machine is: no latency objective.
+      maxP99: 3_600_000,
       ...extra,
     });
 

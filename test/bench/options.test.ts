@@ -78,8 +78,8 @@ describe('worker plan', () => {
     const o = parseOptions({ clients: '70000', prefix: 'p.', sourceBase: 0 });
     const all = planWorkers(o).flatMap((p) => p.sourceAddresses);
     assert.equal(all[0], '127.0.0.2');
-    assert.equal(all[29999], '127.0.0.2');
-    assert.equal(all[30000], '127.0.0.3');
+    assert.equal(all[24999], '127.0.0.2');
+    assert.equal(all[25000], '127.0.0.3');
     assert.equal(all[69999], '127.0.0.4');
     assert.equal(sourceAddress(254), '127.0.1.0');
     const moved = planWorkers(parseOptions({ clients: '2', prefix: 'p.', sourceBase: 300 }));

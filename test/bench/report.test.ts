@@ -69,8 +69,19 @@ function report(over: Partial<Report> = {}): Report {
       lossAcrossReconnects: false,
       recoveryFailures: 0,
       deliveriesPerS: 200,
+      stalled: {
+        clients: 0,
+        expected: 0,
+        delivered: 0,
+        lost: 0,
+        duplicated: 0,
+        outOfOrder: 0,
+        clientsWithLoss: 0,
+        disconnects: 0,
+        reconnects: 0,
+      },
     },
-    latency: { ms: lat },
+    latency: { ms: lat, broadcastMs: lat },
     connect: { ms: lat },
     publish: { ms: lat },
     errors: 0,
@@ -101,7 +112,7 @@ describe('report', () => {
     const r = report();
     assert.deepEqual(judge(r, r.verdict.objectives), { held: true, reasons: [] });
     const bad = report({
-      latency: { ms: { ...lat, p99: 1500 } },
+      latency: { ms: { ...lat, p99: 1500 }, broadcastMs: lat },
       clients: { ...r.clients, connectErrors: 1 },
       messages: { ...r.messages, lost: 3 },
     });
@@ -166,7 +177,7 @@ describe('find-limit', () => {
       seen.push(o.clients);
       const p99 = o.clients >= 8000 ? 2000 : 10;
       const rep = report({
-        latency: { ms: { ...lat, p99 } },
+        latency: { ms: { ...lat, p99 }, broadcastMs: lat },
         clients: { ...report().clients, target: o.clients },
       });
       const v = judge(rep, rep.verdict.objectives);

@@ -57,6 +57,16 @@ export abstract class RawHttpClient extends BenchClient implements HttpSink {
     );
   }
 
+  pauseReading(): void {
+    this.socket?.pause();
+    // A paused socket sees no data, so an inactivity time-out would cut it: none while stalled.
+    this.socket?.setTimeout(0);
+  }
+
+  resumeReading(): void {
+    this.socket?.resume();
+  }
+
   close(): void {
     const s = this.socket;
     this.socket = null;
