@@ -28,6 +28,8 @@ export class Checker {
   readonly outOfOrder: Uint32Array;
   /** Missing sequence numbers inside [first, highest], only for subscriptions with gaps. */
   readonly missing = new Map<number, Set<number>>();
+  /** Sequence numbers that arrived after a higher one, per subscription (rare: kept to explain). */
+  readonly late = new Map<number, number[]>();
 
   constructor(size: number) {
     this.size = size;
@@ -65,17 +67,37 @@ export class Checker {
       for (let s = seq + 1; s < first; s++) gaps.add(s);
       this.first[sub] = seq;
       this.delivered[sub]!++;
-      this.outOfOrder[sub]!++;
+      this.#late(sub, seq);
       return;
     }
     const gaps = this.missing.get(sub);
     if (gaps?.delete(seq)) {
       if (gaps.size === 0) this.missing.delete(sub);
       this.delivered[sub]!++;
-      this.outOfOrder[sub]!++;
+      this.#late(sub, seq);
       return;
     }
     this.duplicated[sub]!++;
+  }
+
+  #late(sub: number, seq: number): void {
+    this.outOfOrder[sub]!++;
+    const list = this.late.get(sub);
+    if (list === undefined) this.late.set(sub, [seq]);
+    else list.push(seq);
+  }
+
+  /**
+   * How many of `sub`'s out-of-order arrivals were publications whose publish request failed
+   * (reset or timed out at the bench) yet reached the server: applied late, they got a later
+   * offset than the next sequence number, so the server delivered them in its order, not the
+   * publisher's. These are the publisher's inversions, not the server's.
+   */
+  lateAfterFailedPublish(sub: number, failed?: ReadonlySet<number>): number {
+    if (failed === undefined) return 0;
+    let n = 0;
+    for (const seq of this.late.get(sub) ?? []) if (failed.has(seq)) n++;
+    return n;
   }
 
   #gaps(sub: number): Set<number> {

@@ -47,6 +47,8 @@ export interface Final extends Tick {
   clientsWithLoss: number;
   clientsWithDuplicates: number;
   clientsWithOutOfOrder: number;
+  /** Out-of-order arrivals of publications whose publish request had failed (left out of outOfOrder). */
+  outOfOrderFailedPublish: number;
   reconnectedClients: number;
   lostInReconnectedClients: number;
   /** Subscriptions never confirmed by the server. */

@@ -144,7 +144,14 @@ export function renderHtml(r: Report): string {
     row('delivered', n(m.delivered), `${n(m.deliveriesPerS)} per second while publishing`),
     row('lost', n(m.lost), `${n(m.clientsWithLoss)} clients with loss`),
     row('duplicated', n(m.duplicated), `${n(m.clientsWithDuplicates)} clients`),
-    row('out of order', n(m.outOfOrder), `${n(m.clientsWithOutOfOrder)} clients`),
+    row(
+      'out of order',
+      n(m.outOfOrder),
+      `${n(m.clientsWithOutOfOrder)} clients` +
+        (m.outOfOrderFailedPublish > 0
+          ? `; ${n(m.outOfOrderFailedPublish)} more were failed publish requests applied late`
+          : ''),
+    ),
     row(
       'lost across reconnects',
       m.lossAcrossReconnects ? `yes: ${n(m.lostInReconnectedClients)}` : 'no',

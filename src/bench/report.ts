@@ -80,6 +80,12 @@ export interface Report {
     clientsWithLoss: number;
     clientsWithDuplicates: number;
     clientsWithOutOfOrder: number;
+    /**
+     * Arrivals out of the publisher's order of publications whose publish request had failed at
+     * the bench but reached the server late (so the server gave them a later offset): the
+     * publisher's inversions, left out of `outOfOrder`.
+     */
+    outOfOrderFailedPublish: number;
     /** Lost messages of clients that reconnected at least once, and whether there were any. */
     lostInReconnectedClients: number;
     lossAcrossReconnects: boolean;

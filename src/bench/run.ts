@@ -277,6 +277,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
         clientsWithLoss: add('clientsWithLoss'),
         clientsWithDuplicates: add('clientsWithDuplicates'),
         clientsWithOutOfOrder: add('clientsWithOutOfOrder'),
+        outOfOrderFailedPublish: add('outOfOrderFailedPublish'),
         lostInReconnectedClients: add('lostInReconnectedClients'),
         lossAcrossReconnects: add('lostInReconnectedClients') > 0,
         recoveryFailures: add('recoveryFailures'),

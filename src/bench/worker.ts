@@ -116,6 +116,7 @@ export function finalize(p: Pool, log: PublicationLog): Final {
   let unconfirmed = 0;
   let duplicated = 0;
   let outOfOrder = 0;
+  let outOfOrderFailedPublish = 0;
   const stalled: StalledFinal = {
     clients: 0,
     expected: 0,
@@ -131,6 +132,7 @@ export function finalize(p: Pool, log: PublicationLog): Final {
     let clientDelivered = 0;
     let dup = 0;
     let ooo = 0;
+    let oooPublisher = 0;
     for (let k = 0; k < 2; k++) {
       const sub = i * 2 + k;
       const channel = k === 0 ? p.channelOf(i) : plan.channels;
@@ -142,7 +144,9 @@ export function finalize(p: Pool, log: PublicationLog): Final {
       clientLost += ck.lost(sub, start, count, failedSets[channel]);
       clientDelivered += ck.delivered[sub]!;
       dup += ck.duplicated[sub]!;
-      ooo += ck.outOfOrder[sub]!;
+      const byPublisher = ck.lateAfterFailedPublish(sub, failedSets[channel]);
+      oooPublisher += byPublisher;
+      ooo += ck.outOfOrder[sub]! - byPublisher;
     }
     if (p.clients[i]?.stalls === true) {
       // A client that stopped reading is counted apart: its loss is not the readers'.
@@ -159,6 +163,7 @@ export function finalize(p: Pool, log: PublicationLog): Final {
     delivered += clientDelivered;
     duplicated += dup;
     outOfOrder += ooo;
+    outOfOrderFailedPublish += oooPublisher;
     if (clientLost > 0) clientsWithLoss++;
     if (dup > 0) clientsWithDuplicates++;
     if (ooo > 0) clientsWithOutOfOrder++;
@@ -179,6 +184,7 @@ export function finalize(p: Pool, log: PublicationLog): Final {
     clientsWithLoss,
     clientsWithDuplicates,
     clientsWithOutOfOrder,
+    outOfOrderFailedPublish,
     reconnectedClients,
     lostInReconnectedClients,
     unconfirmed,

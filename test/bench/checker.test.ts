@@ -31,6 +31,20 @@ describe('Checker', () => {
     assert.deepEqual(run([1, 3, 2, 4], 1, 4), { delivered: 4, duplicated: 0, outOfOrder: 1, lost: 0 });
   });
 
+  it('tells which out-of-order arrivals were failed publish requests applied late', () => {
+    const c = new Checker(2);
+    // Publication 2's request failed at the bench but reached the server after 3's.
+    for (const s of [1, 3, 2, 4]) c.receive(0, s);
+    // On the other subscription, 2 is late but its request had not failed: a real inversion.
+    for (const s of [1, 3, 2, 5, 4]) c.receive(1, s);
+    assert.equal(c.outOfOrder[0], 1);
+    assert.equal(c.lateAfterFailedPublish(0, new Set([2])), 1);
+    assert.equal(c.outOfOrder[1], 2);
+    assert.equal(c.lateAfterFailedPublish(1, new Set([3])), 0);
+    assert.equal(c.lateAfterFailedPublish(1, new Set([4])), 1);
+    assert.equal(c.lateAfterFailedPublish(1), 0);
+  });
+
   it('counts a message older than the first one received as out of order', () => {
     assert.deepEqual(run([3, 4, 1, 2], 1, 4), { delivered: 4, duplicated: 0, outOfOrder: 2, lost: 0 });
   });

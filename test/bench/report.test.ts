@@ -65,6 +65,7 @@ function report(over: Partial<Report> = {}): Report {
       clientsWithLoss: 0,
       clientsWithDuplicates: 0,
       clientsWithOutOfOrder: 0,
+      outOfOrderFailedPublish: 0,
       lostInReconnectedClients: 0,
       lossAcrossReconnects: false,
       recoveryFailures: 0,
