@@ -62,6 +62,11 @@ class PollTransport implements Transport {
     this.queued += bytes.length;
   }
 
+  /** Counts a message held for the answer (its bytes are written once, in the answer). */
+  hold(byteLength: number): void {
+    this.queued += byteLength;
+  }
+
   queuedBytes(): number {
     return this.queued;
   }
@@ -96,7 +101,7 @@ export class PollSession extends Session implements Expirable {
 
   protected emit(enc: Encoded): void {
     this.#messages.push(enc.json);
-    this.transport.write(Buffer.from(enc.json));
+    (this.transport as PollTransport).hold(Buffer.byteLength(enc.json));
     if (this.#ready) this.#queueAnswer();
   }
 
