@@ -26,7 +26,6 @@ export class Admission {
   readonly #limits: AdmissionLimits;
   /** Long-lived connections held now (the Node's session count). */
   readonly #current: () => number;
-  readonly refused: Record<Refusal, number> = { max_connections: 0, rate: 0, memory: 0, draining: 0 };
   #tokens: number;
   #lastRefill = Date.now();
   #rss = 0;
@@ -50,14 +49,10 @@ export class Admission {
     }
   }
 
-  /** Null when a new connection may come in, else why not (and the refusal is counted). */
-  admit(now = Date.now(), kind: AdmissionKind = 'stream'): Refusal | null {
-    const why = this.check(now, kind);
-    if (why !== null) this.refused[why]++;
-    return why;
-  }
-
-  /** As admit(), without counting a refusal (a pre-check whose refusals are answered later). */
+  /**
+   * Null when a new connection may come in, else why not. A 'stream' admitted takes one token of
+   * the accept rate. Refusals are counted by whoever answers them (NodeStats.reject).
+   */
   check(now = Date.now(), kind: AdmissionKind = 'stream'): Refusal | null {
     const l = this.#limits;
     if (this.draining) return 'draining';

@@ -191,7 +191,7 @@ export class HoldfastServer {
 
   /** Counts a long-lived HTTP connection in, or answers 503 with Retry-After. */
   #admit(res: ServerResponse, kind: AdmissionKind): boolean {
-    const refusal = this.admission.admit(Date.now(), kind);
+    const refusal = this.admission.check(Date.now(), kind);
     if (refusal !== null) {
       this.node.stats.reject(refusal);
       sendError(res, new HoldfastError(refusal === 'draining' ? 'draining' : 'overloaded'), {
@@ -248,7 +248,7 @@ export class HoldfastServer {
       this.#rejectUpgrade(socket, 414, 'uri_too_long');
       return;
     }
-    const refusal = this.admission.admit();
+    const refusal = this.admission.check();
     if (refusal !== null) {
       this.node.stats.reject(refusal);
       // Complete the handshake so that browsers see the close code: 1013 try again later, or
