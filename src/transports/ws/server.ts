@@ -32,33 +32,33 @@ export class WsServer implements WsHandler {
 
   /** Completes the handshake only to close at once with `reason` (load shedding, draining). */
   refuse(req: IncomingMessage, socket: Duplex, head: Buffer, reason: Disconnect): void {
-    const answer = handshake(req.method, req.headers);
-    if (!answer.ok) {
-      socket.once('finish', destroySocket);
-      socket.end(answer.response);
-      return;
-    }
-    socket.write(answer.response);
-    const conn = new WsConnection(socket, REFUSED, this.#config.maxFrameBytes);
+    const conn = this.#accept(req, socket, REFUSED);
+    if (conn === null) return;
     conn.start(head);
     conn.close(reason.code, reason.reason);
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const answer = handshake(req.method, req.headers);
-    if (!answer.ok) {
-      socket.once('finish', destroySocket);
-      socket.end(answer.response);
-      return;
-    }
-    socket.write(answer.response);
-    const conn = new WsConnection(socket, this, this.#config.maxFrameBytes);
+    const conn = this.#accept(req, socket, this);
+    if (conn === null) return;
     const session = new WsSession(conn, this.#config.maxQueuedBytes, this.#config.maxClientFramesPerSecond);
     this.#wheel.schedule(session, this.#config.firstMessageTimeout * 1000);
     conn.owner = session;
     this.sessions.add(session);
     this.#node.attach(session);
     conn.start(head);
+  }
+
+  /** Answers the handshake; null (and the socket ends with the answer) when it is refused. */
+  #accept(req: IncomingMessage, socket: Duplex, handler: WsHandler): WsConnection | null {
+    const answer = handshake(req.method, req.headers);
+    if (!answer.ok) {
+      socket.once('finish', destroySocket);
+      socket.end(answer.response);
+      return null;
+    }
+    socket.write(answer.response);
+    return new WsConnection(socket, handler, this.#config.maxFrameBytes);
   }
 
   /** WsHandler */
