@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type HttpCase, httpCase, MAX_BODY, ORIGINS } from './http-gen.js';
 import { rawHttp } from './http-wire.js';
-import { LiveServer, WellBehaved } from './live.js';
+import { assertRunClean, LiveServer, WellBehaved } from './live.js';
 import { checkHttp } from './oracle.js';
 import { fuzzLanes, fuzzMillis, fuzzSeed, Rng } from './rng.js';
 
@@ -101,18 +101,7 @@ test(`HTTP fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, async (t) => 
   );
   const cases = [...statuses.values()].reduce((a, b) => a + b, 0);
   t.diagnostic(`${cases} cases: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const behaved = await good.finish();
-  const crashes = await server.crashes();
-  const leaks = await server.leftovers();
-  const admission = await server.admitted();
-  const replay = `replay with FUZZ_SEED=${SEED}`;
-  if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
-  assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
-  assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
-  assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
-  assert.deepEqual(admission.faults, [], `refusals at the connection cap; ${replay}`);
-  assert.equal(admission.admitted, CONNECTION_CAP, `every connection slot is free again; ${replay}`);
-  assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
+  await assertRunClean(t, { server, good, failures, seed: SEED, connectionCap: CONNECTION_CAP });
   t.diagnostic(
     `statuses: ${[...statusCounts]
       .sort((a, b) => a[0] - b[0])
@@ -124,13 +113,3 @@ test(`HTTP fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, async (t) => 
   );
   assert.ok(cases > 50, 'the fuzzer ran');
 });
-
-/** Failures grouped by case and fault, numbers blurred, with counts. */
-function summarize(failures: string[]): string[] {
-  const groups = new Map<string, number>();
-  for (const f of failures) {
-    const key = (f.split('\n')[0] ?? '').replace(/^lane \d+ case \d+ /, '').replace(/\d{4,}/g, 'N');
-    groups.set(key, (groups.get(key) ?? 0) + 1);
-  }
-  return [...groups].map(([k, n]) => `${n} x ${k}`);
-}

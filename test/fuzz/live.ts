@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { TestContext } from 'node:test';
 import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
@@ -351,4 +353,37 @@ export class WellBehaved {
     }
     return out;
   }
+}
+
+/**
+ * The verdict every fuzz run ends with: no bad answer, no worker crash, no leaked connection,
+ * every connection slot free again, and the well-behaved clients got everything.
+ */
+export async function assertRunClean(
+  t: TestContext,
+  run: { server: LiveServer; good: WellBehaved; failures: string[]; seed: number; connectionCap: number },
+): Promise<void> {
+  const { server, good, failures } = run;
+  const behaved = await good.finish();
+  const crashes = await server.crashes();
+  const leaks = await server.leftovers();
+  const admission = await server.admitted();
+  const replay = `replay with FUZZ_SEED=${run.seed}`;
+  if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
+  assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
+  assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
+  assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
+  assert.deepEqual(admission.faults, [], `refusals at the connection cap; ${replay}`);
+  assert.equal(admission.admitted, run.connectionCap, `every connection slot is free again; ${replay}`);
+  assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
+}
+
+/** Failures grouped by case and fault, numbers blurred, with counts. */
+function summarize(failures: string[]): string[] {
+  const groups = new Map<string, number>();
+  for (const f of failures) {
+    const key = (f.split('\n')[0] ?? '').replace(/^lane \d+ case \d+ /, '').replace(/\d{4,}/g, 'N');
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([k, n]) => `${n} x ${k}`);
 }

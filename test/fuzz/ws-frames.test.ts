@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { API_KEY, LiveServer, WellBehaved } from './live.js';
+import { API_KEY, assertRunClean, LiveServer, WellBehaved } from './live.js';
 import { checkClose, checkWsText } from './oracle.js';
 import { fuzzLanes, fuzzMillis, fuzzSeed, Rng } from './rng.js';
 import { type WsCase, wsCase } from './ws-gen.js';
@@ -153,18 +153,7 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, as
   await noise;
   const cases = [...counts.values()].reduce((a, b) => a + b, 0);
   t.diagnostic(`${cases} cases: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const behaved = await good.finish();
-  const crashes = await server.crashes();
-  const leaks = await server.leftovers();
-  const admission = await server.admitted();
-  const replay = `replay with FUZZ_SEED=${SEED}`;
-  if (failures.length > 0) for (const line of summarize(failures)) t.diagnostic(line);
-  assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers; ${replay}`);
-  assert.deepEqual(crashes, [], `a worker crashed; ${replay}`);
-  assert.deepEqual(leaks, [], `connections leaked; ${replay}`);
-  assert.deepEqual(admission.faults, [], `refusals at the connection cap; ${replay}`);
-  assert.equal(admission.admitted, CONNECTION_CAP, `every connection slot is free again; ${replay}`);
-  assert.deepEqual(behaved, [], `the well-behaved client missed something; ${replay}`);
+  await assertRunClean(t, { server, good, failures, seed: SEED, connectionCap: CONNECTION_CAP });
   t.diagnostic(
     `well-behaved: WebSocket ${good.received.length} messages (${good.reconnects} reconnects), SSE ${good.sseOffsets.length}, long-poll ${good.pollOffsets.length}`,
   );
@@ -184,13 +173,3 @@ test('a flood of frames gets rate_limited errors, then close 3503', async () => 
   ws.destroy();
   assert.deepEqual(await server.crashes(), []);
 });
-
-/** Failures grouped by case and fault, numbers blurred, with counts. */
-function summarize(failures: string[]): string[] {
-  const groups = new Map<string, number>();
-  for (const f of failures) {
-    const key = (f.split('\n')[0] ?? '').replace(/^lane \d+ case \d+ /, '').replace(/\d{4,}/g, 'N');
-    groups.set(key, (groups.get(key) ?? 0) + 1);
-  }
-  return [...groups].map(([k, n]) => `${n} x ${k}`);
-}
