@@ -31,6 +31,7 @@ const plan: WorkerPlan = {
   pollUrl: url + '/poll?channel={channel}&channel={broadcast}&cursor={cursor}',
   subscribeMessage: '{"id":{id},"op":"subscribe","channel":"{channel}"}',
   sourceAddresses: [],
+  sourcePorts: [],
   ramp: 1000,
   maxConnecting: 300,
   stallFraction: 0,

@@ -9,6 +9,8 @@ export interface Tick {
   connected: number;
   peak: number;
   connectErrors: number;
+  /** Connection attempts retried at once with an OS-chosen port (own source port taken). */
+  portFallbacks: number;
   disconnects: number;
   reconnects: number;
   deliveries: number;

@@ -20,6 +20,8 @@ export interface WorkerPlan {
   subscribeMessage: string;
   /** Source address per client ('' = let the OS choose). */
   sourceAddresses: string[];
+  /** Source port per client (0 = let the OS choose; used with a source address only). */
+  sourcePorts: number[];
   /** Connections this child opens per second, and at most this many attempts at once. */
   ramp: number;
   maxConnecting: number;
@@ -48,6 +50,8 @@ export abstract class BenchClient {
   readonly local: number;
   readonly channel: number;
   readonly source: string;
+  /** Source port with `source` (0: the OS chooses); set to 0 for good once binding it failed. */
+  sourcePort: number;
   /** 0 idle, 1 connecting, 2 open, 3 waiting to reconnect, 4 stopped. */
   state = 0;
   attempt = 0;
@@ -64,6 +68,7 @@ export abstract class BenchClient {
     this.local = local;
     this.channel = channel;
     this.source = source;
+    this.sourcePort = source === '' ? 0 : (pool.plan.sourcePorts[local] ?? 0);
     this.stalls = isStalled(pool.plan.firstClient + local, pool.plan.stallFraction);
   }
 
@@ -230,6 +235,7 @@ export class Pool {
   connected = 0;
   peak = 0;
   connectErrors = 0;
+  portFallbacks = 0;
   disconnects = 0;
   reconnects = 0;
   deliveries = 0;

@@ -59,6 +59,8 @@ export interface Report {
     target: number;
     peak: number;
     connectErrors: number;
+    /** Attempts whose own source port was taken, retried at once with a port the OS chose. */
+    portFallbacks: number;
     disconnects: number;
     reconnects: number;
     reconnectedClients: number;

@@ -258,6 +258,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
         target: o.clients,
         peak: Math.max(add('connected'), ...series.map((s) => s.connected)),
         connectErrors: add('connectErrors'),
+        portFallbacks: add('portFallbacks'),
         disconnects: add('disconnects'),
         reconnects: add('reconnects'),
         reconnectedClients: add('reconnectedClients'),

@@ -77,6 +77,7 @@ function tick(p: Pool): Tick {
     connected: p.connected,
     peak: p.peak,
     connectErrors: p.connectErrors,
+    portFallbacks: p.portFallbacks,
     disconnects: p.disconnects,
     reconnects: p.reconnects,
     deliveries: p.deliveries,

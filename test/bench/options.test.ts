@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BenchOptionError, fill, isLoopback, parseOptions, transportOf } from '../../src/bench/options.js';
-import { planWorkers, sourceAddress } from '../../src/bench/plan.js';
+import { planWorkers, SOURCE_PORT_BASE, sourceAddress } from '../../src/bench/plan.js';
 
 describe('bench options', () => {
   it('parses command-line strings with defaults', () => {
@@ -88,6 +88,22 @@ describe('worker plan', () => {
     assert.deepEqual(far[0]!.sourceAddresses, ['', '', '']);
     const off = planWorkers(parseOptions({ clients: '2', sourceAddresses: false, prefix: 'p.' }));
     assert.deepEqual(off[0]!.sourceAddresses, ['', '']);
+    assert.deepEqual(off[0]!.sourcePorts, [0, 0]);
+  });
+
+  it('gives every bound client its own source port on its address', () => {
+    const o = parseOptions({ clients: '70000', prefix: 'p.', sourceBase: 0 });
+    const plans = planWorkers(o);
+    const ports = plans.flatMap((p) => p.sourcePorts);
+    const addrs = plans.flatMap((p) => p.sourceAddresses);
+    assert.equal(ports[0], SOURCE_PORT_BASE);
+    assert.equal(ports[24999], SOURCE_PORT_BASE + 24999);
+    assert.equal(ports[25000], SOURCE_PORT_BASE);
+    const pairs = new Set(addrs.map((a, i) => `${a}:${ports[i]}`));
+    assert.equal(pairs.size, 70000);
+    assert.ok(ports.every((p) => p >= 1024 && p <= 65535));
+    const far = planWorkers(parseOptions({ clients: '2', url: 'http://10.1.2.3:80', prefix: 'p.' }));
+    assert.deepEqual(far[0]!.sourcePorts, [0, 0]);
   });
 
   it('names channels with the prefix and one broadcast channel', () => {

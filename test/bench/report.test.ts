@@ -46,6 +46,7 @@ function report(over: Partial<Report> = {}): Report {
       target: 100,
       peak: 100,
       connectErrors: 0,
+      portFallbacks: 0,
       disconnects: 0,
       reconnects: 0,
       reconnectedClients: 0,

@@ -36,6 +36,7 @@ describe('bench stalled clients', () => {
       pollUrl: 'http://127.0.0.1:1/poll',
       subscribeMessage: '',
       sourceAddresses: [],
+      sourcePorts: [],
       ramp: 1,
       maxConnecting: 1,
       stallFraction: 0.5,

@@ -11,6 +11,8 @@ import { HttpReader, type HttpSink } from './http-reader.js';
 export abstract class RawHttpClient extends BenchClient implements HttpSink {
   socket: Socket | null = null;
   readonly reader = new HttpReader();
+  /** The connection attempt failed because its source port could not be bound. */
+  bindFailed = false;
 
   constructor(pool: Pool, local: number, channel: number, source: string) {
     super(pool, local, channel, source);
@@ -29,11 +31,12 @@ export abstract class RawHttpClient extends BenchClient implements HttpSink {
   connect(): void {
     this.beginConnect();
     const url = this.target();
-    const opts: { host: string; port: number; localAddress?: string } = {
+    const opts: { host: string; port: number; localAddress?: string; localPort?: number } = {
       host: url.hostname,
       port: Number(url.port || 80),
     };
     if (this.source !== '') opts.localAddress = this.source;
+    if (this.sourcePort > 0) opts.localPort = this.sourcePort;
     const socket = connect(opts);
     this.socket = socket;
     this.reader.reset();
@@ -102,13 +105,27 @@ function onData(this: Socket, chunk: string): void {
 function onSocketClose(this: Socket): void {
   const c = owners.get(this);
   if (c === undefined || c.socket !== this) return;
+  if (c.bindFailed) {
+    // Its own source port is taken (a listener on the port, or a TIME_WAIT on the same pair):
+    // connect again at once with a port the OS picks; not a reconnect of an open connection.
+    c.bindFailed = false;
+    c.sourcePort = 0;
+    c.socket = null;
+    c.pool.connecting--;
+    c.pool.portFallbacks++;
+    c.connect();
+    return;
+  }
   c.reader.closed(c);
   c.socket = null;
   c.lost(false);
 }
 
-function onError(this: Socket): void {
+function onError(this: Socket, err: NodeJS.ErrnoException): void {
   // 'close' follows and does the accounting.
+  const c = owners.get(this);
+  if (c === undefined || c.socket !== this || c.state !== 1 || c.sourcePort === 0) return;
+  if (err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL') c.bindFailed = true;
 }
 
 function onTimeout(this: Socket): void {
