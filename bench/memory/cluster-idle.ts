@@ -16,6 +16,7 @@
  *
  * Usage: npm run build && node dist/bench/memory/cluster-idle.js [--server holdfast|ws-ref]
  *          [--transport ws|sse|poll] [--connections 100000] [--workers 7] [--settle 20]
+ *          [--node-options '...']   (NODE_OPTIONS for the server's processes)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: '7' },
     settle: { type: 'string', default: '20' },
     ramp: { type: 'string', default: '1500' },
+    'node-options': { type: 'string', default: '' },
   },
 });
 
@@ -83,7 +85,9 @@ function startServer(): { child: ChildProcess; port: Promise<number> } {
           '--log-level',
           'warn',
         ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = { ...process.env };
+  if (opts['node-options'] !== '') env['NODE_OPTIONS'] = opts['node-options'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   const port = new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
