@@ -55,6 +55,14 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
     resolveDone = r;
   });
 
+  // A small young generation in every worker (see OPTIONS.workerSemiSpace); a flag given to node
+  // itself (execArgv) is left alone.
+  if (config.workerSemiSpace > 0 && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+    cluster.setupPrimary({
+      execArgv: [...process.execArgv, `--max-semi-space-size=${config.workerSemiSpace}`],
+    });
+  }
+
   const fork = (): void => {
     // Workers read the same flags and environment; the key is passed so a generated one is shared.
     const w = cluster.fork({ HOLDFAST_API_KEY: config.apiKey, HOLDFAST_WORKERS: String(count) });

@@ -62,6 +62,17 @@ export const OPTIONS = {
     max: 10_000_000,
     doc: 'Connections this server should hold; sizes `workers: auto` against the open-files limit.',
   },
+  workerSemiSpace: {
+    kind: 'int',
+    default: 2,
+    min: 0,
+    max: 256,
+    doc:
+      "MiB of each worker process's V8 young-generation semi-space (--max-semi-space-size; 0: V8's own, up to " +
+      '16 or more; with one process, give node the flag yourself). ' +
+      'V8 grows it to its maximum during a ramp of connections and keeps it: 2 cut idle RSS per WebSocket from ' +
+      '5.4 to 3.6 KiB at 14,000 connections, with no measurable CPU cost per broadcast.',
+  },
   maxRestarts: {
     kind: 'int',
     default: 5,

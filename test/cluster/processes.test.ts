@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { spawnServer, workerPids } from '../helpers/proc.js';
@@ -19,6 +20,11 @@ test('the supervisor restarts a killed worker', { timeout: 60_000 }, async () =>
     }
     assert.equal(after.size, 2, 'two workers again');
     assert.ok(!after.has(victim), 'a new worker replaced the killed one');
+    // Every worker, the replacement too, runs with the small young generation (workerSemiSpace).
+    for (const pid of after) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes('--max-semi-space-size=2'), `worker ${pid}: ${argv.join(' ')}`);
+    }
     assert.equal(srv.child.exitCode, null, 'the server kept running');
     const metrics = await (await fetch(`${srv.base}/metrics`)).text();
     assert.match(metrics, /^holdfast_worker_restarts_total\{reason="signal"\} 1$/m, 'the restart is counted');
