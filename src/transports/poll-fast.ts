@@ -77,6 +77,14 @@ class SocketReply implements PollReply {
     if (this.done) return;
     this.done = true;
     const socket = this.socket;
+    if (!socket.writable) {
+      // The client half-closed (onEnd ended this side) or the socket is gone: nothing can be
+      // written. (A draining server answering held polls in that window wrote after end, and
+      // with no 'error' listener left the worker crashed.)
+      this.release();
+      socket.destroy();
+      return;
+    }
     // Keep the connection only while the server takes requests: a draining server must not
     // wait for idle keep-alive connections to go away.
     const keep = this.#keepAlive && admits(this.#http);
@@ -88,6 +96,8 @@ class SocketReply implements PollReply {
       socket.write(head + body);
       acceptNext(this.#http, socket, this.unread);
     } else {
+      // Released: this is the socket's last listener, for a peer that resets during the write.
+      socket.on('error', onError);
       socket.end(head + body);
       socket.destroySoon();
     }
@@ -118,6 +128,7 @@ function onEnd(this: Socket): void {
 function onError(this: Socket): void {
   this.destroy();
 }
+
 
 function onClose(this: Socket): void {
   const r = replies.get(this);

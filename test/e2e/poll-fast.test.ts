@@ -103,3 +103,33 @@ test('a client that leaves during the hold is cleaned up; shutdown answers held 
     await s.close().catch(() => undefined);
   }
 });
+
+test('shutdown answering a held poll whose client has just half-closed writes nothing, and does not crash', async () => {
+  const s = await startServer({ pollTimeout: 300 });
+  try {
+    const c = await open(s.port, true);
+    c.socket.write(get('/poll?channel=pf-half'));
+    await until(() => s.server.poll.sessions.size === 1);
+    const session = [...s.server.poll.sessions][0]!;
+    const serverSide = (session as unknown as { transport: { reply: { socket: Socket } } }).transport.reply
+      .socket;
+    const errors: Error[] = [];
+    serverSide.on('error', (e: Error) => errors.push(e));
+    // Runs after the fast path's own 'end' listener, which ended the server's side: the window
+    // in which a draining server answered held polls with a write after end (a worker crashed).
+    const answered = new Promise<void>((resolve) => {
+      serverSide.once('end', () => {
+        s.server.poll.close();
+        resolve();
+      });
+    });
+    c.socket.end();
+    await answered;
+    await once(serverSide, 'close');
+    assert.deepEqual(errors, []);
+    assert.equal(s.server.poll.sessions.size, 0);
+    assert.equal(c.responses().length, 0);
+  } finally {
+    await s.close();
+  }
+});
