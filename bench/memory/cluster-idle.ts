@@ -16,7 +16,8 @@
  *
  * Usage: npm run build && node dist/bench/memory/cluster-idle.js [--server holdfast|ws-ref]
  *          [--transport ws|sse|poll] [--connections 100000] [--workers 7] [--settle 20]
- *          [--node-options '...']   (NODE_OPTIONS for the server's processes)
+ *          [--node-options=...]   (NODE_OPTIONS for the server's processes)
+ *          [--serve-flags='--poll-timeout 300']   (more flags for `holdfast serve`)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const { values: opts } = parseArgs({
     settle: { type: 'string', default: '20' },
     ramp: { type: 'string', default: '1500' },
     'node-options': { type: 'string', default: '' },
+    'serve-flags': { type: 'string', default: '' },
   },
 });
 
@@ -84,6 +86,7 @@ function startServer(): { child: ChildProcess; port: Promise<number> } {
           API_KEY,
           '--log-level',
           'warn',
+          ...(opts['serve-flags'] as string).split(' ').filter((f) => f !== ''),
         ];
   const env = { ...process.env };
   if (opts['node-options'] !== '') env['NODE_OPTIONS'] = opts['node-options'];

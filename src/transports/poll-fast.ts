@@ -129,7 +129,6 @@ function onError(this: Socket): void {
   this.destroy();
 }
 
-
 function onClose(this: Socket): void {
   const r = replies.get(this);
   if (r === undefined) return;

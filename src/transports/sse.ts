@@ -5,6 +5,7 @@ import { type Encoded, sseEvent } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { formatCursor, parseCursor } from '../core/positions.js';
 import { Session, type Transport } from '../core/session.js';
+import { PacedSweep } from '../core/sweep.js';
 import type { StreamPosition } from '../engines/types.js';
 import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
 
@@ -86,15 +87,13 @@ export class SseServer {
   readonly sessions = new Set<SseSession>();
   readonly #node: Node;
   readonly #config: Config;
-  #heartbeat: NodeJS.Timeout | null;
+  readonly #heartbeat: PacedSweep<SseSession>;
 
   constructor(node: Node, config: Config) {
     this.#node = node;
     this.#config = config;
-    this.#heartbeat = setInterval(() => {
-      for (const s of this.sessions) s.heartbeat();
-    }, config.sseHeartbeat * 1000);
-    this.#heartbeat.unref();
+    this.#heartbeat = new PacedSweep(this.sessions, config.sseHeartbeat * 1000, heartbeat);
+    this.#heartbeat.start();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -166,8 +165,12 @@ export class SseServer {
   }
 
   close(reason = Disconnects.shutdown): void {
-    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-    this.#heartbeat = null;
+    this.#heartbeat.stop();
     for (const s of this.sessions) s.close(reason);
   }
+}
+
+/** The heartbeat sweep's visit, about once per sseHeartbeat per stream (spread over it). */
+function heartbeat(s: SseSession): void {
+  s.heartbeat();
 }

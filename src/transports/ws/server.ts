@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '../../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../../core/codes.js';
 import type { Node } from '../../core/node.js';
+import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
 import { WsConnection, type WsHandler } from './conn.js';
 import { handshake } from './handshake.js';
@@ -12,22 +13,22 @@ import { WsSession } from './session.js';
 /**
  * The WebSocket transport: completes the upgrade on /ws itself (handshake.ts, conn.ts, frame.ts:
  * RFC 6455 server side, no extensions), parses commands and hands them to the Node. One object
- * (this) handles every connection's events, so a connection costs no closures. One interval per
- * process pings every socket.
+ * (this) handles every connection's events, so a connection costs no closures. One paced sweep
+ * per process pings every socket once per pingInterval, spread over the interval (core/sweep.ts).
  */
 export class WsServer implements WsHandler {
   readonly #node: Node;
   readonly #config: Config;
   readonly sessions = new Set<WsSession>();
   readonly #wheel: TimerWheel;
-  #pinger: NodeJS.Timeout | null = null;
+  readonly #pinger: PacedSweep<WsSession>;
 
   constructor(node: Node, config: Config, wheel: TimerWheel) {
     this.#node = node;
     this.#config = config;
     this.#wheel = wheel;
-    this.#pinger = setInterval(() => this.#pingAll(), config.pingInterval * 1000);
-    this.#pinger.unref();
+    this.#pinger = new PacedSweep(this.sessions, config.pingInterval * 1000, pingOrReap);
+    this.#pinger.start();
   }
 
   /** Completes the handshake only to close at once with `reason` (load shedding, draining). */
@@ -140,23 +141,24 @@ export class WsServer implements WsHandler {
     session.close(Disconnects.normal);
   }
 
-  #pingAll(): void {
-    for (const s of this.sessions) {
-      if (!s.alive) {
-        s.close(Disconnects.noPong);
-        continue;
-      }
-      s.alive = false;
-      s.ws.ping();
-    }
-  }
-
   /** Closes every connection with `reason` and stops the pinger. */
   close(reason = Disconnects.shutdown): void {
-    if (this.#pinger !== null) clearInterval(this.#pinger);
-    this.#pinger = null;
+    this.#pinger.stop();
     for (const s of this.sessions) s.close(reason);
   }
+}
+
+/**
+ * The pinger's visit, about once per pingInterval per connection (spread over the interval): a
+ * peer that has not answered the previous ping is closed; otherwise it is pinged again.
+ */
+function pingOrReap(s: WsSession): void {
+  if (!s.alive) {
+    s.close(Disconnects.noPong);
+    return;
+  }
+  s.alive = false;
+  s.ws.ping();
 }
 
 function asError(err: unknown): { error: { code: string; message: string } } {
