@@ -54,7 +54,12 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
     if (!isToWorker(msg)) return;
     switch (msg.t) {
       case 'msgs':
-        if (this.#handler !== null) for (const pub of msg.pubs) this.#handler(pub);
+        // On the next turn: an acknowledgement read from the same IPC chunk (a publish answered
+        // by the primary just before it routed the publication here) then completes its HTTP
+        // answer first, instead of waiting behind the fan-out to every local subscriber (at
+        // 14,000 subscribers per worker the publish API answered in ~1.5 s). Order is kept:
+        // setImmediate callbacks run first in, first out.
+        setImmediate(deliverRouted, this, msg.pubs);
         return;
       case 'res': {
         const p = this.#pending.get(msg.id);
@@ -77,6 +82,11 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
       case 'drain':
         return; // handled by the worker process (cluster/worker.ts)
     }
+  }
+
+  /** Hands routed publications to the Node, in order. */
+  deliver(pubs: Publication[]): void {
+    if (this.#handler !== null) for (const pub of pubs) this.#handler(pub);
   }
 
   #request<T>(req: WorkerRequest): Promise<T> {
@@ -156,4 +166,8 @@ export function portPair<A, B>(): [Port<A, B>, Port<B, A>] {
     connected: () => open,
   };
   return [left, right];
+}
+
+function deliverRouted(engine: ClusterEngine, pubs: Publication[]): void {
+  engine.deliver(pubs);
 }
