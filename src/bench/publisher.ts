@@ -21,6 +21,8 @@ export class Publisher {
   readonly apiHist: Histogram = newHistogram();
   published = 0;
   failures = 0;
+  /** Requests sent again after a reset on a kept-alive socket (see publish()). */
+  retries = 0;
   /** Why publish requests failed: HTTP status or error code, with counts. */
   readonly failureReasons: Record<string, number> = {};
   inFlight = 0;
@@ -130,15 +132,30 @@ export class Publisher {
       if (failure !== '') this.failureReasons[failure] = (this.failureReasons[failure] ?? 0) + 1;
       this.#done(channel, seq, sentAt, failure === '');
     };
-    const req = mod.request(url, { method: o.publishMethod, headers, agent: this.#agent }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      res.on('end', () => done(status >= 200 && status < 300 ? '' : `HTTP ${status}`));
-      res.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-    });
-    req.setTimeout(30_000, () => req.destroy(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })));
-    req.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-    req.end(body);
+    const send = (retry: boolean): void => {
+      let answered = false;
+      const req = mod.request(url, { method: o.publishMethod, headers, agent: this.#agent }, (res) => {
+        answered = true;
+        res.resume();
+        const status = res.statusCode ?? 0;
+        res.on('end', () => done(status >= 200 && status < 300 ? '' : `HTTP ${status}`));
+        res.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+      });
+      req.setTimeout(30_000, () => req.destroy(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed as this request went out (node:http's
+        // keep-alive race; Node's documentation advises this retry): the server never read the
+        // request, so sending it once more on a fresh socket cannot publish it twice.
+        if (retry && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+          this.retries++;
+          send(false);
+          return;
+        }
+        done(err.code ?? err.message);
+      });
+      req.end(body);
+    };
+    send(true);
   }
 
   #done(channel: number, seq: number, sentAt: number, ok: boolean): void {

@@ -133,7 +133,7 @@ export function renderHtml(r: Report): string {
     row(
       'published',
       n(m.published),
-      `${n(m.publishedBroadcast)} on the broadcast channel; ${n(m.publishFailures)} failed publish requests` +
+      `${n(m.publishedBroadcast)} on the broadcast channel; ${n(m.publishRetries)} sent again after a keep-alive reset; ${n(m.publishFailures)} failed publish requests` +
         (m.publishFailures > 0
           ? ` (${Object.entries(m.publishFailureReasons)
               .map(([k, v]) => `${k}: ${v}`)

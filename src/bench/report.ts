@@ -71,6 +71,8 @@ export interface Report {
     /** Of which on the broadcast channel every client follows. */
     publishedBroadcast: number;
     publishFailures: number;
+    /** Publish requests sent again once: their kept-alive socket was reset before any answer. */
+    publishRetries: number;
     /** Failed publish requests by HTTP status or error code. */
     publishFailureReasons: Record<string, number>;
     expected: number;

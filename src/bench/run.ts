@@ -268,6 +268,7 @@ export async function runBench(o: BenchOptions, hooks: RunHooks = {}): Promise<R
         published: publisher.published,
         publishedBroadcast: publisher.broadcasts,
         publishFailures: publisher.failures,
+        publishRetries: publisher.retries,
         publishFailureReasons: publisher.failureReasons,
         expected: add('expected'),
         delivered: add('delivered'),

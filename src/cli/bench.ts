@@ -135,7 +135,7 @@ function printSummary(r: Report): void {
   const m = r.messages;
   const lines = [
     `clients   target ${r.clients.target}, peak ${r.clients.peak}, connect errors ${r.clients.connectErrors}, reconnects ${r.clients.reconnects}, source-port fallbacks ${r.clients.portFallbacks}`,
-    `messages  published ${m.published}, expected ${m.expected}, delivered ${m.delivered}, lost ${m.lost}, duplicated ${m.duplicated}, out of order ${m.outOfOrder}`,
+    `messages  published ${m.published} (${m.publishFailures} failed, ${m.publishRetries} sent again), expected ${m.expected}, delivered ${m.delivered}, lost ${m.lost}, duplicated ${m.duplicated}, out of order ${m.outOfOrder}`,
     `latency   p50 ${r.latency.ms.p50} ms, p90 ${r.latency.ms.p90} ms, p99 ${r.latency.ms.p99} ms, max ${r.latency.ms.max} ms`,
     `connect   p50 ${r.connect.ms.p50} ms, p99 ${r.connect.ms.p99} ms`,
     `verdict   ${r.verdict.held ? 'held' : 'broke: ' + r.verdict.reasons.join('; ')}`,

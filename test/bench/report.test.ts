@@ -56,6 +56,7 @@ function report(over: Partial<Report> = {}): Report {
       published: 100,
       publishedBroadcast: 10,
       publishFailures: 0,
+      publishRetries: 0,
       publishFailureReasons: {},
       expected: 2000,
       delivered: 2000,
