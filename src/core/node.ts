@@ -56,6 +56,12 @@ export class NodeStats {
 
 const encode = (p: Publication): Encoded => new Encoded(p);
 
+interface Tip {
+  epoch: string;
+  offset: number;
+  valid: boolean;
+}
+
 /**
  * One process's core: the local channel index (Map<channel, Set<Session>>) and the single
  * callback through which every publication arrives from the engine, whatever the engine.
@@ -67,6 +73,17 @@ export class Node implements SessionOwner {
   readonly stats = new NodeStats();
   readonly #hub = new Map<string, Set<Session>>();
   readonly #engineSubs = new Map<string, Promise<void>>();
+  /**
+   * The newest (epoch, offset) this process knows of each channel it follows: from live
+   * publications (the engine delivers a followed channel's publications in order) and from
+   * history reads made while the engine subscription was active. `valid` once a read has
+   * anchored it. A subscription whose cursor is the tip (a long-poll coming back for more, a
+   * fresh subscribe) needs no history read: the session is already in the channel's set, so
+   * whatever comes next reaches it live. At 100,000 clients a broadcast answers every long-poll
+   * at once and each came back with two reads of the primary's history over IPC (66,000 per
+   * broadcast): the primary fell behind, publishes got 503 and polls timed out.
+   */
+  readonly #tips = new Map<string, Tip>();
   readonly #opts: NodeOptions;
   #sessions = 0;
 
@@ -82,6 +99,12 @@ export class Node implements SessionOwner {
   #onPublication(pub: Publication): void {
     const set = this.#hub.get(pub.channel);
     if (set === undefined) return;
+    const tip = this.#tips.get(pub.channel);
+    if (tip === undefined) this.#tips.set(pub.channel, { epoch: pub.epoch, offset: pub.offset, valid: false });
+    else if (tip.epoch !== pub.epoch || pub.offset > tip.offset) {
+      tip.epoch = pub.epoch;
+      tip.offset = pub.offset;
+    }
     const enc = new Encoded(pub);
     this.stats.deliveries += set.size;
     for (const s of set) s.deliver(enc);
@@ -139,11 +162,22 @@ export class Node implements SessionOwner {
     }
     set.add(session);
     try {
-      await this.#engineSubscribe(channel);
+      const engineSub = this.#engineSubscribe(channel);
+      await engineSub;
       const result: SubscribeResult = { channel, epoch: '', offset: 0 };
       let backlog: Publication[] = [];
       const history = this.engine.history;
-      if (history !== null) {
+      const tip = this.#tips.get(channel);
+      if (
+        history !== null &&
+        tip?.valid === true &&
+        (since === undefined || (since.epoch === tip.epoch && since.offset === tip.offset))
+      ) {
+        // Nothing to read: the client is at the tip (see #tips).
+        result.epoch = tip.epoch;
+        result.offset = tip.offset;
+        if (since !== undefined) result.recovered = true;
+      } else if (history !== null) {
         const limit = since === undefined ? 0 : this.#opts.maxRecover;
         const res = await history.read(channel, { since, limit });
         result.epoch = res.epoch;
@@ -152,6 +186,9 @@ export class Node implements SessionOwner {
           result.recovered = isComplete(since, res.epoch, res.offset, res.publications);
           if (result.recovered) backlog = res.publications;
         }
+        // Only under the same engine subscription: had the channel been left and followed again
+        // meanwhile, publications between the two could be missing from this read.
+        if (this.#engineSubs.get(channel) === engineSub) this.#anchorTip(channel, res.epoch, res.offset);
       } else if (since !== undefined) {
         result.recovered = false;
       }
@@ -209,9 +246,22 @@ export class Node implements SessionOwner {
     set.delete(session);
     if (set.size === 0) {
       this.#hub.delete(channel);
+      this.#tips.delete(channel);
       this.#engineSubs.delete(channel);
       this.engine.pubsub.unsubscribe(channel).catch(() => undefined);
     }
+  }
+
+  /** A history read made under an active engine subscription anchors the channel's tip. */
+  #anchorTip(channel: string, epoch: string, offset: number): void {
+    const tip = this.#tips.get(channel);
+    if (tip === undefined) this.#tips.set(channel, { epoch, offset, valid: true });
+    else if (tip.epoch === epoch) {
+      // Live publications seen during the read may be newer than what the read saw.
+      if (offset > tip.offset) tip.offset = offset;
+      tip.valid = true;
+    }
+    // Another epoch live than read: leave it unanchored; the next read settles it.
   }
 
   #engineSubscribe(channel: string): Promise<void> {

@@ -167,3 +167,76 @@ test('an unsubscribe before the subscription is complete makes the subscribe fai
   assert.deepEqual(s.offsets('news'), [1], 'the second subscription is live, once');
   assert.equal(node.subscriptionCount(), 1);
 });
+
+/** A memory engine that counts history reads. */
+class CountingEngine extends MemoryEngine {
+  reads = 0;
+  override async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
+    this.reads++;
+    return this.readSync(channel, opts);
+  }
+}
+
+test('a subscription at the tip of a followed channel needs no history read, and misses nothing', async () => {
+  const engine = new CountingEngine(limits);
+  const { node } = await setup(engine);
+  const keeper = new FakeSession(); // keeps the channel followed, as WebSocket clients do
+  node.attach(keeper);
+  await node.subscribe(keeper, 'news', undefined, () => undefined);
+  assert.equal(engine.reads, 1, 'the first subscription reads (and anchors the tip)');
+  const p1 = await node.publish('news', '1');
+  const p2 = await node.publish('news', '2');
+
+  // A long-poll coming back with the cursor of the last answer: no read, recovered, live next.
+  const poll = new FakeSession();
+  node.attach(poll);
+  const r = await node.subscribe(poll, 'news', { epoch: p2.epoch, offset: p2.offset }, () => undefined);
+  assert.equal(engine.reads, 1);
+  assert.equal(r.recovered, true);
+  assert.equal(r.offset, 2);
+  await node.publish('news', '3');
+  assert.deepEqual(poll.offsets('news'), [3]);
+
+  // Behind the tip: read, and get what it missed, in order.
+  const late = new FakeSession();
+  node.attach(late);
+  await node.subscribe(late, 'news', { epoch: p1.epoch, offset: p1.offset }, () => undefined);
+  assert.equal(engine.reads, 2);
+  assert.deepEqual(late.offsets('news'), [2, 3]);
+
+  // A fresh subscription takes the tip without a read.
+  const fresh = new FakeSession();
+  node.attach(fresh);
+  const f = await node.subscribe(fresh, 'news', undefined, () => undefined);
+  assert.equal(engine.reads, 2);
+  assert.equal(f.offset, 3);
+
+  // Once the last subscriber leaves, the tip is forgotten: the next one reads again.
+  for (const s of [keeper, poll, late, fresh]) node.unsubscribe(s, 'news');
+  const again = new FakeSession();
+  node.attach(again);
+  await node.subscribe(again, 'news', { epoch: p1.epoch, offset: 3 }, () => undefined);
+  assert.equal(engine.reads, 3);
+});
+
+test('a tip anchored by a read is not older than a publication that landed during the read', async () => {
+  const engine = new SlowReadEngine(limits);
+  const { node } = await setup(engine);
+  await node.publish('news', '1');
+  let release!: () => void;
+  engine.gate = new Promise((r) => {
+    release = r;
+  });
+  const a = new FakeSession();
+  node.attach(a);
+  const sub = node.subscribe(a, 'news', undefined, () => undefined);
+  await new Promise((r) => setImmediate(r));
+  const p2 = await node.publish('news', '2'); // lands while the read (which saw offset 1) waits
+  release();
+  await sub;
+  // A client at offset 1 must still get 2: the tip is 2, so its cursor is behind and it reads.
+  const b = new FakeSession();
+  node.attach(b);
+  await node.subscribe(b, 'news', { epoch: p2.epoch, offset: 1 }, () => undefined);
+  assert.deepEqual(b.offsets('news'), [2]);
+});
