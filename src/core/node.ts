@@ -100,8 +100,9 @@ export class Node implements SessionOwner {
     const set = this.#hub.get(pub.channel);
     if (set === undefined) return;
     const tip = this.#tips.get(pub.channel);
-    if (tip === undefined) this.#tips.set(pub.channel, { epoch: pub.epoch, offset: pub.offset, valid: false });
-    else if (tip.epoch !== pub.epoch || pub.offset > tip.offset) {
+    if (tip === undefined) {
+      this.#tips.set(pub.channel, { epoch: pub.epoch, offset: pub.offset, valid: false });
+    } else if (tip.epoch !== pub.epoch || pub.offset > tip.offset) {
       tip.epoch = pub.epoch;
       tip.offset = pub.offset;
     }
