@@ -28,12 +28,12 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SOURCE_PORT_BASE, sourceAddress } from '../src/bench/plan.js';
 
 const RUN_DEADLINE_MS = 10 * 60_000;
 /** One process may hold 20,000 open files here (hard limit); leave room for its own. */
 const MAX_SOCKETS_PER_PROCESS = 19_500;
 const PER_ADDRESS = 20_000;
-const SOURCE_PORT_BASE = 1024;
 /** New connections per second and connection attempts at once, over all client processes. */
 const RAMP_PER_S = 2000;
 const MAX_CONNECTING = 300;
@@ -75,11 +75,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const send = (m: Msg): void => {
   if (process.connected) process.send?.(m);
 };
-
-function sourceAddress(index: number): string {
-  const n = 2 + index;
-  return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-}
 
 /** Both kinds of child end by themselves: when the orchestrator goes away, or at the deadline. */
 function childLifetime(deadlineMs: number): void {

@@ -10,11 +10,10 @@
  * server's RSS once a second (from /proc), how many slow clients were cut, and whether the
  * readers received every message.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { RawWs } from '../test/helpers/raw-ws.js';
-import { publish, serve } from './serve-proc.js';
+import { publish, rssBytes, serve } from './serve-proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,8 +33,7 @@ const RATE = Number(values.rate);
 const CAP = Number(values.cap);
 
 function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? Number.NaN : Number(m[1]) / 1024;
+  return rssBytes(pid) / 2 ** 20;
 }
 
 const srv = await serve({

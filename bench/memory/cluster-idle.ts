@@ -23,6 +23,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { rssBytes } from '../serve-proc.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -43,10 +44,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const n = Number(opts.connections);
 const settleS = Number(opts.settle);
 
+/** RSS in bytes, 0 for a process that has gone. */
 function rssOf(pid: number): number {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024;
+    return rssBytes(pid) || 0;
   } catch {
     return 0;
   }
