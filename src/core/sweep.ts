@@ -2,7 +2,7 @@
  * Visits every member of a live Set about once per period, spread evenly over the period
  * instead of all at once (WebSocket pings, SSE heartbeats). A sweep of all ~14,000 sockets of a
  * worker at one instant costs as much as a broadcast to all of them (and, for pings, the pongs
- * that follow); at 100,000 connections such bursts every 25 s landed on top of broadcasts.
+ * that follow); at 100,000 connections such bursts every 25 s fall on top of broadcasts.
  * Spread, the same work is about size × tick / period visits per tick.
  *
  * Contract: one cursor walks the Set in insertion order at `size / period` members per unit of
