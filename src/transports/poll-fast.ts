@@ -31,8 +31,9 @@ export class PollFastRoute implements FastRoute {
     if (!originAllowed(config, origin)) return false;
     let channels: string[];
     let since: StreamPosition[] | null = null;
+    let params: URLSearchParams;
     try {
-      const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
+      params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
       channels = parseChannels(params, config);
       const cursor = params.get('cursor');
       if (cursor !== null && cursor !== '') {
@@ -44,6 +45,20 @@ export class PollFastRoute implements FastRoute {
     }
     const cors: Record<string, string> =
       origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
+    // The session parked on this connection by the previous answer (PollSession, "Parking").
+    const prior = replies.get(socket);
+    if (prior !== undefined) {
+      const parked = prior.session;
+      if (parked !== null && parked.resumes(channels, params.get('cursor'))) {
+        prior.reopen(head.keepAlive);
+        parked.resume(prior, cors);
+        this.#poll.resume(parked);
+        return true;
+      }
+      prior.done = true;
+      prior.release();
+      parked?.close(Disconnects.normal);
+    }
     const reply = new SocketReply(socket, this.#http, head.keepAlive);
     const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
     replies.set(socket, reply);
@@ -61,7 +76,7 @@ export class PollFastRoute implements FastRoute {
 class SocketReply implements PollReply {
   readonly socket: Socket;
   readonly #http: Server;
-  readonly #keepAlive: boolean;
+  #keepAlive: boolean;
   done = false;
   session: PollSession | null = null;
   /** Bytes of a next request sent before this answer (pipelining), handed on with the socket. */
@@ -71,6 +86,25 @@ class SocketReply implements PollReply {
     this.socket = socket;
     this.#http = http;
     this.#keepAlive = keepAlive;
+  }
+
+  /**
+   * Keep the connection only while the server takes requests: a draining server must not wait
+   * for idle keep-alive connections to go away.
+   */
+  keeps(): boolean {
+    return !this.done && this.#keepAlive && this.socket.writable && admits(this.#http);
+  }
+
+  /** The parked session's next poll arrived on this connection: this reply answers it. */
+  reopen(keepAlive: boolean): void {
+    this.done = false;
+    this.#keepAlive = keepAlive;
+    this.unread = null;
+    this.socket.on('data', onData);
+    this.socket.on('end', onEnd);
+    this.socket.on('error', onError);
+    // 'close' stayed attached while parked.
   }
 
   send(status: number, headers: Record<string, string | number>, body: string): void {
@@ -85,13 +119,20 @@ class SocketReply implements PollReply {
       socket.destroy();
       return;
     }
-    // Keep the connection only while the server takes requests: a draining server must not
-    // wait for idle keep-alive connections to go away.
     const keep = this.#keepAlive && admits(this.#http);
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     head += `date: ${new Date().toUTCString()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
-    this.release();
+    const parked = this.session !== null && this.session.parked;
+    if (keep && parked) {
+      // The session waits on this connection for its next poll: only 'close' stays, to end it.
+      this.socket.removeListener('data', onData);
+      this.socket.removeListener('end', onEnd);
+      this.socket.removeListener('error', onError);
+    } else {
+      this.release();
+      if (parked) this.session?.close(Disconnects.normal);
+    }
     if (keep) {
       socket.write(head + body);
       acceptNext(this.#http, socket, this.unread);

@@ -56,22 +56,56 @@ test('long-poll on the fast path: held, answered on publish, next polls on the s
     const body = JSON.parse(first.body) as { cursor: string; messages: unknown[] };
     assert.equal(body.cursor, `${epoch}-${offset}`);
     assert.deepEqual(body.messages, [{ channel: 'pf', offset, data: 'one' }]);
-    assert.equal(s.server.poll.sessions.size, 0);
+    // The session stays, parked on the connection, subscribed.
+    assert.equal(s.server.poll.sessions.size, 1);
+    const parked = [...s.server.poll.sessions][0]!;
+    assert.equal(parked.parked, true);
 
-    // The next poll on the same connection, from the cursor: answered at once from history.
+    // The next poll on the same connection, from the cursor: answered at once with what was
+    // published in between, by the same session.
     await s.publish('pf', 'two');
     c.socket.write(get(`/poll?channel=pf&cursor=${body.cursor}`));
     await until(() => c.responses().length === 2);
-    const second = JSON.parse(c.responses()[1]!.body) as { messages: { data: string }[] };
+    const second = JSON.parse(c.responses()[1]!.body) as { cursor: string; messages: { data: string }[] };
     assert.deepEqual(
       second.messages.map((m) => m.data),
       ['two'],
     );
+    assert.deepEqual([...s.server.poll.sessions], [parked]);
+
+    // From an older cursor: the parked session ends and a new one reads the history from there.
+    c.socket.write(get(`/poll?channel=pf&cursor=${body.cursor}`));
+    await until(() => c.responses().length === 3);
+    const again = JSON.parse(c.responses()[2]!.body) as { cursor: string; messages: { data: string }[] };
+    assert.deepEqual(
+      again.messages.map((m) => m.data),
+      ['two'],
+    );
+    assert.equal(again.cursor, second.cursor);
+    assert.equal(parked.closed, true);
+    assert.equal(s.server.poll.sessions.size, 1);
+    assert.notEqual([...s.server.poll.sessions][0], parked);
+
+    // Other channels from the same connection: a new session, the parked one ends.
+    const beforeOther = [...s.server.poll.sessions][0]!;
+    c.socket.write(get(`/poll?channel=pf-other&cursor=`));
+    await until(() => s.server.poll.sessions.size === 1 && !s.server.poll.sessions.has(beforeOther));
+    assert.equal(beforeOther.closed, true);
+    await s.publish('pf-other', 'three');
+    await until(() => c.responses().length === 4);
+    assert.deepEqual(
+      (JSON.parse(c.responses()[3]!.body) as { messages: { data: string }[] }).messages.map((m) => m.data),
+      ['three'],
+    );
     // An error goes through node:http, on the same connection.
     c.socket.write(get('/poll?channel=pf&cursor=broken'));
-    await until(() => c.responses().length === 3);
-    assert.match(c.responses()[2]!.head, /^HTTP\/1.1 400 /);
+    await until(() => c.responses().length === 5);
+    assert.match(c.responses()[4]!.head, /^HTTP\/1.1 400 /);
+    // The session parked before it leaves every channel when its connection closes.
+    assert.equal(s.server.poll.sessions.size, 1);
     c.socket.destroy();
+    await until(() => s.server.poll.sessions.size === 0);
+    assert.equal(s.server.node.channels().length, 0);
   } finally {
     await s.close();
   }
@@ -131,5 +165,42 @@ test('shutdown answering a held poll whose client has just half-closed writes no
     assert.equal(c.responses().length, 0);
   } finally {
     await s.close();
+  }
+});
+
+test('a parked long-poll session ends at the poll time-out when no next poll comes, and at shutdown', async () => {
+  const s = await startServer({ pollTimeout: 1 });
+  try {
+    const c = await open(s.port);
+    c.socket.write(get('/poll?channel=pk'));
+    // The hold times out (1 s) with an empty answer; the session parks on the connection.
+    await until(() => c.responses().length === 1);
+    assert.equal(s.server.poll.sessions.size, 1);
+    assert.equal([...s.server.poll.sessions][0]!.parked, true);
+    // No next poll: it ends one poll time-out later and leaves its channel; the connection stays.
+    await until(() => s.server.poll.sessions.size === 0);
+    assert.equal(s.server.node.channels().length, 0);
+    assert.equal(c.socket.destroyed, false);
+    c.socket.destroy();
+  } finally {
+    await s.close();
+  }
+
+  const t = await startServer({ pollTimeout: 300 });
+  try {
+    const d = await open(t.port, true);
+    d.socket.write(get('/poll?channel=pk2'));
+    await until(() => t.server.poll.sessions.size === 1);
+    await t.publish('pk2', 'x');
+    await until(() => d.responses().length === 1);
+    assert.equal([...t.server.poll.sessions][0]!.parked, true);
+    const ended = once(d.socket, 'end');
+    await t.close();
+    await ended;
+    d.socket.destroy();
+    assert.equal(t.server.poll.sessions.size, 0);
+    assert.equal(t.server.node.channels().length, 0);
+  } finally {
+    await t.close().catch(() => undefined);
   }
 });
