@@ -21,12 +21,12 @@ export class Subscriptions {
   }
 
   has(channel: string): boolean {
-    return channel === this.#key || (this.#more !== null && this.#more.has(channel));
+    return channel === this.#key || this.#more?.has(channel) === true;
   }
 
   set(channel: string, sub: Subscription): this {
     if (channel === this.#key) this.#value = sub;
-    else if (this.#more !== null && this.#more.has(channel)) this.#more.set(channel, sub);
+    else if (this.#more?.has(channel)) this.#more.set(channel, sub);
     else if (this.#key === null) {
       this.#key = channel;
       this.#value = sub;

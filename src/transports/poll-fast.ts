@@ -49,7 +49,7 @@ export class PollFastRoute implements FastRoute {
     const prior = replies.get(socket);
     if (prior !== undefined) {
       const parked = prior.session;
-      if (parked !== null && parked.resumes(channels, params.get('cursor'))) {
+      if (parked?.resumes(channels, params.get('cursor'))) {
         prior.reopen(head.keepAlive);
         parked.resume(prior, cors);
         this.#poll.resume(parked);
@@ -123,7 +123,7 @@ class SocketReply implements PollReply {
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     head += `date: ${new Date().toUTCString()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
-    const parked = this.session !== null && this.session.parked;
+    const parked = this.session?.parked === true;
     if (keep && parked) {
       // The session waits on this connection for its next poll: only 'close' stays, to end it.
       this.socket.removeListener('data', onData);
