@@ -61,6 +61,7 @@ function tick(p: Pool): Tick {
     duplicated += ck.duplicated[s]!;
     outOfOrder += ck.outOfOrder[s]!;
   }
+  p.latencyHist.add(p.broadcastHist);
   const latency = encode(p.latencyHist);
   const connect = encode(p.connectHist);
   const broadcastLatency = encode(p.broadcastHist);
