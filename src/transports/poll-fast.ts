@@ -29,27 +29,15 @@ export class PollFastRoute implements FastRoute {
     const config = this.#poll.config;
     const origin = head.headers['origin'];
     if (!originAllowed(config, origin)) return false;
-    let channels: string[];
-    let since: StreamPosition[] | null = null;
-    let params: URLSearchParams;
-    try {
-      params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
-      channels = parseChannels(params, config);
-      const cursor = params.get('cursor');
-      if (cursor !== null && cursor !== '') {
-        since = parseCursor(cursor, channels.length);
-        if (since === null) return false;
-      }
-    } catch {
-      return false;
-    }
+    const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
     const cors: Record<string, string> =
       origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
-    // The session parked on this connection by the previous answer (PollSession, "Parking").
+    // The session parked on this connection by the previous answer (PollSession, "Parking"):
+    // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
     if (prior !== undefined) {
       const parked = prior.session;
-      if (parked?.resumes(channels, params.get('cursor'))) {
+      if (parked?.resumes(params)) {
         prior.reopen(head.keepAlive);
         parked.resume(prior, cors);
         this.#poll.resume(parked);
@@ -58,6 +46,18 @@ export class PollFastRoute implements FastRoute {
       prior.done = true;
       prior.release();
       parked?.close(Disconnects.normal);
+    }
+    let channels: string[];
+    let since: StreamPosition[] | null = null;
+    try {
+      channels = parseChannels(params, config);
+      const cursor = params.get('cursor');
+      if (cursor !== null && cursor !== '') {
+        since = parseCursor(cursor, channels.length);
+        if (since === null) return false;
+      }
+    } catch {
+      return false;
     }
     const reply = new SocketReply(socket, this.#http, head.keepAlive);
     const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
@@ -121,8 +121,8 @@ class SocketReply implements PollReply {
     }
     const keep = this.#keepAlive && admits(this.#http);
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
-    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-    head += `date: ${new Date().toUTCString()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
+    for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
+    head += `date: ${httpDate()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
     const parked = this.session?.parked === true;
     if (keep && parked) {
       // The session waits on this connection for its next poll: only 'close' stays, to end it.
@@ -155,6 +155,18 @@ class SocketReply implements PollReply {
 }
 
 const replies = new WeakMap<Socket, SocketReply>();
+
+let dateText = '';
+let dateUntil = 0;
+/** The Date header's value, made once a second (as node:http does), not once per answer. */
+function httpDate(): string {
+  const now = Date.now();
+  if (now >= dateUntil) {
+    dateText = new Date(now).toUTCString();
+    dateUntil = now - (now % 1000) + 1000;
+  }
+  return dateText;
+}
 
 function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);

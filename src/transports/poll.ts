@@ -111,6 +111,8 @@ export class PollSession extends Session implements Expirable {
   #parkedAt: string | null = null;
   /** The server that holds it (set by PollServer.start): parking and resuming go through it. */
   host: PollServer | null = null;
+  /** Expirable (TimerWheel's record). */
+  wheelTick = 0;
 
   constructor(reply: PollReply, channels: string[], maxQueuedBytes: number, cors: Record<string, string>) {
     super(new PollTransport(reply), maxQueuedBytes);
@@ -184,12 +186,22 @@ export class PollSession extends Session implements Expirable {
     if (!park) this.close(Disconnects.normal);
   }
 
-  /** Whether a poll for `channels` from `cursor` continues this parked session. */
-  resumes(channels: readonly string[], cursor: string | null): boolean {
-    if (this.closed || this.#parkedAt === null || cursor !== this.#parkedAt) return false;
-    if (channels.length !== this.channels.length) return false;
-    for (let i = 0; i < channels.length; i++) if (channels[i] !== this.channels[i]) return false;
-    return true;
+  /**
+   * Whether a poll with these query parameters continues this parked session: its cursor is the
+   * one just answered and its channels (`channel=a&channel=b` or `channel=a,b`, repeats ignored,
+   * as parseChannels reads them) are this session's, in the same order.
+   */
+  resumes(params: URLSearchParams): boolean {
+    if (this.closed || this.#parkedAt === null || params.get('cursor') !== this.#parkedAt) return false;
+    const mine = this.channels;
+    let n = 0;
+    for (const value of params.getAll('channel')) {
+      for (const name of value.split(',')) {
+        if (n < mine.length && name === mine[n]) n++;
+        else if (!mine.includes(name) || mine.indexOf(name) >= n) return false; // new, or out of order
+      }
+    }
+    return n === mine.length;
   }
 
   /** Takes the next poll's answer; the PollServer then holds it like a new one (PollServer.resume). */

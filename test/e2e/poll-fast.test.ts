@@ -97,15 +97,28 @@ test('long-poll on the fast path: held, answered on publish, next polls on the s
       (JSON.parse(c.responses()[3]!.body) as { messages: { data: string }[] }).messages.map((m) => m.data),
       ['three'],
     );
-    // An error goes through node:http, on the same connection.
-    c.socket.write(get('/poll?channel=pf&cursor=broken'));
+    // A parked session leaves its channels when its connection closes (a second connection).
+    const d = await open(s.port);
+    d.socket.write(get('/poll?channel=pf-close'));
+    await until(() => s.server.poll.sessions.size === 2);
+    await s.publish('pf-close', 'x');
+    await until(() => d.responses().length === 1);
+    assert.ok([...s.server.poll.sessions].every((p) => p.parked));
+    d.socket.destroy();
+    await until(() => s.server.poll.sessions.size === 1);
+    assert.deepEqual(
+      s.server.node.channels().map((x) => x.channel),
+      ['pf-other'],
+    );
+
+    // An error goes through node:http, on the same connection; as any request that does not
+    // continue the parked session, it ends that session.
+    c.socket.write(get('/poll?channel=pf-other&cursor=broken'));
     await until(() => c.responses().length === 5);
     assert.match(c.responses()[4]!.head, /^HTTP\/1.1 400 /);
-    // The session parked before it leaves every channel when its connection closes.
-    assert.equal(s.server.poll.sessions.size, 1);
-    c.socket.destroy();
-    await until(() => s.server.poll.sessions.size === 0);
+    assert.equal(s.server.poll.sessions.size, 0);
     assert.equal(s.server.node.channels().length, 0);
+    c.socket.destroy();
   } finally {
     await s.close();
   }
@@ -202,5 +215,38 @@ test('a parked long-poll session ends at the poll time-out when no next poll com
     assert.equal(t.server.node.channels().length, 0);
   } finally {
     await t.close().catch(() => undefined);
+  }
+});
+
+test('a parked session is continued by its channels however written, in their order only', async () => {
+  const s = await startServer({ pollTimeout: 300 });
+  try {
+    const c = await open(s.port);
+    c.socket.write(get('/poll?channel=m1&channel=m2'));
+    await until(() => s.server.poll.sessions.size === 1);
+    const session = [...s.server.poll.sessions][0]!;
+    await s.publish('m2', 'a');
+    await until(() => c.responses().length === 1);
+    let cursor = (JSON.parse(c.responses()[0]!.body) as { cursor: string }).cursor;
+    // `channel=a,b` and a repeat: the same list, the same session.
+    c.socket.write(get(`/poll?channel=m1,m2&channel=m1&cursor=${cursor}`));
+    await until(() => session.parked === false);
+    await s.publish('m1', 'b');
+    await until(() => c.responses().length === 2);
+    const second = JSON.parse(c.responses()[1]!.body) as { cursor: string; messages: { data: string }[] };
+    assert.deepEqual(
+      second.messages.map((m) => m.data),
+      ['b'],
+    );
+    assert.deepEqual([...s.server.poll.sessions], [session]);
+    cursor = second.cursor;
+    // The same channels in another order: the cursor's positions would be read the other way.
+    c.socket.write(get(`/poll?channel=m2&channel=m1&cursor=${cursor.split('.').reverse().join('.')}`));
+    await until(() => session.closed);
+    await until(() => s.server.poll.sessions.size === 1);
+    assert.notEqual([...s.server.poll.sessions][0], session);
+    c.socket.destroy();
+  } finally {
+    await s.close();
   }
 });

@@ -54,6 +54,8 @@ export class WsSession extends Session implements Expirable {
   alive = true;
   /** Frames this client may still send (rate limit). */
   readonly budget: FrameBudget;
+  /** Expirable (TimerWheel's record). */
+  wheelTick = 0;
 
   constructor(ws: WsConnection, maxQueuedBytes: number, framesPerSecond: number) {
     super(new WsTransport(ws), maxQueuedBytes);
