@@ -2,6 +2,11 @@ import { fill } from '../options.js';
 import { detach, type Pool } from '../pool.js';
 import { RawHttpClient } from './raw.js';
 
+/** Stands for the cursor while a target is parsed once (letters only: URL parsing keeps it as is). */
+const CURSOR_MARK = 'HFBCURSORMARK';
+/** Per channel index: the request target before and after the cursor (null: no cursor in it). */
+const targets = new Map<number, { template: string; before: string; after: string | null; host: string }>();
+
 /**
  * A long-poll client on a raw keep-alive socket: one request at a time; each answer's
  * `cursor` goes into the next request, so nothing published between two polls is missed.
@@ -26,6 +31,33 @@ export class PollClient extends RawHttpClient {
         cursor: encodeURIComponent(this.cursor),
       }),
     );
+  }
+
+  /**
+   * The target with this client's cursor. The template is filled and parsed once per channel
+   * (with a marker where the cursor goes) and only the cursor is put in per poll: a `new URL`
+   * and a template fill per poll were a fifth of the bench's busy time under long-polls (a
+   * --cpu-prof profile of a bench child, 15,000 long-polls, a broadcast every 0.5 s).
+   */
+  override requestTarget(): { path: string; host: string } {
+    let t = targets.get(this.channel);
+    if (t === undefined || t.template !== this.pool.plan.pollUrl) {
+      const saved = this.cursor;
+      this.cursor = CURSOR_MARK;
+      const url = this.target();
+      this.cursor = saved;
+      const path = url.pathname + url.search;
+      const at = path.indexOf(CURSOR_MARK);
+      t = {
+        template: this.pool.plan.pollUrl,
+        before: at < 0 ? path : path.slice(0, at),
+        after: at < 0 ? null : path.slice(at + CURSOR_MARK.length),
+        host: url.host,
+      };
+      targets.set(this.channel, t);
+    }
+    const path = t.after === null ? t.before : t.before + encodeURIComponent(this.cursor) + t.after;
+    return { path, host: t.host };
   }
 
   extraHeaders(): string {

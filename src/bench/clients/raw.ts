@@ -55,13 +55,16 @@ export abstract class RawHttpClient extends BenchClient implements HttpSink {
     socket.on('timeout', onTimeout);
   }
 
+  /** The request line's target and the Host header for the next request. */
+  requestTarget(): { path: string; host: string } {
+    const url = this.target();
+    return { path: url.pathname + url.search, host: url.host };
+  }
+
   /** Writes a GET request for the current target on the open socket. */
   request(): void {
-    const url = this.target();
-    this.socket?.write(
-      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${this.extraHeaders()}\r\n`,
-      'latin1',
-    );
+    const { path, host } = this.requestTarget();
+    this.socket?.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${this.extraHeaders()}\r\n`, 'latin1');
   }
 
   pauseReading(): void {
