@@ -9,12 +9,24 @@ before(async () => {
 });
 after(() => s.close());
 
+/** The fields the tests read from the API's answers (each answer has some of them). */
+interface ApiBody {
+  offset: number;
+  epoch: string;
+  messages: { channel: string; offset: number; data: unknown }[];
+  recovered: boolean;
+  publications: { channel: string; offset: number }[];
+  channels: unknown;
+  error: { code: string; message: string };
+  ready: boolean;
+}
+
 async function call(path: string, init: RequestInit & { key?: string | null } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.key !== null) headers['x-api-key'] = init.key ?? API_KEY;
   const res = await fetch(s.base + path, { ...init, headers: { ...headers, ...(init.headers as object) } });
   const text = await res.text();
-  return { status: res.status, body: text === '' ? null : (JSON.parse(text) as Record<string, any>) };
+  return { status: res.status, body: text === '' ? null : (JSON.parse(text) as ApiBody) };
 }
 
 test('publish assigns consecutive offsets in one epoch; history returns them', async () => {
@@ -60,7 +72,7 @@ test('history that no longer reaches back says recovered: false', async () => {
   const h = await call('/api/history?channel=short&since=0');
   assert.equal(h.body!.recovered, false);
   assert.equal(h.body!.messages.length, 10);
-  assert.equal(h.body!.messages[0].offset, 6);
+  assert.equal(h.body!.messages[0]!.offset, 6);
 });
 
 test('channels lists channels with subscribers', async () => {

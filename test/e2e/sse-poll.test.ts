@@ -9,7 +9,20 @@ before(async () => {
 });
 after(() => s.close());
 
-function collect(es: EventSource, into: { id: string; data: any }[]): void {
+/** A publication as SSE data and in long-poll answers. */
+interface Message {
+  channel: string;
+  offset: number;
+  data: unknown;
+}
+interface PollAnswer {
+  cursor: string;
+  messages: Message[];
+  recovered?: boolean;
+  reset?: { channel: string }[];
+}
+
+function collect(es: EventSource, into: { id: string; data: Message }[]): void {
   es.addEventListener('message', (e) => into.push({ id: e.lastEventId, data: JSON.parse(e.data) }));
 }
 
@@ -23,7 +36,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 test('SSE: one event per publication across channels; Last-Event-ID resumes every channel', async () => {
   const url = `${s.base}/sse?channel=s1&channel=s2`;
-  const got: { id: string; data: any }[] = [];
+  const got: { id: string; data: Message }[] = [];
   const es = new EventSource(url);
   const subscribed: string[] = [];
   es.addEventListener('subscribed', (e) => subscribed.push(JSON.parse(e.data).channel));
@@ -84,26 +97,30 @@ test('SSE: a stale Last-Event-ID is told recovered: false', async () => {
 test('SSE: bad channel list is a 400', async () => {
   const res = await fetch(`${s.base}/sse?channel=bad%20name`);
   assert.equal(res.status, 400);
-  assert.equal(((await res.json()) as any).error.code, 'invalid_channel');
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'invalid_channel');
   const none = await fetch(`${s.base}/sse`);
   assert.equal(none.status, 400);
 });
 
 test('long-poll: holds until a message, then resumes from the cursor', async () => {
-  const first = fetch(`${s.base}/poll?channel=p1&channel=p2`).then((r) => r.json() as Promise<any>);
+  const first = fetch(`${s.base}/poll?channel=p1&channel=p2`).then((r) => r.json() as Promise<PollAnswer>);
   await new Promise((r) => setTimeout(r, 100));
   await s.publish('p2', 'x');
   const a = await first;
   assert.deepEqual(a.messages, [{ channel: 'p2', offset: 1, data: 'x' }]);
   await s.publish('p1', 'y');
   await s.publish('p2', 'z');
-  const b = (await (await fetch(`${s.base}/poll?channel=p1&channel=p2&cursor=${a.cursor}`)).json()) as any;
+  const b = (await (
+    await fetch(`${s.base}/poll?channel=p1&channel=p2&cursor=${a.cursor}`)
+  ).json()) as PollAnswer;
   assert.deepEqual(
-    b.messages.map((m: any) => m.data),
+    b.messages.map((m) => m.data),
     ['y', 'z'],
   );
   const t0 = Date.now();
-  const c = (await (await fetch(`${s.base}/poll?channel=p1&channel=p2&cursor=${b.cursor}`)).json()) as any;
+  const c = (await (
+    await fetch(`${s.base}/poll?channel=p1&channel=p2&cursor=${b.cursor}`)
+  ).json()) as PollAnswer;
   assert.deepEqual(c.messages, [], 'empty answer at the hold time-out');
   assert.equal(c.cursor, b.cursor);
   assert.ok(Date.now() - t0 >= 500, 'it was held');
@@ -111,9 +128,9 @@ test('long-poll: holds until a message, then resumes from the cursor', async () 
 
 test('long-poll: a stale cursor is told recovered: false with the reset channels', async () => {
   await s.publish('p3', 1);
-  const r = (await (await fetch(`${s.base}/poll?channel=p3&cursor=zzzz0000-0`)).json()) as any;
+  const r = (await (await fetch(`${s.base}/poll?channel=p3&cursor=zzzz0000-0`)).json()) as PollAnswer;
   assert.equal(r.recovered, false);
-  assert.equal(r.reset[0].channel, 'p3');
+  assert.equal(r.reset?.[0]?.channel, 'p3');
   const bad = await fetch(`${s.base}/poll?channel=p3&cursor=garbage`);
   assert.equal(bad.status, 400);
 });

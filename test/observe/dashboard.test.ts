@@ -121,6 +121,7 @@ describe('/dashboard in a browser', { skip: browserSkip }, () => {
   });
 
   const figure = (page: Page, name: string): Promise<string> =>
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property
     page.locator(`[data-figure="${name}"]`).innerText();
 
   it('shows figures that move while the test publishes', async () => {
