@@ -14,6 +14,7 @@ export class Encoded {
   #channelJson: string | undefined = undefined;
   #ws: Buffer | undefined = undefined;
   #json: string | undefined = undefined;
+  #jsonBytes = -1;
   #sse: Buffer | undefined = undefined;
   #sseId: Buffer | undefined = undefined;
 
@@ -48,6 +49,12 @@ export class Encoded {
       this.#json = '{"channel":' + this.channelJson() + ',"offset":' + p.offset + ',"data":' + p.data + '}';
     }
     return this.#json;
+  }
+
+  /** UTF-8 length of `json` (long-poll counts what each session holds). */
+  get jsonBytes(): number {
+    if (this.#jsonBytes < 0) this.#jsonBytes = Buffer.byteLength(this.json);
+    return this.#jsonBytes;
   }
 
   get sse(): Buffer {

@@ -29,7 +29,11 @@ export function originAllowed(config: Config, origin: string | undefined): boole
 
 /** CORS headers for browser transports; the request's origin has been checked already. */
 export function corsHeaders(req: IncomingMessage): Record<string, string> {
-  const origin = req.headers.origin;
+  return corsFor(req.headers.origin);
+}
+
+/** CORS headers for a request from `origin` (none without one), already checked. */
+export function corsFor(origin: string | undefined): Record<string, string> {
   return origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 

@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import { Disconnects } from '../core/codes.js';
 import { parseCursor } from '../core/positions.js';
 import type { StreamPosition } from '../engines/types.js';
-import { originAllowed, parseChannels } from './common.js';
+import { corsFor, originAllowed, parseChannels } from './common.js';
+import { httpDate } from './http1/date.js';
 import { acceptNext, admits, type FastRoute } from './http1/fastpath.js';
 import type { RequestHead } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
@@ -30,8 +31,7 @@ export class PollFastRoute implements FastRoute {
     const origin = head.headers['origin'];
     if (!originAllowed(config, origin)) return false;
     const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
-    const cors: Record<string, string> =
-      origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
+    const cors = corsFor(origin);
     // The session parked on this connection by the previous answer (PollSession, "Parking"):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
@@ -63,9 +63,7 @@ export class PollFastRoute implements FastRoute {
     const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
     replies.set(socket, reply);
     reply.session = session;
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
+    reply.listen();
     socket.on('close', onClose);
     void this.#poll.start(session, since);
     return true;
@@ -101,10 +99,21 @@ class SocketReply implements PollReply {
     this.done = false;
     this.#keepAlive = keepAlive;
     this.unread = null;
+    this.listen(); // 'close' stayed attached while parked
+  }
+
+  /** Listens for what the client does while its poll is held ('close' is attached apart: it stays while parked). */
+  listen(): void {
     this.socket.on('data', onData);
     this.socket.on('end', onEnd);
     this.socket.on('error', onError);
-    // 'close' stayed attached while parked.
+  }
+
+  /** Stops listening as listen() does; 'close' stays. */
+  unlisten(): void {
+    this.socket.removeListener('data', onData);
+    this.socket.removeListener('end', onEnd);
+    this.socket.removeListener('error', onError);
   }
 
   send(status: number, headers: Record<string, string | number>, body: string): void {
@@ -126,9 +135,7 @@ class SocketReply implements PollReply {
     const parked = this.session?.parked === true;
     if (keep && parked) {
       // The session waits on this connection for its next poll: only 'close' stays, to end it.
-      this.socket.removeListener('data', onData);
-      this.socket.removeListener('end', onEnd);
-      this.socket.removeListener('error', onError);
+      this.unlisten();
     } else {
       this.release();
       if (parked) this.session?.close(Disconnects.normal);
@@ -147,26 +154,12 @@ class SocketReply implements PollReply {
   /** Stops listening on the socket (it is answered, or gone). */
   release(): void {
     replies.delete(this.socket);
-    this.socket.removeListener('data', onData);
-    this.socket.removeListener('end', onEnd);
-    this.socket.removeListener('error', onError);
+    this.unlisten();
     this.socket.removeListener('close', onClose);
   }
 }
 
 const replies = new WeakMap<Socket, SocketReply>();
-
-let dateText = '';
-let dateUntil = 0;
-/** The Date header's value, made once a second (as node:http does), not once per answer. */
-function httpDate(): string {
-  const now = Date.now();
-  if (now >= dateUntil) {
-    dateText = new Date(now).toUTCString();
-    dateUntil = now - (now % 1000) + 1000;
-  }
-  return dateText;
-}
 
 function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);

@@ -45,10 +45,10 @@ class ResponseReply implements PollReply {
   }
 }
 
-function jsonHeaders(body: string, extra: Record<string, string>): Record<string, string | number> {
+function jsonHeaders(bodyBytes: number, extra: Record<string, string>): Record<string, string | number> {
   return {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+    'content-length': bodyBytes,
     'cache-control': 'no-store',
     ...extra,
   };
@@ -79,7 +79,7 @@ class PollTransport implements Transport {
   close(reason: Disconnect): void {
     if (!this.reply.done && reason.code !== Disconnects.normal.code) {
       const body = JSON.stringify({ error: { code: 'unavailable', message: reason.reason } });
-      this.reply.send(503, jsonHeaders(body, { 'retry-after': '1' }), body);
+      this.reply.send(503, jsonHeaders(Buffer.byteLength(body), { 'retry-after': '1' }), body);
     }
   }
 }
@@ -122,7 +122,7 @@ export class PollSession extends Session implements Expirable {
 
   protected emit(enc: Encoded): void {
     this.#messages.push(enc.json);
-    (this.transport as PollTransport).hold(Buffer.byteLength(enc.json));
+    (this.transport as PollTransport).hold(enc.jsonBytes);
     if (this.#ready) this.#queueAnswer();
   }
 
@@ -171,7 +171,8 @@ export class PollSession extends Session implements Expirable {
     body += this.#messages.join(',') + ']';
     if (this.#resets.length > 0) body += ',"recovered":false,"reset":' + JSON.stringify(this.#resets);
     body += '}';
-    if (this.owner !== null) this.owner.stats.bytesOut += Buffer.byteLength(body);
+    const bodyBytes = Buffer.byteLength(body);
+    if (this.owner !== null) this.owner.stats.bytesOut += bodyBytes;
     const park = this.host !== null && reply.keeps?.() === true;
     if (park) {
       // Before the answer goes out: a pipelined next request is routed during send().
@@ -182,7 +183,7 @@ export class PollSession extends Session implements Expirable {
       this.#parkedAt = cursor;
       this.host!.parked(this);
     }
-    reply.send(200, jsonHeaders(body, this.#cors), body);
+    reply.send(200, jsonHeaders(bodyBytes, this.#cors), body);
     if (!park) this.close(Disconnects.normal);
   }
 
@@ -218,7 +219,7 @@ export class PollSession extends Session implements Expirable {
     const code: ErrorCode = err instanceof HoldfastError ? err.code : 'internal';
     const message = err instanceof HoldfastError ? err.message : ErrorCodes.internal.message;
     const body = JSON.stringify(errorBody(code, message));
-    reply.send(ErrorCodes[code].status, jsonHeaders(body, this.#cors), body);
+    reply.send(ErrorCodes[code].status, jsonHeaders(Buffer.byteLength(body), this.#cors), body);
     this.close(Disconnects.normal);
   }
 }
@@ -282,19 +283,23 @@ export class PollServer {
       }
       if (session.closed) return;
     }
-    this.#wheel.schedule(session, this.#config.pollTimeout * 1000);
-    session.ready();
+    this.resume(session);
   }
 
   /** A parked session (PollSession.answer) waits at most the poll time-out for its next poll. */
   parked(session: PollSession): void {
-    this.#wheel.schedule(session, this.#config.pollTimeout * 1000);
+    this.#deadline(session);
   }
 
-  /** A parked session took its connection's next poll: hold it, or answer at once with what came meanwhile. */
+  /** Holds a subscribed session's poll (a new one, or a parked session's next): answers at once if anything is there. */
   resume(session: PollSession): void {
-    this.#wheel.schedule(session, this.#config.pollTimeout * 1000);
+    this.#deadline(session);
     session.ready();
+  }
+
+  /** A held poll is answered, and a parked session ends, one poll time-out from now at the latest. */
+  #deadline(session: PollSession): void {
+    this.#wheel.schedule(session, this.#config.pollTimeout * 1000);
   }
 
   get config(): Config {

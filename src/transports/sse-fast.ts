@@ -4,6 +4,7 @@ import { sseEvent } from '../core/encode.js';
 import { parseCursor } from '../core/positions.js';
 import type { Transport } from '../core/session.js';
 import { originAllowed, parseChannels } from './common.js';
+import { httpDate } from './http1/date.js';
 import type { FastRoute } from './http1/fastpath.js';
 import type { RequestHead } from './http1/head.js';
 import { type SseServer, SseSession } from './sse.js';
@@ -43,7 +44,7 @@ export class SseFastRoute implements FastRoute {
       'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n' +
         'cache-control: no-cache, no-transform\r\nx-accel-buffering: no\r\n' +
         (origin === undefined ? '' : `access-control-allow-origin: ${origin}\r\nvary: Origin\r\n`) +
-        `date: ${new Date().toUTCString()}\r\nconnection: close\r\n\r\nretry: 2000\n\n`,
+        `date: ${httpDate()}\r\nconnection: close\r\n\r\nretry: 2000\n\n`,
     );
     const transport = new SocketSseTransport(socket);
     const session = new SseSession(transport, channels, since, config.maxQueuedBytes);

@@ -39,3 +39,9 @@ test('named SSE control events', () => {
     'event: disconnect\ndata: {"code":3001}\n\n',
   );
 });
+
+test('jsonBytes counts UTF-8 bytes, not characters', () => {
+  const enc = new Encoded({ ...pub, data: '"héllo €"' });
+  assert.equal(enc.jsonBytes, Buffer.from(enc.json).length);
+  assert.equal(enc.jsonBytes, enc.json.length + 3); // é: 2 bytes, €: 3 bytes
+});
