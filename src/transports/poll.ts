@@ -199,7 +199,10 @@ export class PollSession extends Session implements Expirable {
     for (const value of params.getAll('channel')) {
       for (const name of value.split(',')) {
         if (n < mine.length && name === mine[n]) n++;
-        else if (!mine.includes(name) || mine.indexOf(name) >= n) return false; // new, or out of order
+        else {
+          const k = mine.indexOf(name);
+          if (k < 0 || k >= n) return false; // not one of them, or ahead of its turn
+        }
       }
     }
     return n === mine.length;
