@@ -24,7 +24,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, Socket, type TcpSocketConnectOpts } from 'node:net';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -386,6 +386,7 @@ async function main(): Promise<void> {
       broadcasts: { type: 'string', default: '10' },
       interval: { type: 'string', default: '3000' },
       size: { type: 'string', default: '64' },
+      'client-nice': { type: 'string', default: '0' },
     },
   });
   const n = Number(opts.connections);
@@ -394,6 +395,7 @@ async function main(): Promise<void> {
   const broadcasts = Number(opts.broadcasts);
   const interval = Number(opts.interval);
   const size = Number(opts.size);
+  const clientNice = Number(opts['client-nice']);
   for (const [k, v] of Object.entries({ n, nServers, nClients, broadcasts, size })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`bad ${k}: ${v}`);
   }
@@ -450,6 +452,7 @@ async function main(): Promise<void> {
         deadlineMs: childDeadline,
       };
       const child = new Child(`clients ${c}`, 'client', args);
+      if (clientNice !== 0 && child.proc.pid !== undefined) setPriority(child.proc.pid, clientNice);
       clients.push(child);
       children.push(child);
     }
