@@ -32,9 +32,12 @@ export function corsHeaders(req: IncomingMessage): Record<string, string> {
   return corsFor(req.headers.origin);
 }
 
-/** CORS headers for a request from `origin` (none without one), already checked. */
+/** No CORS headers: one frozen object shared by every request without an Origin. */
+const NO_CORS: Record<string, string> = Object.freeze({});
+
+/** CORS headers for a request from `origin` (none without one), already checked; read-only. */
 export function corsFor(origin: string | undefined): Record<string, string> {
-  return origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin' };
+  return origin === undefined ? NO_CORS : { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
 export function sendJson(

@@ -28,19 +28,22 @@ export class PollFastRoute implements FastRoute {
     const q = head.target.indexOf('?');
     if ((q < 0 ? head.target : head.target.slice(0, q)) !== '/poll') return false;
     const config = this.#poll.config;
-    const origin = head.headers['origin'];
+    const origin = head.headers.get('origin');
     if (!originAllowed(config, origin)) return false;
-    const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
     const cors = corsFor(origin);
     // The session parked on this connection by the previous answer (PollSession, "Parking"):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
+    const parked = prior?.session ?? null;
+    if (prior !== undefined && parked?.resumesTarget(head.target)) {
+      this.#resume(prior, parked, head, cors);
+      return true;
+    }
+    const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
     if (prior !== undefined) {
-      const parked = prior.session;
       if (parked?.resumes(params)) {
-        prior.reopen(head.keepAlive);
-        parked.resume(prior, cors);
-        this.#poll.resume(parked);
+        parked.spelledAs(head.target, params.get('cursor'));
+        this.#resume(prior, parked, head, cors);
         return true;
       }
       prior.done = true;
@@ -61,12 +64,19 @@ export class PollFastRoute implements FastRoute {
     }
     const reply = new SocketReply(socket, this.#http, head.keepAlive);
     const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
+    session.spelledAs(head.target, params.get('cursor'));
     replies.set(socket, reply);
     reply.session = session;
     reply.listen();
     socket.on('close', onClose);
     void this.#poll.start(session, since);
     return true;
+  }
+
+  #resume(reply: SocketReply, session: PollSession, head: RequestHead, cors: Record<string, string>): void {
+    reply.reopen(head.keepAlive);
+    session.resume(reply, cors);
+    this.#poll.resume(session);
   }
 }
 
@@ -116,7 +126,7 @@ class SocketReply implements PollReply {
     this.socket.removeListener('error', onError);
   }
 
-  send(status: number, headers: Record<string, string | number>, body: string): void {
+  send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
     if (this.done) return;
     this.done = true;
     const socket = this.socket;
@@ -129,8 +139,10 @@ class SocketReply implements PollReply {
       return;
     }
     const keep = this.#keepAlive && admits(this.#http);
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
-    for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
+    let head =
+      status === 200 ? OK_JSON : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${JSON_FIELDS}`;
+    head += `content-length: ${bodyBytes}\r\n`;
+    for (const k in extra) head += `${k}: ${extra[k]}\r\n`;
     head += `date: ${httpDate()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
     const parked = this.session?.parked === true;
     if (keep && parked) {
@@ -158,6 +170,9 @@ class SocketReply implements PollReply {
     this.socket.removeListener('close', onClose);
   }
 }
+
+const JSON_FIELDS = 'content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n';
+const OK_JSON = `HTTP/1.1 200 OK\r\n${JSON_FIELDS}`;
 
 const replies = new WeakMap<Socket, SocketReply>();
 

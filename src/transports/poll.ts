@@ -20,7 +20,11 @@ import { corsHeaders, originAllowed, parseChannels, sendError } from './common.j
 export interface PollReply {
   /** True once the answer was sent, or the connection is gone. */
   readonly done: boolean;
-  send(status: number, headers: Record<string, string | number>, body: string): void;
+  /**
+   * Sends the JSON answer: `body` (`bodyBytes` long in UTF-8) with content-type, content-length
+   * and cache-control headers, plus `extra` (CORS, retry-after).
+   */
+  send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void;
   /**
    * Whether the connection stays open after this answer for a next request that the same
    * session may serve (poll-fast.ts: a bare keep-alive socket while the server takes requests).
@@ -39,20 +43,18 @@ class ResponseReply implements PollReply {
     return this.#res.headersSent || this.#res.destroyed;
   }
 
-  send(status: number, headers: Record<string, string | number>, body: string): void {
-    this.#res.writeHead(status, headers);
+  send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
+    this.#res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': bodyBytes,
+      'cache-control': 'no-store',
+      ...extra,
+    });
     this.#res.end(body);
   }
 }
 
-function jsonHeaders(bodyBytes: number, extra: Record<string, string>): Record<string, string | number> {
-  return {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': bodyBytes,
-    'cache-control': 'no-store',
-    ...extra,
-  };
-}
+const RETRY_AFTER: Record<string, string> = { 'retry-after': '1' };
 
 /** A held long-poll request's answer; a parked session gets the next request's (see PollSession). */
 class PollTransport implements Transport {
@@ -79,7 +81,7 @@ class PollTransport implements Transport {
   close(reason: Disconnect): void {
     if (!this.reply.done && reason.code !== Disconnects.normal.code) {
       const body = JSON.stringify({ error: { code: 'unavailable', message: reason.reason } });
-      this.reply.send(503, jsonHeaders(Buffer.byteLength(body), { 'retry-after': '1' }), body);
+      this.reply.send(503, body, Buffer.byteLength(body), RETRY_AFTER);
     }
   }
 }
@@ -109,6 +111,11 @@ export class PollSession extends Session implements Expirable {
   #ready = false;
   /** While parked: the cursor of the last answer (a resuming poll must bring exactly it). */
   #parkedAt: string | null = null;
+  /** How this client spells its poll: its target before and after the cursor (spelledAs). */
+  #targetPrefix: string | null = null;
+  #targetSuffix = '';
+  /** While parked: the one target that resumes without parsing its query (null: parse it). */
+  #parkedTarget: string | null = null;
   /** The server that holds it (set by PollServer.start): parking and resuming go through it. */
   host: PollServer | null = null;
   /** Expirable (TimerWheel's record). */
@@ -136,14 +143,20 @@ export class PollSession extends Session implements Expirable {
     if (this.#messages.length > 0 || this.#resets.length > 0) this.#queueAnswer();
   }
 
-  /** Answers on the next turn of the event loop, so messages published together travel together. */
+  /**
+   * Answers on the next turn of the event loop, so messages published together travel together;
+   * the server answers every session due in one setImmediate (PollServer.answerSoon).
+   */
   #queueAnswer(): void {
     if (this.#answerQueued) return;
     this.#answerQueued = true;
-    setImmediate(() => {
-      // Still wanted: not answered meanwhile (time-out, shutdown) and not parked since.
-      if (this.#answerQueued) this.answer();
-    });
+    if (this.host !== null) this.host.answerSoon(this);
+    else setImmediate(() => this.answerIfQueued()); // not started yet (no deliveries come before)
+  }
+
+  /** The turn after #queueAnswer: answers unless that happened meanwhile (time-out, shutdown). */
+  answerIfQueued(): void {
+    if (this.#answerQueued) this.answer();
   }
 
   expire(): void {
@@ -181,9 +194,11 @@ export class PollSession extends Session implements Expirable {
       transport.queued = 0;
       this.#ready = false;
       this.#parkedAt = cursor;
+      this.#parkedTarget =
+        this.#targetPrefix === null ? null : this.#targetPrefix + cursor + this.#targetSuffix;
       this.host!.parked(this);
     }
-    reply.send(200, jsonHeaders(bodyBytes, this.#cors), body);
+    reply.send(200, body, bodyBytes, this.#cors);
     if (!park) this.close(Disconnects.normal);
   }
 
@@ -208,11 +223,46 @@ export class PollSession extends Session implements Expirable {
     return n === mine.length;
   }
 
+  /**
+   * Whether a poll with this request target continues this parked session without parsing it:
+   * it is the target this client sent last time with the cursor just answered in place of the
+   * one it brought (spelledAs), so its parameters are the ones resumes() accepted or the session
+   * began with. False only means "check the parameters".
+   */
+  resumesTarget(target: string): boolean {
+    return !this.closed && this.#parkedTarget !== null && target === this.#parkedTarget;
+  }
+
+  /**
+   * Remembers the target of a poll this session serves when its one `cursor` parameter holds
+   * `cursor` literally and nothing in the query is percent-encoded; otherwise forgets it.
+   */
+  spelledAs(target: string, cursor: string | null): void {
+    this.#targetPrefix = null;
+    const q = target.indexOf('?');
+    if (cursor === null || q < 0 || target.includes('%') || target.includes('+')) return;
+    let at = -1;
+    for (let i = target.indexOf('cursor=', q); i >= 0; i = target.indexOf('cursor=', i + 1)) {
+      const before = target.charCodeAt(i - 1);
+      if (before !== 0x3f && before !== 0x26) continue; // not after '?' or '&'
+      if (at >= 0) return; // two cursor parameters
+      at = i;
+    }
+    if (at < 0) return;
+    const from = at + 'cursor='.length;
+    let to = target.indexOf('&', from);
+    if (to < 0) to = target.length;
+    if (target.slice(from, to) !== cursor) return;
+    this.#targetPrefix = target.slice(0, from);
+    this.#targetSuffix = target.slice(to);
+  }
+
   /** Takes the next poll's answer; the PollServer then holds it like a new one (PollServer.resume). */
   resume(reply: PollReply, cors: Record<string, string>): void {
     (this.transport as PollTransport).reply = reply;
     this.#cors = cors;
     this.#parkedAt = null;
+    this.#parkedTarget = null;
   }
 
   /** Answers with the error (the request could not be served). */
@@ -222,7 +272,7 @@ export class PollSession extends Session implements Expirable {
     const code: ErrorCode = err instanceof HoldfastError ? err.code : 'internal';
     const message = err instanceof HoldfastError ? err.message : ErrorCodes.internal.message;
     const body = JSON.stringify(errorBody(code, message));
-    reply.send(ErrorCodes[code].status, jsonHeaders(Buffer.byteLength(body), this.#cors), body);
+    reply.send(ErrorCodes[code].status, body, Buffer.byteLength(body), this.#cors);
     this.close(Disconnects.normal);
   }
 }
@@ -233,6 +283,9 @@ export class PollServer {
   readonly #config: Config;
   readonly #wheel: TimerWheel;
   readonly sessions = new Set<PollSession>();
+  /** Sessions with an answer due on the next turn of the event loop (answerSoon). */
+  #due: PollSession[] = [];
+  #flushQueued = false;
 
   constructor(node: Node, config: Config, wheel: TimerWheel) {
     this.#node = node;
@@ -270,9 +323,9 @@ export class PollServer {
   /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
   async start(session: PollSession, since: StreamPosition[] | null): Promise<void> {
     const channels = session.channels;
+    session.host = this;
     this.sessions.add(session);
     this.#node.attach(session);
-    session.host = this;
     session.onClose = this.#released;
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;
@@ -288,6 +341,24 @@ export class PollServer {
     }
     this.resume(session);
   }
+
+  /**
+   * Answers `session` on the next turn of the event loop, with every other session due then, in
+   * one setImmediate: a broadcast to 14,000 held polls made 14,000 Immediates and closures.
+   */
+  answerSoon(session: PollSession): void {
+    this.#due.push(session);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    const due = this.#due;
+    this.#due = [];
+    for (let i = 0; i < due.length; i++) due[i]!.answerIfQueued();
+  };
 
   /** A parked session (PollSession.answer) waits at most the poll time-out for its next poll. */
   parked(session: PollSession): void {

@@ -27,7 +27,7 @@ export class SseFastRoute implements FastRoute {
     const q = head.target.indexOf('?');
     if ((q < 0 ? head.target : head.target.slice(0, q)) !== '/sse') return false;
     const config = this.#sse.config;
-    const origin = head.headers['origin'];
+    const origin = head.headers.get('origin');
     if (!originAllowed(config, origin)) return false;
     let channels: string[];
     let params: URLSearchParams;
@@ -37,7 +37,7 @@ export class SseFastRoute implements FastRoute {
     } catch {
       return false;
     }
-    const last = head.headers['last-event-id'] ?? params.get('lastEventId') ?? '';
+    const last = head.headers.get('last-event-id') ?? params.get('lastEventId') ?? '';
     const since = last !== '' ? parseCursor(last, channels.length) : null;
     socket.setNoDelay(true);
     socket.write(

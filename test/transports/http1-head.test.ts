@@ -10,7 +10,7 @@ test('a plain GET head: target, headers (lower-cased, repeats joined), length, k
   const h = parseGetHead(b(text), 16384);
   assert.ok(h !== null);
   assert.equal(h.target, '/sse?channel=a&channel=b');
-  assert.deepEqual({ ...h.headers }, { host: 'x', 'last-event-id': 'k-1', 'x-a': '1, 2' });
+  assert.deepEqual(Object.fromEntries(h.headers), { host: 'x', 'last-event-id': 'k-1', 'x-a': '1, 2' });
   assert.equal(h.length, Buffer.byteLength(text));
   assert.equal(h.keepAlive, true);
   assert.equal(
@@ -48,4 +48,21 @@ test('anything not fully understood is left to node:http (null)', () => {
   for (const c of cases) assert.equal(parseGetHead(b(c), 16384), null, JSON.stringify(c));
   // Over the size limit.
   assert.equal(parseGetHead(b(`GET / HTTP/1.1\r\nX: ${'a'.repeat(200)}\r\n\r\n`), 100), null);
+});
+
+test('header names that are Object.prototype members are plain headers', () => {
+  const h = parseGetHead(
+    b('GET / HTTP/1.1\r\nHost: x\r\nConstructor: c\r\n__proto__: p\r\ntoString: t\r\n\r\n'),
+    1000,
+  );
+  assert.ok(h !== null);
+  assert.deepEqual(
+    [...h.headers],
+    [
+      ['host', 'x'],
+      ['constructor', 'c'],
+      ['__proto__', 'p'],
+      ['tostring', 't'],
+    ],
+  );
 });
