@@ -5,7 +5,15 @@ import { parseCursor } from '../core/positions.js';
 import type { StreamPosition } from '../engines/types.js';
 import { corsFor, originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';
-import { acceptNext, admits, type FastRoute } from './http1/fastpath.js';
+import {
+  acceptNext,
+  admits,
+  admittedHead,
+  expectNext,
+  type FastRoute,
+  nextCame,
+  routeNext,
+} from './http1/fastpath.js';
 import type { RequestHead } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
 
@@ -27,19 +35,16 @@ export class PollFastRoute implements FastRoute {
   take(head: RequestHead, socket: Socket): boolean {
     const q = head.target.indexOf('?');
     if ((q < 0 ? head.target : head.target.slice(0, q)) !== '/poll') return false;
+    // The session parked on this connection by the previous answer (PollSession, "Parking"):
+    // a poll that continues it needs no other parsing (its channels were checked when it began).
+    const prior = replies.get(socket);
+    if (prior !== undefined && this.resumeByTarget(head, prior)) return true;
     const config = this.#poll.config;
     const origin = head.headers.get('origin');
     if (!originAllowed(config, origin)) return false;
     const cors = corsFor(origin);
-    // The session parked on this connection by the previous answer (PollSession, "Parking"):
-    // a poll that continues it needs no other parsing (its channels were checked when it began).
-    const prior = replies.get(socket);
-    const parked = prior?.session ?? null;
-    if (prior !== undefined && parked?.resumesTarget(head.target)) {
-      this.#resume(prior, parked, head, cors);
-      return true;
-    }
     const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
+    const parked = prior?.session ?? null;
     if (prior !== undefined) {
       if (parked?.resumes(params)) {
         parked.spelledAs(head.target, params.get('cursor'));
@@ -62,7 +67,7 @@ export class PollFastRoute implements FastRoute {
     } catch {
       return false;
     }
-    const reply = new SocketReply(socket, this.#http, head.keepAlive);
+    const reply = new SocketReply(socket, this.#http, head.keepAlive, this);
     const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
     session.spelledAs(head.target, params.get('cursor'));
     replies.set(socket, reply);
@@ -70,6 +75,19 @@ export class PollFastRoute implements FastRoute {
     reply.listen();
     socket.on('close', onClose);
     void this.#poll.start(session, since);
+    return true;
+  }
+
+  /**
+   * Continues the session parked on `reply`'s connection when `head` is its next poll as
+   * recognised by its target alone (PollSession.resumesTarget); false leaves the request to take().
+   */
+  resumeByTarget(head: RequestHead, reply: SocketReply): boolean {
+    const session = reply.session;
+    if (session === null || !session.resumesTarget(head.target)) return false;
+    const origin = head.headers.get('origin');
+    if (!originAllowed(this.#poll.config, origin)) return false;
+    this.#resume(reply, session, head, corsFor(origin));
     return true;
   }
 
@@ -84,16 +102,27 @@ export class PollFastRoute implements FastRoute {
 class SocketReply implements PollReply {
   readonly socket: Socket;
   readonly #http: Server;
+  readonly #route: PollFastRoute;
   #keepAlive: boolean;
   done = false;
   session: PollSession | null = null;
   /** Bytes of a next request sent before this answer (pipelining), handed on with the socket. */
   unread: Buffer | null = null;
+  /**
+   * Answered, and the session parked: the connection's next request comes to this reply's
+   * listeners (next()), which stay on the socket. Before, the reply's listeners came off and
+   * the fast path's four went on for each answer, and back for each next poll: with 15,000
+   * long-polls on one worker the server spent 33-35 µs of CPU per delivery then, 20-22 since
+   * (docs/BENCHMARKS.md, session 4).
+   */
+  awaiting = false;
+  #listening = false;
 
-  constructor(socket: Socket, http: Server, keepAlive: boolean) {
+  constructor(socket: Socket, http: Server, keepAlive: boolean, route: PollFastRoute) {
     this.socket = socket;
     this.#http = http;
     this.#keepAlive = keepAlive;
+    this.#route = route;
   }
 
   /**
@@ -107,23 +136,46 @@ class SocketReply implements PollReply {
   /** The parked session's next poll arrived on this connection: this reply answers it. */
   reopen(keepAlive: boolean): void {
     this.done = false;
+    this.awaiting = false;
     this.#keepAlive = keepAlive;
     this.unread = null;
-    this.listen(); // 'close' stayed attached while parked
+    this.listen(); // still on when the poll came to next(); 'close' stays on while parked
   }
 
-  /** Listens for what the client does while its poll is held ('close' is attached apart: it stays while parked). */
+  /**
+   * Listens for what the client does while its poll is held or its session parked ('close' is
+   * attached apart). Idempotent.
+   */
   listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
     this.socket.on('data', onData);
     this.socket.on('end', onEnd);
     this.socket.on('error', onError);
   }
 
-  /** Stops listening as listen() does; 'close' stays. */
+  /** Stops listening as listen() does; 'close' stays. Idempotent. */
   unlisten(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
     this.socket.removeListener('data', onData);
     this.socket.removeListener('end', onEnd);
     this.socket.removeListener('error', onError);
+  }
+
+  /**
+   * The next request's bytes on a connection whose session is parked here: a poll recognised by
+   * its target continues the session in place; anything else is routed like a new connection's
+   * first request (the poll route still finds this reply, and a poll that continues the session
+   * by its parameters is served there).
+   */
+  next(chunk: Buffer): void {
+    this.awaiting = false;
+    nextCame(this.#http, this.socket);
+    const head = admittedHead(this.#http, chunk);
+    if (head !== null && this.#route.resumeByTarget(head, this)) return;
+    this.unlisten();
+    routeNext(this.#http, this.socket, chunk);
   }
 
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
@@ -146,12 +198,17 @@ class SocketReply implements PollReply {
     head += `date: ${httpDate()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
     const parked = this.session?.parked === true;
     if (keep && parked) {
-      // The session waits on this connection for its next poll: only 'close' stays, to end it.
-      this.unlisten();
-    } else {
-      this.release();
-      if (parked) this.session?.close(Disconnects.normal);
+      // The session waits on this connection for its next poll, which comes to next().
+      socket.write(head + body);
+      this.awaiting = true;
+      expectNext(this.#http, socket);
+      const unread = this.unread;
+      this.unread = null;
+      if (unread !== null) this.next(unread);
+      return;
     }
+    this.release();
+    if (parked) this.session?.close(Disconnects.normal);
     if (keep) {
       socket.write(head + body);
       acceptNext(this.#http, socket, this.unread);
@@ -161,6 +218,17 @@ class SocketReply implements PollReply {
       socket.end(head + body);
       socket.destroySoon();
     }
+  }
+
+  /** The socket closed: no next request is awaited any more, and the session ends. */
+  gone(): void {
+    if (this.awaiting) {
+      this.awaiting = false;
+      nextCame(this.#http, this.socket);
+    }
+    this.done = true;
+    this.release();
+    this.session?.close(Disconnects.normal);
   }
 
   /** Stops listening on the socket (it is answered, or gone). */
@@ -178,12 +246,18 @@ const replies = new WeakMap<Socket, SocketReply>();
 
 function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);
-  if (r !== undefined) r.unread = r.unread === null ? chunk : Buffer.concat([r.unread, chunk]);
+  if (r === undefined) return;
+  if (r.awaiting) r.next(chunk);
+  else r.unread = r.unread === null ? chunk : Buffer.concat([r.unread, chunk]);
 }
 
-/** The client gave up on the poll (half-close counts: it can no longer send a next request). */
+/**
+ * The client gave up on the poll (half-close counts: it can no longer send a next request). A
+ * connection that half-closes between polls is ended at once, as one that has sent nothing is.
+ */
 function onEnd(this: Socket): void {
-  this.end();
+  if (replies.get(this)?.awaiting === true) this.destroy();
+  else this.end();
 }
 
 function onError(this: Socket): void {
@@ -191,9 +265,5 @@ function onError(this: Socket): void {
 }
 
 function onClose(this: Socket): void {
-  const r = replies.get(this);
-  if (r === undefined) return;
-  r.done = true;
-  r.release();
-  r.session?.close(Disconnects.normal);
+  replies.get(this)?.gone();
 }

@@ -250,3 +250,42 @@ test('a parked session is continued by its channels however written, in their or
     await s.close();
   }
 });
+
+test('between polls: no next request within the headers time-out closes the connection; a half-close closes it at once; another request is routed', async () => {
+  const s = await startServer({ pollTimeout: 300, headersTimeout: 1 });
+  try {
+    const answeredAndParked = async (channel: string) => {
+      const c = await open(s.port, true);
+      c.socket.write(get(`/poll?channel=${channel}`));
+      await until(() => [...s.server.poll.sessions].some((x) => x.channels[0] === channel));
+      await s.publish(channel, 'x');
+      await until(() => c.responses().length === 1);
+      const session = [...s.server.poll.sessions].find((x) => x.channels[0] === channel)!;
+      assert.equal(session.parked, true);
+      return { c, session };
+    };
+
+    // Silent: closed by the server about a second later, and the parked session ends with it.
+    const silent = await answeredAndParked('bt1');
+    await once(silent.c.socket, 'end'); // the client allows half-open: the server's FIN is 'end'
+    await until(() => silent.session.closed);
+    silent.c.socket.destroy();
+
+    // Half-closed between polls: closed at once (it can send no next request).
+    const half = await answeredAndParked('bt2');
+    const halfClosed = once(half.c.socket, 'close');
+    half.c.socket.end();
+    await halfClosed;
+    await until(() => half.session.closed);
+
+    // Another request on the parked connection goes to its own route (node:http here).
+    const other = await answeredAndParked('bt3');
+    other.c.socket.write(get('/health'));
+    await until(() => other.c.responses().length === 2);
+    assert.match(other.c.responses()[1]!.head, /^HTTP\/1\.1 200/);
+    other.c.socket.destroy();
+    await until(() => s.server.poll.sessions.size === 0);
+  } finally {
+    await s.close();
+  }
+});

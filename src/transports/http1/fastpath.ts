@@ -53,15 +53,33 @@ class FastPath {
 
   accept(socket: Socket): void {
     pending.set(socket, this);
+    this.expect(socket);
+    socket.on('data', onFirstData);
+    socket.on('error', onEarlyError);
+    socket.on('close', onEarlyClose);
+    socket.on('end', onEarlyEnd);
+  }
+
+  /** Starts the first-bytes clock of `socket` (swept; closeWaiting ends it at shutdown). */
+  expect(socket: Socket): void {
     this.#waiting.set(socket, Date.now() + this.opts.firstBytesTimeoutMs);
     if (this.#sweeper === null) {
       this.#sweeper = setInterval(() => this.#sweep(), Math.min(1000, this.opts.firstBytesTimeoutMs));
       this.#sweeper.unref();
     }
-    socket.on('data', onFirstData);
-    socket.on('error', onEarlyError);
-    socket.on('close', onEarlyClose);
-    socket.on('end', onEarlyEnd);
+  }
+
+  /** Stops the first-bytes clock of `socket`: its next request has come. */
+  arrived(socket: Socket): void {
+    this.#waiting.delete(socket);
+  }
+
+  /** The head in `chunk` when it is one whole plain GET that the fast path admits now, else null. */
+  admitted(chunk: Buffer): RequestHead | null {
+    const head = parseGetHead(chunk, this.opts.maxHeadBytes);
+    // Pipelined bytes after the head: leave the connection to node:http.
+    if (head === null || head.length !== chunk.length || !this.opts.admit(head.target)) return null;
+    return head;
   }
 
   #sweep(): void {
@@ -99,9 +117,8 @@ class FastPath {
 
   first(socket: Socket, chunk: Buffer): void {
     this.forget(socket);
-    const head = parseGetHead(chunk, this.opts.maxHeadBytes);
-    // Pipelined bytes after the head: leave the connection to node:http.
-    if (head !== null && head.length === chunk.length && this.opts.admit(head.target)) {
+    const head = this.admitted(chunk);
+    if (head !== null) {
       for (const route of this.routes) if (route.take(head, socket)) return;
     }
     this.handOver(socket, chunk);
@@ -162,8 +179,39 @@ export function admits(http: Server): boolean {
  * or still to come) is routed like a new connection's first one.
  */
 export function acceptNext(http: Server, socket: Socket, unread: Buffer | null): void {
-  const fp = owners.get(http);
-  if (fp === undefined) throw new Error('no fast path on this server');
+  const fp = fastPathOf(http);
   if (unread === null) fp.accept(socket);
   else fp.first(socket, unread);
+}
+
+/**
+ * A route answered on a keep-alive connection and goes on listening to it itself (a parked
+ * long-poll: its listeners stay, none are moved on or off): the next request must still come
+ * within the first-bytes time-out, and the connection is ended at shutdown like one that has
+ * sent nothing (closeWaitingConnections). When bytes come, or the connection closes, the route
+ * calls nextCame; it serves the bytes itself or hands them to routeNext.
+ */
+export function expectNext(http: Server, socket: Socket): void {
+  fastPathOf(http).expect(socket);
+}
+
+/** The next request came on a connection passed to expectNext, or it closed: its clock stops. */
+export function nextCame(http: Server, socket: Socket): void {
+  fastPathOf(http).arrived(socket);
+}
+
+/** The head in `chunk` when it is one whole plain GET that the fast path would take now, else null. */
+export function admittedHead(http: Server, chunk: Buffer): RequestHead | null {
+  return fastPathOf(http).admitted(chunk);
+}
+
+/** Routes bytes that the route holding the connection does not serve, like a new connection's first ones. */
+export function routeNext(http: Server, socket: Socket, chunk: Buffer): void {
+  fastPathOf(http).first(socket, chunk);
+}
+
+function fastPathOf(http: Server): FastPath {
+  const fp = owners.get(http);
+  if (fp === undefined) throw new Error('no fast path on this server');
+  return fp;
 }
