@@ -20,8 +20,9 @@ import { type PollReply, type PollServer, PollSession } from './poll.js';
 /**
  * Long-poll straight from the socket (http1/fastpath.ts): a GET /poll that would succeed is held
  * on the bare socket, without node:http's per-request objects. Its answer is written here; then
- * the connection's next request (keep-alive) is routed like a first one, or the connection ends. Requests
- * that would get an error are declined and answered by node:http (PollServer.handle).
+ * the connection ends, or (keep-alive) its next request comes to the reply, which continues a
+ * parked session with it (SocketReply.next) or has it routed like a first request. Requests that
+ * would get an error are declined and answered by node:http (PollServer.handle).
  */
 export class PollFastRoute implements FastRoute {
   readonly #poll: PollServer;
