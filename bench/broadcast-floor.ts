@@ -17,7 +17,9 @@
  * on the machine, and the kernel's softirq work that no process is charged for; 10 ms ticks).
  *
  * Usage: npm run build && node dist/bench/broadcast-floor.js [--connections 100000] [--servers 7]
- *          [--clients 7] [--broadcasts 10] [--interval 3000] [--size 64]
+ *          [--clients 7] [--broadcasts 10] [--interval 3000] [--size 64] [--client-nice N]
+ * (--client-nice runs the client processes at that nice level, 0..19: does the writer gain from
+ * not being preempted by its readers? docs/BENCHMARKS.md, session 4: no.)
  * One line per broadcast, a summary, then `RESULT {json}`; exits 1 if any delivery was missing.
  * Loopback only; every process it starts is ended by PID; the run stops by itself (10 minutes).
  */
@@ -396,6 +398,8 @@ async function main(): Promise<void> {
   const interval = Number(opts.interval);
   const size = Number(opts.size);
   const clientNice = Number(opts['client-nice']);
+  if (!Number.isInteger(clientNice) || clientNice < 0 || clientNice > 19)
+    throw new Error(`bad client-nice: ${clientNice}`);
   for (const [k, v] of Object.entries({ n, nServers, nClients, broadcasts, size })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`bad ${k}: ${v}`);
   }
