@@ -59,15 +59,18 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const max = (xs: number[]): number => Math.max(...xs);
 
 /**
- * Resident memory summed over workers, event-loop lag (p99 where there is one) of the worst
- * worker, connections summed; from prom-client's default names or Holdfast's own.
+ * Resident memory summed over workers (and a Holdfast cluster's primary), event-loop lag (p99
+ * where there is one) of the worst worker, connections summed; from prom-client's default names
+ * or Holdfast's own.
  */
 export function sampleFrom(samples: PromSample[]): ServerSample {
-  const rss = first(
+  const workersRss = first(
     samples,
     [{ name: 'process_resident_memory_bytes' }, { name: 'holdfast_memory_bytes', where: { kind: 'rss' } }],
     sum,
   );
+  const primaryRss = first(samples, [{ name: 'holdfast_primary_memory_bytes', where: { kind: 'rss' } }], sum);
+  const rss = workersRss === null ? null : workersRss + (primaryRss ?? 0);
   const lag = first(
     samples,
     [

@@ -59,6 +59,20 @@ export function installPrimaryMetrics(): PrimaryMetrics {
   });
   restarts.inc({ reason: 'crash' }, 0);
   new Gauge({
+    name: 'holdfast_primary_memory_bytes',
+    help: "The primary process's own memory (it accepts connections and holds history): rss, heap_used, heap_total, external.",
+    labelNames: ['kind'],
+    registers: [own],
+    collect() {
+      const m = process.memoryUsage();
+      this.reset();
+      this.set({ kind: 'rss' }, m.rss);
+      this.set({ kind: 'heap_used' }, m.heapUsed);
+      this.set({ kind: 'heap_total' }, m.heapTotal);
+      this.set({ kind: 'external' }, m.external);
+    },
+  });
+  new Gauge({
     name: 'holdfast_workers_forked',
     help: 'Worker processes alive as seen by the primary.',
     registers: [own],

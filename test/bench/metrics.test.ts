@@ -47,6 +47,15 @@ holdfast_connections{transport="sse",worker="2"} 5
     });
   });
 
+  it("adds a Holdfast cluster primary's own memory to its workers'", () => {
+    const text = `holdfast_memory_bytes{worker="1",kind="rss"} 1000
+holdfast_memory_bytes{worker="2",kind="rss"} 2000
+holdfast_primary_memory_bytes{kind="rss"} 500
+holdfast_primary_memory_bytes{kind="heap_used"} 100
+`;
+    assert.equal(sampleFrom(parsePrometheus(text)).rssBytes, 3500);
+  });
+
   it('gives nulls for what the server does not export', () => {
     assert.deepEqual(sampleFrom(parsePrometheus('up 1\n')), {
       rssBytes: null,

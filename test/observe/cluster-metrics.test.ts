@@ -88,6 +88,8 @@ describe('GET /metrics with two cluster workers', () => {
       // per-worker series stay apart
       const rss = f.get('holdfast_memory_bytes')!.samples.filter((s) => s.labels['kind'] === 'rss');
       assert.deepEqual(rss.map((s) => s.labels['worker']).sort(), [String(a.id), String(b.id)].sort());
+      // and the primary's own, apart
+      assert.ok(sumOf(f, 'holdfast_primary_memory_bytes', { kind: 'rss' }) > 0);
       assert.equal(sumOf(f, 'holdfast_worker_restarts_total'), 0);
       assert.equal(sumOf(f, 'holdfast_workers_forked'), 2);
     }
