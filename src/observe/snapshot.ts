@@ -27,11 +27,14 @@ export interface Snapshot {
     lagP99: number;
     lagMax: number;
   }[];
+  /** A cluster primary's own memory (holdfast_primary_memory_bytes); null without a cluster. */
+  primary: { rss: number; heapUsed: number } | null;
   disconnects: Record<string, number>;
   rejected: Record<string, number>;
 }
 
 const LATENCY = 'holdfast_delivery_latency_seconds';
+const PRIMARY_MEMORY = 'holdfast_primary_memory_bytes';
 
 interface Previous {
   time: number;
@@ -86,6 +89,12 @@ export class SnapshotBuilder {
       rates,
       latency: percentiles(delta),
       perWorker: perWorker(f),
+      primary: f.has(PRIMARY_MEMORY)
+        ? {
+            rss: sumOf(f, PRIMARY_MEMORY, { kind: 'rss' }),
+            heapUsed: sumOf(f, PRIMARY_MEMORY, { kind: 'heap_used' }),
+          }
+        : null,
       disconnects: byLabel(f, 'holdfast_disconnects_total', 'reason'),
       rejected: byLabel(f, 'holdfast_rejected_connections_total', 'reason'),
     };

@@ -116,12 +116,14 @@ describe('GET /metrics with two cluster workers', () => {
       connections: { ws: number };
       totals: { publicationsIn: number; delivered: number };
       perWorker: { worker: string }[];
+      primary: { rss: number; heapUsed: number } | null;
     };
     assert.equal(snap.workers, 2);
     assert.equal(snap.connections.ws, 3);
     assert.deepEqual(snap.totals.publicationsIn, 10);
     assert.deepEqual(snap.totals.delivered, 16);
     assert.deepEqual(snap.perWorker.map((w) => w.worker).sort(), [String(a.id), String(b.id)].sort());
+    assert.ok(snap.primary !== null && snap.primary.rss > 0 && snap.primary.heapUsed > 0);
   });
 
   it('counts a worker the primary had to restart', async () => {

@@ -221,21 +221,21 @@
       ]),
     );
     charts.lag.push(t, new Map(s.perWorker.map((w) => [`worker ${w.worker}`, w.lagP99])));
-    charts.memory.push(t, new Map(s.perWorker.map((w) => [`worker ${w.worker}`, w.rss / 1048576])));
+    const memory = new Map(s.perWorker.map((w) => [`worker ${w.worker}`, w.rss / 1048576]));
+    if (s.primary) memory.set('primary', s.primary.rss / 1048576);
+    charts.memory.push(t, memory);
 
     charts.bytes.push(t, new Map([['out', s.rates === null ? null : s.rates.bytesOut]]));
-    table(
-      'workers',
-      s.perWorker.map((w) => [
-        w.worker,
-        bytes(w.rss),
-        bytes(w.heapUsed),
-        ms(w.lagP50),
-        ms(w.lagP99),
-        ms(w.lagMax),
-      ]),
-      'no workers',
-    );
+    const rows = s.perWorker.map((w) => [
+      w.worker,
+      bytes(w.rss),
+      bytes(w.heapUsed),
+      ms(w.lagP50),
+      ms(w.lagP99),
+      ms(w.lagMax),
+    ]);
+    if (s.primary) rows.push(['primary', bytes(s.primary.rss), bytes(s.primary.heapUsed), '', '', '']);
+    table('workers', rows, 'no workers');
     table('disconnects', counts(s.disconnects), 'none yet');
     table('rejected', counts(s.rejected), 'none yet');
     set('updated', 'updated ' + new Date(s.time).toLocaleTimeString());
