@@ -34,8 +34,8 @@ export class PollFastRoute implements FastRoute {
   }
 
   take(head: RequestHead, socket: Socket): boolean {
+    if (!isPollTarget(head.target)) return false;
     const q = head.target.indexOf('?');
-    if ((q < 0 ? head.target : head.target.slice(0, q)) !== '/poll') return false;
     // The session parked on this connection by the previous answer (PollSession, "Parking"):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
@@ -176,6 +176,9 @@ class SocketReply implements PollReply {
     const head = admittedHead(this.#http, chunk);
     if (head !== null && this.#route.resumeByTarget(head, this)) return;
     this.unlisten();
+    // A request for another route (or one node:http will parse) ends the parked session now; a
+    // poll is left to take(), which continues the session by its parameters or ends it.
+    if (head === null || !isPollTarget(head.target)) this.gone();
     routeNext(this.#http, this.socket, chunk);
   }
 
@@ -244,6 +247,11 @@ const JSON_FIELDS = 'content-type: application/json; charset=utf-8\r\ncache-cont
 const OK_JSON = `HTTP/1.1 200 OK\r\n${JSON_FIELDS}`;
 
 const replies = new WeakMap<Socket, SocketReply>();
+
+/** `/poll`, with or without a query. */
+function isPollTarget(target: string): boolean {
+  return target.startsWith('/poll') && (target.length === 5 || target.charCodeAt(5) === 0x3f);
+}
 
 function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);

@@ -278,11 +278,13 @@ test('between polls: no next request within the headers time-out closes the conn
     await halfClosed;
     await until(() => half.session.closed);
 
-    // Another request on the parked connection goes to its own route (node:http here).
+    // Another request on the parked connection goes to its own route (node:http here), and
+    // the parked session ends then, not at the poll time-out (300 s here).
     const other = await answeredAndParked('bt3');
     other.c.socket.write(get('/health'));
     await until(() => other.c.responses().length === 2);
     assert.match(other.c.responses()[1]!.head, /^HTTP\/1\.1 200/);
+    await until(() => other.session.closed);
     other.c.socket.destroy();
     await until(() => s.server.poll.sessions.size === 0);
   } finally {
