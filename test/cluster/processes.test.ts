@@ -98,27 +98,40 @@ test('a worker SIGKILLed during a stream: its clients resume on other workers wi
       clients.push(offsets);
       resumingClient(`ws://127.0.0.1:${srv.port}/ws`, 'live', offsets, state);
     }
+    // Every wait is bounded and fails with the server's output: a failed run must not leave
+    // the test body looping (and the clients reconnecting) after the test's own time-out.
+    const failWith = (what: string): never => {
+      throw new Error(`${what}\nserver stdout:\n${srv.stdout()}\nserver stderr:\n${srv.stderr()}`);
+    };
     const channels = async () =>
       (
         (await (
-          await fetch(`${srv.base}/api/channels`, { headers: { 'x-api-key': 'test-key' } })
+          await fetch(`${srv.base}/api/channels`, {
+            headers: { 'x-api-key': 'test-key' },
+            signal: AbortSignal.timeout(5000),
+          })
         ).json()) as {
           channels: { channel: string; subscribers: number }[];
         }
       ).channels;
+    const subscribed = Date.now() + 20_000;
     while ((await channels()).find((c) => c.channel === 'live')?.subscribers !== 20) {
+      if (Date.now() > subscribed) failWith('the 20 clients did not all subscribe within 20 s');
       await new Promise((r) => setTimeout(r, 50));
     }
     const victim = [...(await workerPids(srv.base, 2))][0]!;
     let top = 0;
     for (let i = 1; i <= 600; i++) {
       if (i === 200) process.kill(victim, 'SIGKILL');
+      const accepted = Date.now() + 15_000;
       for (;;) {
+        if (Date.now() > accepted) failWith(`publication ${i} not accepted within 15 s`);
         try {
           const r = await fetch(`${srv.base}/api/publish`, {
             method: 'POST',
             headers: { 'x-api-key': 'test-key', 'content-type': 'application/json' },
             body: JSON.stringify({ channel: 'live', data: i }),
+            signal: AbortSignal.timeout(5000),
           });
           if (r.status === 200) {
             top = Math.max(top, ((await r.json()) as { offset: number }).offset);
