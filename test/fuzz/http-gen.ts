@@ -234,8 +234,16 @@ function request(rng: Rng, opts: { paths?: readonly string[]; close?: boolean } 
     ...parts,
   ]);
   const c: HttpCase = { name: `${m} ${path}`, bytes, path, head: m === 'HEAD', halfClose: false };
-  // Known answers: an oversized API body is 413, whatever it holds.
-  if (m === 'POST' && (path === '/api/publish' || path === '/api/broadcast') && b.length > MAX_BODY) {
+  // Known answers: an oversized API body is 413, whatever it holds, unless the request is
+  // HTTP/1.1 without Host: that is 400 before any routing, whatever the target's form (RFC 9112
+  // 3.2; Node's requireHostHeader). Seed 3647364033 sent an absolute-form target without Host.
+  const hostless11 = noHost && version === 'HTTP/1.1';
+  if (
+    m === 'POST' &&
+    (path === '/api/publish' || path === '/api/broadcast') &&
+    b.length > MAX_BODY &&
+    !hostless11
+  ) {
     if (
       headers.includes(`X-API-Key: ${API_KEY}`) &&
       headers.filter((h) => /^x-api-key/i.test(h)).length === 1
