@@ -224,7 +224,10 @@ class SocketReply implements PollReply {
     }
   }
 
-  /** The socket closed: no next request is awaited any more, and the session ends. */
+  /**
+   * The socket closed, or its connection went on to another route (next()): no next request is
+   * awaited here any more, the socket is let go, and the session ends.
+   */
   gone(): void {
     if (this.awaiting) {
       this.awaiting = false;
