@@ -96,7 +96,7 @@ export class HoldfastServer {
     this.http.keepAliveTimeout = 5000;
     // Idle streams served from the bare socket (docs/BENCHMARKS.md "Memory per idle connection").
     // A stream the admission check would refuse goes to node:http, which answers the 503.
-    installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll, this.http)], {
+    installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll)], {
       admit: (target) =>
         this.admission.check(Date.now(), target.startsWith('/poll') ? 'request' : 'stream') === null,
       accepting: () => !this.#draining,

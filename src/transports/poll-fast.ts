@@ -1,19 +1,11 @@
-import { type Server, STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { Disconnects } from '../core/codes.js';
 import { parseCursor } from '../core/positions.js';
 import type { StreamPosition } from '../engines/types.js';
 import { corsFor, originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';
-import {
-  acceptNext,
-  admits,
-  admittedHead,
-  expectNext,
-  type FastRoute,
-  nextCame,
-  routeNext,
-} from './http1/fastpath.js';
+import type { FastPath, FastRoute } from './http1/fastpath.js';
 import type { RequestHead } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
 
@@ -26,14 +18,12 @@ import { type PollReply, type PollServer, PollSession } from './poll.js';
  */
 export class PollFastRoute implements FastRoute {
   readonly #poll: PollServer;
-  readonly #http: Server;
 
-  constructor(poll: PollServer, http: Server) {
+  constructor(poll: PollServer) {
     this.#poll = poll;
-    this.#http = http;
   }
 
-  take(head: RequestHead, socket: Socket): boolean {
+  take(head: RequestHead, socket: Socket, fp: FastPath): boolean {
     if (!isPollTarget(head.target)) return false;
     const q = head.target.indexOf('?');
     // The session parked on this connection by the previous answer (PollSession, "Parking"):
@@ -68,7 +58,7 @@ export class PollFastRoute implements FastRoute {
     } catch {
       return false;
     }
-    const reply = new SocketReply(socket, this.#http, head.keepAlive, this);
+    const reply = new SocketReply(socket, fp, head.keepAlive, this);
     const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
     session.spelledAs(head.target, params.get('cursor'));
     replies.set(socket, reply);
@@ -102,7 +92,7 @@ export class PollFastRoute implements FastRoute {
 /** The answer of a poll held on a bare socket. */
 class SocketReply implements PollReply {
   readonly socket: Socket;
-  readonly #http: Server;
+  readonly #fp: FastPath;
   readonly #route: PollFastRoute;
   #keepAlive: boolean;
   done = false;
@@ -119,9 +109,9 @@ class SocketReply implements PollReply {
   awaiting = false;
   #listening = false;
 
-  constructor(socket: Socket, http: Server, keepAlive: boolean, route: PollFastRoute) {
+  constructor(socket: Socket, fp: FastPath, keepAlive: boolean, route: PollFastRoute) {
     this.socket = socket;
-    this.#http = http;
+    this.#fp = fp;
     this.#keepAlive = keepAlive;
     this.#route = route;
   }
@@ -131,7 +121,7 @@ class SocketReply implements PollReply {
    * for idle keep-alive connections to go away.
    */
   keeps(): boolean {
-    return !this.done && this.#keepAlive && this.socket.writable && admits(this.#http);
+    return !this.done && this.#keepAlive && this.socket.writable && this.#fp.accepting();
   }
 
   /** The parked session's next poll arrived on this connection: this reply answers it. */
@@ -172,14 +162,14 @@ class SocketReply implements PollReply {
    */
   next(chunk: Buffer): void {
     this.awaiting = false;
-    nextCame(this.#http, this.socket);
-    const head = admittedHead(this.#http, chunk);
+    this.#fp.arrived(this.socket);
+    const head = this.#fp.admitted(chunk);
     if (head !== null && this.#route.resumeByTarget(head, this)) return;
     this.unlisten();
     // A request for another route (or one node:http will parse) ends the parked session now; a
     // poll is left to take(), which continues the session by its parameters or ends it.
     if (head === null || !isPollTarget(head.target)) this.gone();
-    routeNext(this.#http, this.socket, chunk);
+    this.#fp.first(this.socket, chunk);
   }
 
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
@@ -194,7 +184,7 @@ class SocketReply implements PollReply {
       socket.destroy();
       return;
     }
-    const keep = this.#keepAlive && admits(this.#http);
+    const keep = this.#keepAlive && this.#fp.accepting();
     let head =
       status === 200 ? OK_JSON : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${JSON_FIELDS}`;
     head += `content-length: ${bodyBytes}\r\n`;
@@ -205,7 +195,7 @@ class SocketReply implements PollReply {
       // The session waits on this connection for its next poll, which comes to next().
       socket.write(head + body);
       this.awaiting = true;
-      expectNext(this.#http, socket);
+      this.#fp.expect(socket);
       const unread = this.unread;
       this.unread = null;
       if (unread !== null) this.next(unread);
@@ -215,7 +205,7 @@ class SocketReply implements PollReply {
     if (parked) this.session?.close(Disconnects.normal);
     if (keep) {
       socket.write(head + body);
-      acceptNext(this.#http, socket, this.unread);
+      this.#fp.next(socket, this.unread);
     } else {
       // Released: this is the socket's last listener, for a peer that resets during the write.
       socket.on('error', onError);
@@ -231,7 +221,7 @@ class SocketReply implements PollReply {
   gone(): void {
     if (this.awaiting) {
       this.awaiting = false;
-      nextCame(this.#http, this.socket);
+      this.#fp.arrived(this.socket);
     }
     this.done = true;
     this.release();

@@ -13,8 +13,11 @@ import { parseGetHead, type RequestHead } from './head.js';
  * put back.
  */
 export interface FastRoute {
-  /** Serves the request from `socket` and returns true, or returns false to leave it to node:http. */
-  take(head: RequestHead, socket: Socket): boolean;
+  /**
+   * Serves the request from `socket` and returns true, or returns false to leave it to node:http.
+   * `fp` is the fast path itself, for a route that keeps the connection for a next request.
+   */
+  take(head: RequestHead, socket: Socket, fp: FastPath): boolean;
 }
 
 export interface FastPathOptions {
@@ -30,7 +33,8 @@ export interface FastPathOptions {
   firstBytesTimeoutMs: number;
 }
 
-class FastPath {
+/** One per server (installFastPath); routes reach it through take(). */
+export class FastPath {
   readonly http: Server;
   readonly httpListeners: ((socket: Socket) => void)[];
   readonly routes: readonly FastRoute[];
@@ -60,7 +64,26 @@ class FastPath {
     socket.on('end', onEarlyEnd);
   }
 
-  /** Starts the first-bytes clock of `socket` (swept; closeWaiting ends it at shutdown). */
+  /** Whether the fast path takes requests now (false while draining): a route ends connections then. */
+  accepting(): boolean {
+    return this.opts.accepting();
+  }
+
+  /**
+   * A route answered its request on a keep-alive connection and lets it go: the next request
+   * (already in `unread`, or still to come) is routed like a new connection's first one.
+   */
+  next(socket: Socket, unread: Buffer | null): void {
+    if (unread === null) this.accept(socket);
+    else this.first(socket, unread);
+  }
+
+  /**
+   * Starts the first-bytes clock of `socket` (swept; closeWaiting ends it at shutdown). Also for
+   * a route that answered on a keep-alive connection and goes on listening to it itself (a
+   * parked long-poll: no listeners moved on or off): it calls arrived() when bytes come or the
+   * connection closes, and serves the bytes itself or hands them to first().
+   */
   expect(socket: Socket): void {
     this.#waiting.set(socket, Date.now() + this.opts.firstBytesTimeoutMs);
     if (this.#sweeper === null) {
@@ -69,7 +92,7 @@ class FastPath {
     }
   }
 
-  /** Stops the first-bytes clock of `socket`: its next request has come. */
+  /** Stops the first-bytes clock of `socket`: its next request has come, or it closed. */
   arrived(socket: Socket): void {
     this.#waiting.delete(socket);
   }
@@ -119,7 +142,7 @@ class FastPath {
     this.forget(socket);
     const head = this.admitted(chunk);
     if (head !== null) {
-      for (const route of this.routes) if (route.take(head, socket)) return;
+      for (const route of this.routes) if (route.take(head, socket, this)) return;
     }
     this.handOver(socket, chunk);
   }
@@ -167,51 +190,4 @@ export function installFastPath(http: Server, routes: readonly FastRoute[], opts
  */
 export function closeWaitingConnections(http: Server): void {
   owners.get(http)?.closeWaiting();
-}
-
-/** Whether the fast path takes requests now (false while draining): a route ends connections then. */
-export function admits(http: Server): boolean {
-  return owners.get(http)?.opts.accepting() ?? false;
-}
-
-/**
- * A route answered its request on a keep-alive connection: the next request (already in `unread`,
- * or still to come) is routed like a new connection's first one.
- */
-export function acceptNext(http: Server, socket: Socket, unread: Buffer | null): void {
-  const fp = fastPathOf(http);
-  if (unread === null) fp.accept(socket);
-  else fp.first(socket, unread);
-}
-
-/**
- * A route answered on a keep-alive connection and goes on listening to it itself (a parked
- * long-poll: its listeners stay, none are moved on or off): the next request must still come
- * within the first-bytes time-out, and the connection is ended at shutdown like one that has
- * sent nothing (closeWaitingConnections). When bytes come, or the connection closes, the route
- * calls nextCame; it serves the bytes itself or hands them to routeNext.
- */
-export function expectNext(http: Server, socket: Socket): void {
-  fastPathOf(http).expect(socket);
-}
-
-/** The next request came on a connection passed to expectNext, or it closed: its clock stops. */
-export function nextCame(http: Server, socket: Socket): void {
-  fastPathOf(http).arrived(socket);
-}
-
-/** The head in `chunk` when it is one whole plain GET that the fast path would take now, else null. */
-export function admittedHead(http: Server, chunk: Buffer): RequestHead | null {
-  return fastPathOf(http).admitted(chunk);
-}
-
-/** Routes bytes that the route holding the connection does not serve, like a new connection's first ones. */
-export function routeNext(http: Server, socket: Socket, chunk: Buffer): void {
-  fastPathOf(http).first(socket, chunk);
-}
-
-function fastPathOf(http: Server): FastPath {
-  const fp = owners.get(http);
-  if (fp === undefined) throw new Error('no fast path on this server');
-  return fp;
 }
