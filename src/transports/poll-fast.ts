@@ -59,7 +59,7 @@ export class PollFastRoute implements FastRoute {
       return false;
     }
     const reply = new SocketReply(socket, fp, head.keepAlive, this);
-    const session = new PollSession(reply, channels, config.maxQueuedBytes, cors);
+    const session = new PollSession(this.#poll, reply, channels, cors);
     session.spelledAs(head.target, params.get('cursor'));
     replies.set(socket, reply);
     reply.session = session;

@@ -116,13 +116,14 @@ export class PollSession extends Session implements Expirable {
   #targetSuffix = '';
   /** While parked: the one target that resumes without parsing its query (null: parse it). */
   #parkedTarget: string | null = null;
-  /** The server that holds it (set by PollServer.start): parking and resuming go through it. */
-  host: PollServer | null = null;
+  /** The server that holds it: answers, parking and resuming go through it. */
+  readonly host: PollServer;
   /** Expirable (TimerWheel's record). */
   wheelTick = 0;
 
-  constructor(reply: PollReply, channels: string[], maxQueuedBytes: number, cors: Record<string, string>) {
-    super(new PollTransport(reply), maxQueuedBytes);
+  constructor(host: PollServer, reply: PollReply, channels: string[], cors: Record<string, string>) {
+    super(new PollTransport(reply), host.config.maxQueuedBytes);
+    this.host = host;
     this.channels = channels;
     this.#cors = cors;
   }
@@ -150,8 +151,7 @@ export class PollSession extends Session implements Expirable {
   #queueAnswer(): void {
     if (this.#answerQueued) return;
     this.#answerQueued = true;
-    if (this.host !== null) this.host.answerSoon(this);
-    else setImmediate(() => this.answerIfQueued()); // not started yet (no deliveries come before)
+    this.host.answerSoon(this);
   }
 
   /** The turn after #queueAnswer: answers unless that happened meanwhile (time-out, shutdown). */
@@ -186,7 +186,7 @@ export class PollSession extends Session implements Expirable {
     body += '}';
     const bodyBytes = Buffer.byteLength(body);
     if (this.owner !== null) this.owner.stats.bytesOut += bodyBytes;
-    const park = this.host !== null && reply.keeps?.() === true;
+    const park = reply.keeps?.() === true;
     if (park) {
       // Before the answer goes out: a pipelined next request is routed during send().
       this.#messages.length = 0;
@@ -196,7 +196,7 @@ export class PollSession extends Session implements Expirable {
       this.#parkedAt = cursor;
       this.#parkedTarget =
         this.#targetPrefix === null ? null : this.#targetPrefix + cursor + this.#targetSuffix;
-      this.host!.parked(this);
+      this.host.parked(this);
     }
     reply.send(200, body, bodyBytes, this.#cors);
     if (!park) this.close(Disconnects.normal);
@@ -315,7 +315,7 @@ export class PollServer {
       sendError(res, err, cors);
       return;
     }
-    const session = new PollSession(new ResponseReply(res), channels, this.#config.maxQueuedBytes, cors);
+    const session = new PollSession(this, new ResponseReply(res), channels, cors);
     res.on('close', () => session.close(Disconnects.normal));
     await this.start(session, since);
   }
@@ -323,7 +323,6 @@ export class PollServer {
   /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
   async start(session: PollSession, since: StreamPosition[] | null): Promise<void> {
     const channels = session.channels;
-    session.host = this;
     this.sessions.add(session);
     this.#node.attach(session);
     session.onClose = this.#released;

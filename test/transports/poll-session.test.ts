@@ -30,7 +30,7 @@ async function parkedSession(target: string, cursor: string | null) {
   const wheel = new TimerWheel(100);
   const server = new PollServer(node, loadConfig(), wheel);
   const reply = new KeptReply();
-  const session = new PollSession(reply, ['a', 'b'], 1 << 20, {});
+  const session = new PollSession(server, reply, ['a', 'b'], {});
   session.spelledAs(target, cursor);
   await server.start(session, null);
   await node.publish('a', '1');
