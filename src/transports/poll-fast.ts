@@ -6,7 +6,7 @@ import type { StreamPosition } from '../engines/types.js';
 import { corsFor, originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';
-import type { RequestHead } from './http1/head.js';
+import { type RequestHead, targetPathIs } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
 
 /**
@@ -24,7 +24,7 @@ export class PollFastRoute implements FastRoute {
   }
 
   take(head: RequestHead, socket: Socket, fp: FastPath): boolean {
-    if (!isPollTarget(head.target)) return false;
+    if (!targetPathIs(head.target, '/poll')) return false;
     const q = head.target.indexOf('?');
     // The session parked on this connection by the previous answer (PollSession, "Parking"):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
@@ -168,7 +168,7 @@ class SocketReply implements PollReply {
     this.unlisten();
     // A request for another route (or one node:http will parse) ends the parked session now; a
     // poll is left to take(), which continues the session by its parameters or ends it.
-    if (head === null || !isPollTarget(head.target)) this.gone();
+    if (head === null || !targetPathIs(head.target, '/poll')) this.gone();
     this.#fp.first(this.socket, chunk);
   }
 
@@ -240,11 +240,6 @@ const JSON_FIELDS = 'content-type: application/json; charset=utf-8\r\ncache-cont
 const OK_JSON = `HTTP/1.1 200 OK\r\n${JSON_FIELDS}`;
 
 const replies = new WeakMap<Socket, SocketReply>();
-
-/** `/poll`, with or without a query. */
-function isPollTarget(target: string): boolean {
-  return target.startsWith('/poll') && (target.length === 5 || target.charCodeAt(5) === 0x3f);
-}
 
 function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);

@@ -6,7 +6,7 @@ import type { Transport } from '../core/session.js';
 import { originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';
 import type { FastRoute } from './http1/fastpath.js';
-import type { RequestHead } from './http1/head.js';
+import { type RequestHead, targetPathIs } from './http1/head.js';
 import { type SseServer, SseSession } from './sse.js';
 
 /**
@@ -24,8 +24,8 @@ export class SseFastRoute implements FastRoute {
   }
 
   take(head: RequestHead, socket: Socket): boolean {
+    if (!targetPathIs(head.target, '/sse')) return false;
     const q = head.target.indexOf('?');
-    if ((q < 0 ? head.target : head.target.slice(0, q)) !== '/sse') return false;
     const config = this.#sse.config;
     const origin = head.headers.get('origin');
     if (!originAllowed(config, origin)) return false;

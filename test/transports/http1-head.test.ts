@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseGetHead } from '../../src/transports/http1/head.js';
+import { parseGetHead, targetPathIs } from '../../src/transports/http1/head.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -65,4 +65,11 @@ test('header names that are Object.prototype members are plain headers', () => {
       ['tostring', 't'],
     ],
   );
+});
+
+test('targetPathIs: the path alone or before a query, nothing longer', () => {
+  assert.equal(targetPathIs('/poll', '/poll'), true);
+  assert.equal(targetPathIs('/poll?channel=a', '/poll'), true);
+  for (const t of ['/pollx', '/poll/', '/pol', '/sse?x', '/'])
+    assert.equal(targetPathIs(t, '/poll'), false, t);
 });

@@ -16,6 +16,13 @@ export interface RequestHead {
   keepAlive: boolean;
 }
 
+/** Whether request target `target` is `path`, with or without a query. */
+export function targetPathIs(target: string, path: string): boolean {
+  return (
+    target.startsWith(path) && (target.length === path.length || target.charCodeAt(path.length) === 0x3f)
+  );
+}
+
 /** Characters of an HTTP token (RFC 9110 tchar), by char code. */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
