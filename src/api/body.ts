@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HoldfastError } from '../core/codes.js';
+import { HoldfastError } from '../contract/codes.js';
 
 /** Reads a JSON body of at most `maxBytes`; 413 past it (without reading the rest), 400 if not JSON. */
 export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
-import { isValidChannel } from '../core/channel.js';
-import { HoldfastError } from '../core/codes.js';
+import { isValidChannel } from '../contract/channel.js';
+import { HoldfastError } from '../contract/codes.js';
 import type { Node } from '../core/node.js';
 import { sendError, sendErrorAndClose, sendJson } from '../transports/common.js';
 import { ApiKeyCheck } from './auth.js';

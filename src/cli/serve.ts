@@ -1,12 +1,12 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { runPrimary } from '../cluster/primary.js';
-import { resolveWorkers } from '../cluster/sizing.js';
 import { runWorker } from '../cluster/worker.js';
 import { type Config, ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
 import { startupWarnings } from '../doctor/doctor.js';
 import { createLogger, type LogFormat, type Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
+import { resolveWorkers } from '../server/sizing.js';
 
 /** `holdfast serve`: every option of config/config.ts as a --flag. */
 export function serveCommand(program: Command): void {

@@ -1,7 +1,13 @@
+import {
+  type ChannelCount,
+  type Port,
+  PROTOCOL_VERSION,
+  type ToPrimary,
+  type ToWorker,
+} from '../engines/cluster/protocol.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { HistoryLimits } from '../engines/memory/history.js';
 import type { Publication } from '../engines/types.js';
-import { type ChannelCount, type Port, PROTOCOL_VERSION, type ToPrimary, type ToWorker } from './protocol.js';
 
 /**
  * The primary's side of the cluster engine: it holds every channel's history (so a worker crash

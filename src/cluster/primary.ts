@@ -1,10 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/config.js';
+import { isToPrimary, type Port, type ToPrimary, type ToWorker } from '../engines/cluster/protocol.js';
 import { installPrimaryMetrics } from '../observe/cluster.js';
 import type { Logger } from '../observe/log.js';
+import { resolveWorkers } from '../server/sizing.js';
 import { ClusterHub } from './hub.js';
-import { isToPrimary, type Port, type ToPrimary, type ToWorker } from './protocol.js';
-import { resolveWorkers } from './sizing.js';
 import { RestartIntensity } from './supervisor.js';
 
 function workerPort(w: Worker): Port<ToPrimary, ToWorker> {

@@ -1,10 +1,16 @@
 import cluster from 'node:cluster';
 import { type Config, engineKind } from '../config/config.js';
 import { ClusterEngine } from '../engines/cluster/engine.js';
+import {
+  isToWorker,
+  type Port,
+  PROTOCOL_VERSION,
+  type ToPrimary,
+  type ToWorker,
+} from '../engines/cluster/protocol.js';
 import type { Engine } from '../engines/types.js';
 import type { Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
-import { isToWorker, type Port, PROTOCOL_VERSION, type ToPrimary, type ToWorker } from './protocol.js';
 
 const processPort: Port<ToWorker, ToPrimary> = {
   send: (m) => {

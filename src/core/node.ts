@@ -1,5 +1,5 @@
+import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
 import type { Engine, Publication, StreamPosition } from '../engines/types.js';
-import { type Disconnect, Disconnects, HoldfastError } from './codes.js';
 import { Encoded } from './encode.js';
 import { type Session, type SessionOwner, Subscription } from './session.js';
 

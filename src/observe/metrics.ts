@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Disconnects } from '../core/codes.js';
+import { Disconnects } from '../contract/codes.js';
 import type { Node } from '../core/node.js';
 import { clusterMetricsFromPrimary, setupWorkerMetrics } from './cluster.js';
 

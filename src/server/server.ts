@@ -2,9 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Api } from '../api/routes.js';
-import { fdReserve, openFilesLimit } from '../cluster/sizing.js';
 import { type Config, engineKind } from '../config/config.js';
-import { Disconnects, errorBody, HoldfastError } from '../core/codes.js';
+import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { Node } from '../core/node.js';
 import type { Session } from '../core/session.js';
 import { TimerWheel } from '../core/wheel.js';
@@ -24,6 +23,7 @@ import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
 import { Admission, type AdmissionKind } from './admission.js';
 import { DEMO_PAGE } from './demo-page.js';
+import { fdReserve, openFilesLimit } from './sizing.js';
 
 /**
  * One worker's HTTP server: API, SSE, long-poll, the WebSocket upgrade, /health and /ready.

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
-import { isValidChannel } from '../core/channel.js';
-import { type ErrorCode, ErrorCodes, errorBody, HoldfastError } from '../core/codes.js';
+import { isValidChannel } from '../contract/channel.js';
+import { type ErrorCode, ErrorCodes, errorBody, HoldfastError } from '../contract/codes.js';
 
 /** `?channel=a&channel=b` (also `channel=a,b`), validated, de-duplicated, order kept. */
 export function parseChannels(params: URLSearchParams, config: Config): string[] {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { Disconnects } from '../core/codes.js';
-import { parseCursor } from '../core/positions.js';
+import { Disconnects } from '../contract/codes.js';
+import { parseCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../engines/types.js';
 import { corsFor, originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';

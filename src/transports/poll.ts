@@ -7,10 +7,10 @@ import {
   ErrorCodes,
   errorBody,
   HoldfastError,
-} from '../core/codes.js';
+} from '../contract/codes.js';
+import { formatCursor, parseCursor } from '../contract/positions.js';
 import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
-import { formatCursor, parseCursor } from '../core/positions.js';
 import { Session, type Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
 import type { StreamPosition } from '../engines/types.js';

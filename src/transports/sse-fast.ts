@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import { type Disconnect, Disconnects } from '../core/codes.js';
+import { type Disconnect, Disconnects } from '../contract/codes.js';
+import { parseCursor } from '../contract/positions.js';
 import { sseEvent } from '../core/encode.js';
-import { parseCursor } from '../core/positions.js';
 import type { Transport } from '../core/session.js';
 import { originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
-import { type Disconnect, Disconnects, HoldfastError } from '../core/codes.js';
+import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
+import { formatCursor, parseCursor } from '../contract/positions.js';
 import { type Encoded, sseEvent } from '../core/encode.js';
 import type { Node } from '../core/node.js';
-import { formatCursor, parseCursor } from '../core/positions.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
 import type { StreamPosition } from '../engines/types.js';

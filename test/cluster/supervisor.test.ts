@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { autoWorkers, openFilesLimit } from '../../src/cluster/sizing.js';
 import { RestartIntensity } from '../../src/cluster/supervisor.js';
+import { autoWorkers, openFilesLimit } from '../../src/server/sizing.js';
 
 const policy = { maxRestarts: 3, windowMs: 10_000, baseDelayMs: 100, maxDelayMs: 1000 };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HoldfastError } from '../../src/core/codes.js';
+import type { HoldfastError } from '../../src/contract/codes.js';
 import { Node } from '../../src/core/node.js';
 import { MemoryEngine } from '../../src/engines/memory/engine.js';
 import type { HistoryReadOptions, HistoryResult } from '../../src/engines/types.js';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { ClusterHub } from '../../src/cluster/hub.js';
-import type { ToPrimary, ToWorker } from '../../src/cluster/protocol.js';
 import { loadConfig } from '../../src/config/config.js';
-import { Disconnects } from '../../src/core/codes.js';
+import { Disconnects } from '../../src/contract/codes.js';
 import { ClusterEngine, portPair } from '../../src/engines/cluster/engine.js';
+import type { ToPrimary, ToWorker } from '../../src/engines/cluster/protocol.js';
 import { HoldfastServer } from '../../src/server/server.js';
 import { API_KEY } from '../helpers/server.js';
 

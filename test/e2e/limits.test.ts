@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Disconnects } from '../../src/core/codes.js';
+import { Disconnects } from '../../src/contract/codes.js';
 import { RawWs } from '../helpers/raw-ws.js';
 import { API_KEY, startServer } from '../helpers/server.js';
 import { TestWs } from '../helpers/ws-client.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
-import { Disconnects } from '../../src/core/codes.js';
+import { Disconnects } from '../../src/contract/codes.js';
 import { type Running, startServer } from '../helpers/server.js';
 
 /**

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClusterHub } from '../../src/cluster/hub.js';
-import { type Port, PROTOCOL_VERSION, type ToPrimary, type ToWorker } from '../../src/cluster/protocol.js';
 import { ClusterEngine, portPair } from '../../src/engines/cluster/engine.js';
+import {
+  type Port,
+  PROTOCOL_VERSION,
+  type ToPrimary,
+  type ToWorker,
+} from '../../src/engines/cluster/protocol.js';
 import type { Publication } from '../../src/engines/types.js';
 import { type EngineLimits, runEngineConformance } from './conformance.js';
 

@@ -1,4 +1,4 @@
-import { Disconnects, ErrorCodes } from '../../src/core/codes.js';
+import { Disconnects, ErrorCodes } from '../../src/contract/codes.js';
 
 /**
  * The documented answers to bad input, as predicates that return null when an answer is one

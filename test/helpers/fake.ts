@@ -1,4 +1,4 @@
-import type { Disconnect } from '../../src/core/codes.js';
+import type { Disconnect } from '../../src/contract/codes.js';
 import type { Encoded } from '../../src/core/encode.js';
 import { Session, type Transport } from '../../src/core/session.js';
 

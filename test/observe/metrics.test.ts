@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import type { Disconnect } from '../../src/core/codes.js';
+import type { Disconnect } from '../../src/contract/codes.js';
 import type { Encoded } from '../../src/core/encode.js';
 import { Session, type Transport } from '../../src/core/session.js';
 import { parsePrometheusText, sumOf } from '../../src/observe/promtext.js';

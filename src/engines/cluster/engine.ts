@@ -1,12 +1,3 @@
-import {
-  type ChannelCount,
-  isToWorker,
-  type Port,
-  PROTOCOL_VERSION,
-  type ToPrimary,
-  type ToWorker,
-  type WorkerRequest,
-} from '../../cluster/protocol.js';
 import type {
   Engine,
   HistoryReadOptions,
@@ -16,6 +7,15 @@ import type {
   PublicationHandler,
   PubSub,
 } from '../types.js';
+import {
+  type ChannelCount,
+  isToWorker,
+  type Port,
+  PROTOCOL_VERSION,
+  type ToPrimary,
+  type ToWorker,
+  type WorkerRequest,
+} from './protocol.js';
 
 /** How long a worker waits for the primary before failing a request (every wait has a deadline). */
 const REQUEST_TIMEOUT_MS = 5000;

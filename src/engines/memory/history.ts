@@ -1,4 +1,4 @@
-import { newEpoch } from '../../core/positions.js';
+import { newEpoch } from '../../contract/positions.js';
 import type { HistoryReadOptions, HistoryResult, Publication } from '../types.js';
 
 export interface HistoryLimits {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { redactUrl } from '../../config/config.js';
-import { HoldfastError } from '../../core/codes.js';
-import { newEpoch } from '../../core/positions.js';
+import { HoldfastError } from '../../contract/codes.js';
+import { newEpoch } from '../../contract/positions.js';
 import { backoff } from '../backoff.js';
 import type { HistoryLimits } from '../memory/history.js';
 import { Sequencer } from '../sequencer.js';

@@ -8,7 +8,7 @@ import {
   nanos,
   type StoredMsg,
 } from 'nats';
-import { newEpoch } from '../../core/positions.js';
+import { newEpoch } from '../../contract/positions.js';
 import type { HistoryLimits } from '../memory/history.js';
 import type { HistoryReadOptions, HistoryResult, Publication } from '../types.js';
 import type { NatsSubjects } from './subjects.js';

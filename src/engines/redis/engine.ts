@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../config/config.js';
-import { HoldfastError } from '../../core/codes.js';
-import { newEpoch } from '../../core/positions.js';
+import { HoldfastError } from '../../contract/codes.js';
+import { newEpoch } from '../../contract/positions.js';
 import { backoff, withDeadline } from '../backoff.js';
 import type { HistoryLimits } from '../memory/history.js';
 import { Sequencer } from '../sequencer.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { HoldfastError } from '../../core/codes.js';
+import { HoldfastError } from '../../contract/codes.js';
 import { sseEvent } from '../../core/encode.js';
 import { sendError, sendErrorAndClose } from '../../transports/common.js';
 import { type Snapshot, SnapshotBuilder } from '../snapshot.js';

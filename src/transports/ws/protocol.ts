@@ -1,5 +1,5 @@
-import { isValidChannel } from '../../core/channel.js';
-import { type ErrorCode, ErrorCodes } from '../../core/codes.js';
+import { isValidChannel } from '../../contract/channel.js';
+import { type ErrorCode, ErrorCodes } from '../../contract/codes.js';
 import type { StreamPosition } from '../../engines/types.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../../config/config.js';
-import { type Disconnect, Disconnects, HoldfastError } from '../../core/codes.js';
+import { type Disconnect, Disconnects, HoldfastError } from '../../contract/codes.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';

@@ -1,4 +1,4 @@
-import { type Disconnect, Disconnects } from '../../core/codes.js';
+import { type Disconnect, Disconnects } from '../../contract/codes.js';
 import type { Encoded } from '../../core/encode.js';
 import { Session, type Transport } from '../../core/session.js';
 import type { Expirable } from '../../core/wheel.js';

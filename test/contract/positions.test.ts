@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatCursor, newEpoch, parseCursor } from '../../src/core/positions.js';
+import { formatCursor, newEpoch, parseCursor } from '../../src/contract/positions.js';
 
 test('cursor round-trips positions in order', () => {
   const positions = [

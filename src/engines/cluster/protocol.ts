@@ -1,4 +1,4 @@
-import type { HistoryResult, Publication, StreamPosition } from '../engines/types.js';
+import type { HistoryResult, Publication, StreamPosition } from '../types.js';
 
 /**
  * Messages between workers and the primary over node:cluster IPC. Every message carries the
