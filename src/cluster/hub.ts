@@ -1,3 +1,4 @@
+import type { Publication } from '../contract/stream.js';
 import {
   type ChannelCount,
   type Port,
@@ -7,7 +8,6 @@ import {
 } from '../engines/cluster/protocol.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import type { HistoryLimits } from '../engines/memory/history.js';
-import type { Publication } from '../engines/types.js';
 
 /**
  * The primary's side of the cluster engine: it holds every channel's history (so a worker crash

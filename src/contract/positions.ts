@@ -1,4 +1,4 @@
-import type { StreamPosition } from '../engines/types.js';
+import type { StreamPosition } from './stream.js';
 
 /**
  * A stream cursor: the positions of an ordered list of channels, as used by SSE event ids

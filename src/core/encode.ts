@@ -1,4 +1,4 @@
-import type { Publication } from '../engines/types.js';
+import type { Publication } from '../contract/stream.js';
 
 /**
  * Wire encodings of one publication, each built at most once and shared by every local

@@ -1,5 +1,6 @@
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
-import type { Engine, Publication, StreamPosition } from '../engines/types.js';
+import type { Publication, StreamPosition } from '../contract/stream.js';
+import type { Engine } from '../engines/types.js';
 import { Encoded } from './encode.js';
 import { type Session, type SessionOwner, Subscription } from './session.js';
 

@@ -1,5 +1,5 @@
 import { type Disconnect, Disconnects } from '../contract/codes.js';
-import type { Publication, StreamPosition } from '../engines/types.js';
+import type { Publication, StreamPosition } from '../contract/stream.js';
 import type { Encoded } from './encode.js';
 import type { NodeStats } from './node.js';
 import { Subscriptions } from './subscriptions.js';

@@ -1,4 +1,5 @@
-import type { HistoryResult, Publication, PublicationHandler, StreamPosition } from './types.js';
+import type { Publication, StreamPosition } from '../contract/stream.js';
+import type { HistoryResult, PublicationHandler } from './types.js';
 
 /** Reads a channel's history after a position (an engine's HistoryStore.read, bound). */
 export type GapReader = (channel: string, since: StreamPosition, limit: number) => Promise<HistoryResult>;

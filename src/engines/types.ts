@@ -7,22 +7,7 @@
  * Every implementation passes the shared conformance suite in test/engines/.
  */
 
-/** A place in a channel's stream. Offsets start at 1; offset 0 means "before the first". */
-export interface StreamPosition {
-  /** Changes whenever the channel's history is lost; offsets of different epochs are unrelated. */
-  epoch: string;
-  offset: number;
-}
-
-export interface Publication {
-  channel: string;
-  epoch: string;
-  offset: number;
-  /** The published value as JSON text, exactly as it goes on the wire. */
-  data: string;
-  /** Milliseconds since the Unix epoch when the publication was accepted (for latency metrics). */
-  time: number;
-}
+import type { Publication, StreamPosition } from '../contract/stream.js';
 
 export type PublicationHandler = (pub: Publication) => void;
 

@@ -1,4 +1,4 @@
-import type { Publication } from './types.js';
+import type { Publication } from '../contract/stream.js';
 
 /**
  * The pub/sub message format of the broker engines (DESIGN.md: inter-process messages carry a

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { Disconnects } from '../contract/codes.js';
 import { parseCursor } from '../contract/positions.js';
-import type { StreamPosition } from '../engines/types.js';
+import type { StreamPosition } from '../contract/stream.js';
 import { corsFor, originAllowed, parseChannels } from './common.js';
 import { httpDate } from './http1/date.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';

@@ -9,11 +9,11 @@ import {
   HoldfastError,
 } from '../contract/codes.js';
 import { formatCursor, parseCursor } from '../contract/positions.js';
+import type { StreamPosition } from '../contract/stream.js';
 import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
-import type { StreamPosition } from '../engines/types.js';
 import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
 
 /** Where a long-poll's one answer goes: node:http's response, or a bare socket (poll-fast.ts). */

@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
 import { formatCursor, parseCursor } from '../contract/positions.js';
+import type { StreamPosition } from '../contract/stream.js';
 import { type Encoded, sseEvent } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
-import type { StreamPosition } from '../engines/types.js';
 import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
 
 /** Bytes to an SSE response. */

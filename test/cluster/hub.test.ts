@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClusterHub } from '../../src/cluster/hub.js';
+import type { Publication } from '../../src/contract/stream.js';
 import { Node } from '../../src/core/node.js';
 import { ClusterEngine, portPair } from '../../src/engines/cluster/engine.js';
 import type { ToPrimary, ToWorker } from '../../src/engines/cluster/protocol.js';
-import type { Publication } from '../../src/engines/types.js';
 import { FakeSession } from '../helpers/fake.js';
 
 const limits = { size: 100, ttlMs: 60_000, metaTtlMs: 600_000 };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClusterHub } from '../../src/cluster/hub.js';
+import type { Publication } from '../../src/contract/stream.js';
 import { ClusterEngine, portPair } from '../../src/engines/cluster/engine.js';
 import {
   type Port,
@@ -8,7 +9,6 @@ import {
   type ToPrimary,
   type ToWorker,
 } from '../../src/engines/cluster/protocol.js';
-import type { Publication } from '../../src/engines/types.js';
 import { type EngineLimits, runEngineConformance } from './conformance.js';
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import type { Engine, Publication } from '../../src/engines/types.js';
+import type { Publication } from '../../src/contract/stream.js';
+import type { Engine } from '../../src/engines/types.js';
 
 /**
  * The engine conformance suite (STYLE.md "One conformance suite per interface"): every engine

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Publication } from '../../src/contract/stream.js';
 import { MemoryHistory } from '../../src/engines/memory/history.js';
 import { Sequencer } from '../../src/engines/sequencer.js';
-import type { Publication } from '../../src/engines/types.js';
 import { eventually } from './conformance.js';
 
 /** The Sequencer against a real (in-process) history: what a broker hands over, in any order. */

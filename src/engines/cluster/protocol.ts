@@ -1,4 +1,5 @@
-import type { HistoryResult, Publication, StreamPosition } from '../types.js';
+import type { Publication, StreamPosition } from '../../contract/stream.js';
+import type { HistoryResult } from '../types.js';
 
 /**
  * Messages between workers and the primary over node:cluster IPC. Every message carries the

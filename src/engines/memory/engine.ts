@@ -1,9 +1,9 @@
+import type { Publication } from '../../contract/stream.js';
 import type {
   Engine,
   HistoryReadOptions,
   HistoryResult,
   HistoryStore,
-  Publication,
   PublicationHandler,
   PubSub,
 } from '../types.js';

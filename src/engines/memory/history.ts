@@ -1,5 +1,6 @@
 import { newEpoch } from '../../contract/positions.js';
-import type { HistoryReadOptions, HistoryResult, Publication } from '../types.js';
+import type { Publication } from '../../contract/stream.js';
+import type { HistoryReadOptions, HistoryResult } from '../types.js';
 
 export interface HistoryLimits {
   /** Publications kept per channel. */

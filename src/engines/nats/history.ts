@@ -9,8 +9,9 @@ import {
   type StoredMsg,
 } from 'nats';
 import { newEpoch } from '../../contract/positions.js';
+import type { Publication } from '../../contract/stream.js';
 import type { HistoryLimits } from '../memory/history.js';
-import type { HistoryReadOptions, HistoryResult, Publication } from '../types.js';
+import type { HistoryReadOptions, HistoryResult } from '../types.js';
 import type { NatsSubjects } from './subjects.js';
 
 const H_EPOCH = 'Hf-Epoch';

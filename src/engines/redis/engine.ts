@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { redactUrl } from '../../config/config.js';
 import { HoldfastError } from '../../contract/codes.js';
 import { newEpoch } from '../../contract/positions.js';
+import type { Publication } from '../../contract/stream.js';
 import { backoff, withDeadline } from '../backoff.js';
 import type { HistoryLimits } from '../memory/history.js';
 import { Sequencer } from '../sequencer.js';
@@ -11,7 +12,6 @@ import type {
   HistoryReadOptions,
   HistoryResult,
   HistoryStore,
-  Publication,
   PublicationHandler,
   PubSub,
 } from '../types.js';

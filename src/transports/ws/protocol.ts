@@ -1,6 +1,6 @@
 import { isValidChannel } from '../../contract/channel.js';
 import { type ErrorCode, ErrorCodes } from '../../contract/codes.js';
-import type { StreamPosition } from '../../engines/types.js';
+import type { StreamPosition } from '../../contract/stream.js';
 
 /**
  * The WebSocket protocol's client commands (DESIGN.md "Public contract"), parsed from the text
