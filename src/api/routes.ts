@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import { isValidChannel } from '../contract/channel.js';
 import { HoldfastError } from '../contract/codes.js';
 import type { Node } from '../core/node.js';
-import { sendError, sendErrorAndClose, sendJson } from '../transports/common.js';
+import { sendError, sendErrorAndClose, sendJson } from '../http/json.js';
 import { ApiKeyCheck } from './auth.js';
 import { readJsonBody } from './body.js';
 

@@ -14,7 +14,9 @@ import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
-import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
+import { corsHeaders, originAllowed } from '../http/cors.js';
+import { sendError } from '../http/json.js';
+import { parseChannels } from './common.js';
 
 /** Where a long-poll's one answer goes: node:http's response, or a bare socket (poll-fast.ts). */
 export interface PollReply {

@@ -7,7 +7,9 @@ import { type Encoded, sseEvent } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
-import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
+import { corsHeaders, originAllowed } from '../http/cors.js';
+import { sendError } from '../http/json.js';
+import { parseChannels } from './common.js';
 
 /** Bytes to an SSE response. */
 class SseTransport implements Transport {

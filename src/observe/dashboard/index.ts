@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { HoldfastError } from '../../contract/codes.js';
 import { sseEvent } from '../../core/encode.js';
-import { sendError, sendErrorAndClose } from '../../transports/common.js';
+import { sendError, sendErrorAndClose } from '../../http/json.js';
 import { type Snapshot, SnapshotBuilder } from '../snapshot.js';
 import { DashboardAuth } from './auth.js';
 
