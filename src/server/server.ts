@@ -22,7 +22,7 @@ import { PollFastRoute } from '../transports/poll-fast.js';
 import { SseServer } from '../transports/sse.js';
 import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
-import { Admission, type AdmissionKind } from './admission.js';
+import { Admission, type AdmissionKind, FrameBudget } from './admission.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { fdReserve, openFilesLimit } from './sizing.js';
 
@@ -69,7 +69,7 @@ export class HoldfastServer {
       },
       () => this.node.sessionCount,
     );
-    this.ws = new WsServer(this.node, config, this.wheel);
+    this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
     this.api = new Api(this.node, config);

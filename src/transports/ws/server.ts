@@ -8,7 +8,7 @@ import type { TimerWheel } from '../../core/wheel.js';
 import { WsConnection, type WsHandler } from './conn.js';
 import { handshake } from './handshake.js';
 import { isCommandError, parseCommand } from './protocol.js';
-import { WsSession } from './session.js';
+import { type FrameLimit, WsSession } from './session.js';
 
 /**
  * The WebSocket transport: completes the upgrade on /ws itself (handshake.ts, conn.ts, frame.ts:
@@ -22,11 +22,19 @@ export class WsServer implements WsHandler {
   readonly sessions = new Set<WsSession>();
   readonly #wheel: TimerWheel;
   readonly #pinger: PacedSweep<WsSession>;
+  readonly #newFrameLimit: (perSecond: number) => FrameLimit;
 
-  constructor(node: Node, config: Config, wheel: TimerWheel) {
+  /** `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`). */
+  constructor(
+    node: Node,
+    config: Config,
+    wheel: TimerWheel,
+    newFrameLimit: (perSecond: number) => FrameLimit,
+  ) {
     this.#node = node;
     this.#config = config;
     this.#wheel = wheel;
+    this.#newFrameLimit = newFrameLimit;
     this.#pinger = new PacedSweep(this.sessions, config.pingInterval * 1000, pingOrReap);
     this.#pinger.start();
   }
@@ -42,7 +50,8 @@ export class WsServer implements WsHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const conn = this.#accept(req, socket, this);
     if (conn === null) return;
-    const session = new WsSession(conn, this.#config.maxQueuedBytes, this.#config.maxClientFramesPerSecond);
+    const budget = this.#newFrameLimit(this.#config.maxClientFramesPerSecond);
+    const session = new WsSession(conn, this.#config.maxQueuedBytes, budget);
     this.#wheel.schedule(session, this.#config.firstMessageTimeout * 1000);
     conn.owner = session;
     this.sessions.add(session);

@@ -2,7 +2,6 @@ import { type Disconnect, Disconnects } from '../../contract/codes.js';
 import type { Encoded } from '../../core/encode.js';
 import { Session, type Transport } from '../../core/session.js';
 import type { Expirable } from '../../core/wheel.js';
-import { FrameBudget } from '../../server/admission.js';
 import type { WsConnection } from './conn.js';
 import { encodeFrame, Opcodes } from './frame.js';
 
@@ -48,19 +47,31 @@ function frameOf(enc: Encoded): Buffer {
   return lastFrame;
 }
 
+/**
+ * The frames a client may send (a rate limit per connection). Given by whoever builds the
+ * server (server/admission.ts's FrameBudget), so transports do not depend on the server.
+ */
+export interface FrameLimit {
+  readonly perSecond: number;
+  /** Frames refused since the last one allowed. */
+  readonly violations: number;
+  /** False when this frame is over the limit. */
+  take(now?: number): boolean;
+}
+
 export class WsSession extends Session implements Expirable {
   readonly ws: WsConnection;
   /** Cleared by each ping sweep, set by any frame or pong from the peer. */
   alive = true;
   /** Frames this client may still send (rate limit). */
-  readonly budget: FrameBudget;
+  readonly budget: FrameLimit;
   /** Expirable (TimerWheel's record). */
   wheelTick = 0;
 
-  constructor(ws: WsConnection, maxQueuedBytes: number, framesPerSecond: number) {
+  constructor(ws: WsConnection, maxQueuedBytes: number, budget: FrameLimit) {
     super(new WsTransport(ws), maxQueuedBytes);
     this.ws = ws;
-    this.budget = new FrameBudget(framesPerSecond);
+    this.budget = budget;
   }
 
   /** The idle deadline (no subscription for too long) has passed. */
