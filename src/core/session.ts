@@ -1,7 +1,7 @@
 import { type Disconnect, Disconnects } from '../contract/codes.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
 import type { Encoded } from './encode.js';
-import type { NodeStats } from './node.js';
+import type { NodeStats } from './stats.js';
 import { Subscriptions } from './subscriptions.js';
 
 /**
@@ -41,7 +41,7 @@ export interface SessionOwner {
  * reaches them once, in order, with the backlog/live seam closed (see Node.subscribe).
  */
 export abstract class Session {
-  readonly subscriptions = new Subscriptions();
+  readonly subscriptions = new Subscriptions<Subscription>();
   closed = false;
   /** Set by Node.attach. */
   owner: SessionOwner | null = null;

@@ -1,21 +1,20 @@
-import type { Subscription } from './session.js';
-
 /**
- * A session's subscriptions by channel, with the Map operations the core uses. Most connections
+ * A session's subscriptions by channel (V is session.ts's Subscription, a type parameter so that
+ * the two files do not import each other), with the Map operations the core uses. Most connections
  * follow one channel, so the first subscription is held in fields and a Map is made only for a
  * second one: an empty-ish Map with its hash table costs about 180 bytes per session.
  * Iteration order is not insertion order once entries come and go; nothing relies on it.
  */
-export class Subscriptions {
+export class Subscriptions<V> {
   #key: string | null = null;
-  #value: Subscription | null = null;
-  #more: Map<string, Subscription> | null = null;
+  #value: V | null = null;
+  #more: Map<string, V> | null = null;
 
   get size(): number {
     return (this.#key === null ? 0 : 1) + (this.#more === null ? 0 : this.#more.size);
   }
 
-  get(channel: string): Subscription | undefined {
+  get(channel: string): V | undefined {
     if (channel === this.#key) return this.#value!;
     return this.#more === null ? undefined : this.#more.get(channel);
   }
@@ -24,7 +23,7 @@ export class Subscriptions {
     return channel === this.#key || this.#more?.has(channel) === true;
   }
 
-  set(channel: string, sub: Subscription): this {
+  set(channel: string, sub: V): this {
     if (channel === this.#key) this.#value = sub;
     else if (this.#more?.has(channel)) this.#more.set(channel, sub);
     else if (this.#key === null) {
