@@ -30,7 +30,7 @@ import { cpus, loadavg, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SOURCE_PORT_BASE, sourceAddress } from '../src/bench/plan.js';
+import { SOURCE_PORT_BASE, sourceAddress } from '../src/loadgen/plan.js';
 
 const RUN_DEADLINE_MS = 10 * 60_000;
 /** One process may hold 20,000 open files here (hard limit); leave room for its own. */

@@ -7,11 +7,11 @@
  * (count at most ~15,000: one process may hold 20,000 open files here).
  */
 import WebSocket from 'ws';
-import { PollClient } from '../src/bench/clients/poll.js';
-import { SseClient } from '../src/bench/clients/sse.js';
-import { WsClient } from '../src/bench/clients/ws.js';
-import { sourceAddress } from '../src/bench/plan.js';
-import { Pool, type WorkerPlan } from '../src/bench/pool.js';
+import { PollClient } from '../src/loadgen/clients/poll.js';
+import { SseClient } from '../src/loadgen/clients/sse.js';
+import { WsClient } from '../src/loadgen/clients/ws.js';
+import { sourceAddress } from '../src/loadgen/plan.js';
+import { Pool, type WorkerPlan } from '../src/loadgen/pool.js';
 
 const [url = 'http://127.0.0.1:8080', countText = '5000', kind = 'ws'] = process.argv.slice(2);
 const N = Number(countText);

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { findLimit } from '../bench/find-limit.js';
-import { BenchOptionError, type BenchOptions, DEFAULTS, parseOptions } from '../bench/options.js';
-import { progressLine } from '../bench/progress.js';
-import { type Report, writeReport } from '../bench/report.js';
-import { runBench } from '../bench/run.js';
+import { findLimit } from '../loadgen/find-limit.js';
+import { BenchOptionError, type BenchOptions, DEFAULTS, parseOptions } from '../loadgen/options.js';
+import { progressLine } from '../loadgen/progress.js';
+import { type Report, writeReport } from '../loadgen/report.js';
+import { runBench } from '../loadgen/run.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
-/** `holdfast bench`: the load generator (src/bench). */
+/** `holdfast bench`: the load generator (src/loadgen). */
 export function benchCommand(program: Command): void {
   const d = DEFAULTS;
   program

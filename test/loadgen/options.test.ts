@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BenchOptionError, fill, isLoopback, parseOptions, transportOf } from '../../src/bench/options.js';
-import { planWorkers, SOURCE_PORT_BASE, sourceAddress } from '../../src/bench/plan.js';
+import { BenchOptionError, fill, isLoopback, parseOptions, transportOf } from '../../src/loadgen/options.js';
+import { planWorkers, SOURCE_PORT_BASE, sourceAddress } from '../../src/loadgen/plan.js';
 
 describe('bench options', () => {
   it('parses command-line strings with defaults', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseOptions } from '../../src/bench/options.js';
-import { runBench } from '../../src/bench/run.js';
+import { parseOptions } from '../../src/loadgen/options.js';
+import { runBench } from '../../src/loadgen/run.js';
 import { FaultyServer } from './faulty-server.js';
 
 /**

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { encode, mergeEncoded, newHistogram, recordMs, summarize } from '../../src/bench/histogram.js';
+import { encode, mergeEncoded, newHistogram, recordMs, summarize } from '../../src/loadgen/histogram.js';
 
 const run = promisify(execFile);
-const MODULE = new URL('../../src/bench/histogram.js', import.meta.url).href;
+const MODULE = new URL('../../src/loadgen/histogram.js', import.meta.url).href;
 
 /** Records values (ms) in a separate Node process and returns its encoded histogram. */
 async function encodeInChild(values: number[]): Promise<string> {

@@ -8,7 +8,7 @@ import {
   OP_CLOSE,
   OP_PING,
   OP_TEXT,
-} from '../../src/bench/clients/ws-frames.js';
+} from '../../src/loadgen/clients/ws-frames.js';
 
 /** A server frame (unmasked), as latin1. */
 function serverFrame(opcode: number, payload: string, fin = true): string {

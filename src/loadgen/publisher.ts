@@ -136,7 +136,7 @@ export class Publisher {
       let answered = false;
       // The retry takes a new connection of its own (agent: false): the pool's other idle
       // sockets may have been closed by the same keep-alive time-out, and a retry on one of them
-      // fails the same way (test/bench/publisher.test.ts; the likely cause of the 424 failed
+      // fails the same way (test/loadgen/publisher.test.ts; the likely cause of the 424 failed
       // publications of run 4 in docs/BENCHMARKS.md, not confirmed there).
       const agent = retry ? this.#agent : false;
       const req = mod.request(url, { method: o.publishMethod, headers, agent }, (res) => {

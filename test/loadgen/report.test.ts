@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findLimit, stepOptions } from '../../src/bench/find-limit.js';
-import { parseOptions } from '../../src/bench/options.js';
-import { judge, type Report, type Sample } from '../../src/bench/report.js';
-import { renderHtml } from '../../src/bench/report-html.js';
-import { linePlot, niceStep } from '../../src/bench/svg.js';
+import { findLimit, stepOptions } from '../../src/loadgen/find-limit.js';
+import { parseOptions } from '../../src/loadgen/options.js';
+import { judge, type Report, type Sample } from '../../src/loadgen/report.js';
+import { renderHtml } from '../../src/loadgen/report-html.js';
+import { linePlot, niceStep } from '../../src/loadgen/svg.js';
 
 function sample(t: number, phase: Sample['phase'], extra: Partial<Sample> = {}): Sample {
   return {

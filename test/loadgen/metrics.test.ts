@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { parsePrometheus, sampleFrom, scrape } from '../../src/bench/metrics.js';
+import { parsePrometheus, sampleFrom, scrape } from '../../src/loadgen/metrics.js';
 
 const TEXT = `# HELP process_resident_memory_bytes Resident memory size in bytes.
 # TYPE process_resident_memory_bytes gauge

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HttpReader, type HttpSink } from '../../src/bench/clients/http-reader.js';
+import { HttpReader, type HttpSink } from '../../src/loadgen/clients/http-reader.js';
 
 class Sink implements HttpSink {
   events: string[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { payloadJson, payloadText, scanMarkers } from '../../src/bench/payload.js';
+import { payloadJson, payloadText, scanMarkers } from '../../src/loadgen/payload.js';
 
 type Hit = [number, number, number];
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { parseOptions } from '../../src/bench/options.js';
-import { Publisher } from '../../src/bench/publisher.js';
+import { parseOptions } from '../../src/loadgen/options.js';
+import { Publisher } from '../../src/loadgen/publisher.js';
 
 /**
  * The publisher sends a request again, once, when the kept-alive socket it went out on is reset

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseOptions } from '../../src/bench/options.js';
-import { type RunHooks, runBench } from '../../src/bench/run.js';
 import { loadConfig } from '../../src/config/config.js';
 import { Disconnects } from '../../src/contract/codes.js';
+import { parseOptions } from '../../src/loadgen/options.js';
+import { type RunHooks, runBench } from '../../src/loadgen/run.js';
 import { createEngine, HoldfastServer } from '../../src/server/server.js';
 
 /** Short benches against a live Holdfast on loopback: every message must arrive once, in order. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WsClient } from '../../src/bench/clients/ws.js';
-import { Pool, type WorkerPlan } from '../../src/bench/pool.js';
 import { loadConfig } from '../../src/config/config.js';
+import { WsClient } from '../../src/loadgen/clients/ws.js';
+import { Pool, type WorkerPlan } from '../../src/loadgen/pool.js';
 import { createEngine, HoldfastServer } from '../../src/server/server.js';
 
 /** Bound bench clients connect from their own source port, or from an OS-chosen one when it is taken. */

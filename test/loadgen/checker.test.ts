@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Checker, firstExpected } from '../../src/bench/checker.js';
+import { Checker, firstExpected } from '../../src/loadgen/checker.js';
 
 function run(seqs: number[], start: number, last: number, failed?: Set<number>) {
   const c = new Checker(1);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SseClient } from '../../src/bench/clients/sse.js';
-import { WsClient } from '../../src/bench/clients/ws.js';
-import { isStalled, parseOptions } from '../../src/bench/options.js';
-import { Pool, type WorkerPlan } from '../../src/bench/pool.js';
-import { runBench } from '../../src/bench/run.js';
-import { finalize } from '../../src/bench/worker.js';
 import { loadConfig } from '../../src/config/config.js';
+import { SseClient } from '../../src/loadgen/clients/sse.js';
+import { WsClient } from '../../src/loadgen/clients/ws.js';
+import { isStalled, parseOptions } from '../../src/loadgen/options.js';
+import { Pool, type WorkerPlan } from '../../src/loadgen/pool.js';
+import { runBench } from '../../src/loadgen/run.js';
+import { finalize } from '../../src/loadgen/worker.js';
 import { createEngine, HoldfastServer } from '../../src/server/server.js';
 
 /** `--stall-fraction`: clients that stop reading are counted apart from the readers. */

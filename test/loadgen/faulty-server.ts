@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { scanMarkers } from '../../src/bench/payload.js';
+import { scanMarkers } from '../../src/loadgen/payload.js';
 
 interface Poll {
   channels: string[];
