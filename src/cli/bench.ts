@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { findLimit } from '../loadgen/find-limit.js';
 import { BenchOptionError, type BenchOptions, DEFAULTS, parseOptions } from '../loadgen/options.js';
 import { progressLine } from '../loadgen/progress.js';
-import { type Report, writeReport } from '../loadgen/report.js';
+import type { Report } from '../loadgen/report.js';
+import { writeReport } from '../loadgen/report-files.js';
 import { runBench } from '../loadgen/run.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];

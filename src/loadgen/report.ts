@@ -1,9 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 import type { LatencySummary } from './histogram.js';
 import type { BenchOptions } from './options.js';
-import { renderHtml } from './report-html.js';
 
 /** One second of a run, as plotted in report.html. */
 export interface Sample {
@@ -154,14 +151,4 @@ export function judge(
   if (r.messages.misrouted > 0) reasons.push(`${r.messages.misrouted} messages on channels not followed`);
   if (r.messages.publishFailures > 0) reasons.push(`${r.messages.publishFailures} publish requests failed`);
   return { held: reasons.length === 0, reasons };
-}
-
-/** Writes report.json and report.html into `dir`; returns their paths. */
-export function writeReport(dir: string, report: Report): { json: string; html: string } {
-  mkdirSync(dir, { recursive: true });
-  const json = join(dir, 'report.json');
-  const html = join(dir, 'report.html');
-  writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(html, renderHtml(report));
-  return { json, html };
 }
