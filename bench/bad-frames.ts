@@ -11,21 +11,11 @@
  * bounded in time; stops by itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { type MetricFamily, parsePrometheusText, sumOf } from '../src/observe/promtext.js';
+import { listeningPort, options, serveArgs } from './serve-proc.js';
 
-const { values } = parseArgs({
-  options: {
-    rate: { type: 'string', default: '10000' },
-    seconds: { type: 'string', default: '20' },
-    baseline: { type: 'string', default: '3' },
-    conns: { type: 'string', default: '20' },
-    url: { type: 'string' },
-  },
-});
+const values = options({ rate: '10000', seconds: '20', baseline: '3', conns: '20', url: '' });
 const rate = Number(values.rate);
 const seconds = Math.min(Number(values.seconds), 120);
 const baseline = Number(values.baseline);
@@ -49,42 +39,20 @@ interface Second {
   logLines: number;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 let logLines = 0;
 
 async function startServer(): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   // The per-connection frame rate limit (maxClientFramesPerSecond) is lifted: this measures the
   // cost of parsing and answering every bad frame, not of refusing them.
-  const args = [main, 'serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '1'];
-  const child = spawn(process.execPath, [...args, '--max-client-frames-per-second', '0'], {
-    env: { ...process.env, HOLDFAST_API_KEY: 'bench-key', HOLDFAST_LOG_FORMAT: 'json' },
+  const args = serveArgs({ workers: '1', 'max-client-frames-per-second': '0' });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, HOLDFAST_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout!.on('data', (chunk: Buffer) => {
     for (const b of chunk) if (b === 10) logLines++;
   });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(base + '/health')).ok) return { base, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the server did not start');
+  return { base: `http://127.0.0.1:${await listeningPort(child)}`, child };
 }
 
 async function scrape(base: string): Promise<Map<string, MetricFamily>> {
@@ -92,8 +60,8 @@ async function scrape(base: string): Promise<Map<string, MetricFamily>> {
 }
 
 async function main(): Promise<void> {
-  const started = values.url === undefined ? await startServer() : null;
-  const base = values.url ?? started!.base;
+  const started = values.url === '' ? await startServer() : null;
+  const base = started?.base ?? values.url;
   const wsUrl = base.replace(/^http/, 'ws') + '/ws';
   const sockets: WebSocket[] = [];
   for (let i = 0; i < conns; i++) {

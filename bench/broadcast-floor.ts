@@ -29,8 +29,8 @@ import { createServer, Socket, type TcpSocketConnectOpts } from 'node:net';
 import { cpus, loadavg, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { SOURCE_PORT_BASE, sourceAddress } from '../src/loadgen/plan.js';
+import { options } from './serve-proc.js';
 
 const RUN_DEADLINE_MS = 10 * 60_000;
 /** One process may hold 20,000 open files here (hard limit); leave room for its own. */
@@ -380,16 +380,14 @@ interface BroadcastResult {
 }
 
 async function main(): Promise<void> {
-  const { values: opts } = parseArgs({
-    options: {
-      connections: { type: 'string', default: '100000' },
-      servers: { type: 'string', default: '7' },
-      clients: { type: 'string', default: '7' },
-      broadcasts: { type: 'string', default: '10' },
-      interval: { type: 'string', default: '3000' },
-      size: { type: 'string', default: '64' },
-      'client-nice': { type: 'string', default: '0' },
-    },
+  const opts = options({
+    connections: '100000',
+    servers: '7',
+    clients: '7',
+    broadcasts: '10',
+    interval: '3000',
+    size: '64',
+    'client-nice': '0',
   });
   const n = Number(opts.connections);
   const nServers = Number(opts.servers);

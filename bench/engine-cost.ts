@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { flag, percentile, publish, serve } from './serve-proc.js';
+import { ENGINE_OPTIONS, enginesOf, options, percentile, publish, serve } from './serve-proc.js';
 
 /**
  * What an engine adds to each publication through the HTTP API: one `holdfast serve` process
@@ -9,14 +9,14 @@ import { flag, percentile, publish, serve } from './serve-proc.js';
  *   npm run build && node dist/bench/engine-cost.js --engines memory,redis,nats \
  *     --count 5000 --concurrency 32 --redis redis://127.0.0.1:6379 --nats nats://127.0.0.1:4222
  */
-const engines = flag('engines', 'memory,redis,nats').split(',');
-const count = Number(flag('count', '5000'));
-const concurrency = Number(flag('concurrency', '32'));
-const urls: Record<string, string> = {
-  memory: 'memory',
-  redis: flag('redis', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'),
-  nats: flag('nats', process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222'),
-};
+const opts = options({
+  ...ENGINE_OPTIONS,
+  count: '5000',
+  concurrency: '32',
+});
+const engines = enginesOf(opts);
+const count = Number(opts.count);
+const concurrency = Number(opts.concurrency);
 const payload = { text: 'x'.repeat(48) };
 
 interface Row {
@@ -28,9 +28,9 @@ interface Row {
   failures: number;
 }
 
-async function measure(engine: string): Promise<Row> {
+async function measure(engine: string, url: string): Promise<Row> {
   const prefix = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const s = await serve({ engine: urls[engine]!, 'engine-prefix': prefix, workers: '1' });
+  const s = await serve({ engine: url, 'engine-prefix': prefix, workers: '1' });
   let failures = 0;
   try {
     for (let i = 0; i < 200; i++) await publish(s.base, `warm-${i % 10}`, payload); // warm-up
@@ -66,7 +66,7 @@ async function measure(engine: string): Promise<Row> {
 }
 
 const rows: Row[] = [];
-for (const e of engines) rows.push(await measure(e));
+for (const e of engines) rows.push(await measure(e.name, e.url));
 const base = rows.find((r) => r.engine === 'memory');
 console.log(`count ${count} per phase, concurrency ${concurrency}, ${new Date().toISOString()}`);
 console.log('engine  p50 ms  p99 ms  mean ms  added mean ms  publications/s (concurrent)  failures');

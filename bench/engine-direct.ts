@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/config.js';
 import { createEngine } from '../src/server/server.js';
-import { flag, percentile } from './serve-proc.js';
+import { ENGINE_OPTIONS, enginesOf, options, percentile } from './serve-proc.js';
 
 /**
  * The engine alone, in this process: time of `engine.pubsub.publish` (assign the offset, store
@@ -10,21 +10,21 @@ import { flag, percentile } from './serve-proc.js';
  *
  *   npm run build && node dist/bench/engine-direct.js --engines memory,redis,nats --count 20000
  */
-const engines = flag('engines', 'memory,redis,nats').split(',');
-const count = Number(flag('count', '20000'));
-const concurrency = Number(flag('concurrency', '64'));
-const urls: Record<string, string> = {
-  memory: 'memory',
-  redis: flag('redis', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'),
-  nats: flag('nats', process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222'),
-};
+const opts = options({
+  ...ENGINE_OPTIONS,
+  count: '20000',
+  concurrency: '64',
+});
+const engines = enginesOf(opts);
+const count = Number(opts.count);
+const concurrency = Number(opts.concurrency);
 const data = JSON.stringify({ text: 'x'.repeat(48) });
 
 console.log(`count ${count}, concurrency ${concurrency}, ${new Date().toISOString()}`);
 console.log('engine  p50 us  p99 us  mean us  publications/s (concurrent)  delivered');
-for (const name of engines) {
+for (const { name, url } of engines) {
   const prefix = `benchd-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const config = loadConfig({ flags: { engine: urls[name], enginePrefix: prefix, apiKey: 'x' } });
+  const config = loadConfig({ flags: { engine: url, enginePrefix: prefix, apiKey: 'x' } });
   const engine = createEngine(config);
   let delivered = 0;
   await engine.pubsub.start(() => {

@@ -10,20 +10,17 @@
  * server's RSS once a second (from /proc), how many slow clients were cut, and whether the
  * readers received every message.
  */
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { RawWs } from '../test/helpers/raw-ws.js';
-import { publish, rssBytes, serve } from './serve-proc.js';
+import { options, publish, rssBytes, serve } from './serve-proc.js';
 
-const { values } = parseArgs({
-  options: {
-    slow: { type: 'string', default: '1000' },
-    readers: { type: 'string', default: '10' },
-    seconds: { type: 'string', default: '30' },
-    size: { type: 'string', default: '65536' },
-    rate: { type: 'string', default: '20' },
-    cap: { type: 'string', default: String(1 << 20) },
-  },
+const values = options({
+  slow: '1000',
+  readers: '10',
+  seconds: '30',
+  size: '65536',
+  rate: '20',
+  cap: String(1 << 20),
 });
 const SLOW = Number(values.slow);
 const READERS = Number(values.readers);

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BENCH_KEY, flag, serve } from './serve-proc.js';
+import { benchArgs, options, serve } from './serve-proc.js';
 
 /**
  * The soak of issue 5: `holdfast serve` with several workers, `holdfast bench` against it with
@@ -15,46 +14,64 @@ import { BENCH_KEY, flag, serve } from './serve-proc.js';
  * Only this script's own server's workers are killed (children of the primary it started, read
  * from /proc), never the primary. Loopback only; every process it starts is stopped at the end.
  */
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const clients = flag('clients', '20000');
-const seconds = Number(flag('seconds', '300'));
-const killEvery = Number(flag('kill-every', '30'));
+const opts = options({
+  clients: '20000',
+  seconds: '300',
+  'kill-every': '30',
+  'quiet-end': '', // default: --kill-every
+  workers: '2',
+  out: 'reports/soak',
+  'max-queued-bytes': '65536',
+  transport: 'mix',
+  channels: '1000',
+  rate: '100',
+  'broadcast-rate': '1',
+  size: '1024',
+  ramp: '1000',
+  drain: '15',
+  'stall-fraction': '0.05',
+  'stall-resume': '0',
+  'max-p99': '1000',
+});
+const clients = opts.clients;
+const seconds = Number(opts.seconds);
+const killEvery = Number(opts['kill-every']);
 // No kill in the last seconds of publishing, so every client can resume before the drain ends.
-const quietEnd = Number(flag('quiet-end', String(killEvery)));
-const workers = flag('workers', '2');
-const out = flag('out', 'reports/soak');
+const quietEnd = opts['quiet-end'] === '' ? killEvery : Number(opts['quiet-end']);
+const workers = opts.workers;
+const out = opts.out;
 const serverFlags: Record<string, string> = {
   workers,
   connections: clients,
-  'max-queued-bytes': flag('max-queued-bytes', '65536'),
+  'max-queued-bytes': opts['max-queued-bytes'],
   // One kill every 30 s must not count as a crash loop.
   'max-restarts': '1000',
 };
-const benchArgs = [
+const loadArgs = [
   '--clients',
   clients,
   '--transport',
-  flag('transport', 'mix'),
+  opts.transport,
   '--channels',
-  flag('channels', '1000'),
+  opts.channels,
   '--rate',
-  flag('rate', '100'),
+  opts.rate,
   '--broadcast-rate',
-  flag('broadcast-rate', '1'),
+  opts['broadcast-rate'],
   '--size',
-  flag('size', '1024'),
+  opts.size,
   '--ramp',
-  flag('ramp', '1000'),
+  opts.ramp,
   '--duration',
   String(seconds),
   '--drain',
-  flag('drain', '15'),
+  opts.drain,
   '--stall-fraction',
-  flag('stall-fraction', '0.05'),
+  opts['stall-fraction'],
   '--stall-resume',
-  flag('stall-resume', '0'),
+  opts['stall-resume'],
   '--max-p99',
-  flag('max-p99', '1000'),
+  opts['max-p99'],
   '--out',
   out,
 ];
@@ -110,11 +127,9 @@ const killOne = (): void => {
   }
 };
 
-const bench = spawn(
-  process.execPath,
-  [MAIN, 'bench', '--url', server.base, '--api-key', BENCH_KEY, ...benchArgs],
-  { stdio: ['ignore', 'inherit', 'pipe'] },
-);
+const bench = spawn(process.execPath, benchArgs(server.base, loadArgs), {
+  stdio: ['ignore', 'inherit', 'pipe'],
+});
 bench.stderr!.setEncoding('utf8');
 bench.stderr!.on('data', (text: string) => {
   process.stderr.write(text);

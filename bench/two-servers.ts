@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { flag, percentile, publish, serve } from './serve-proc.js';
+import { options, percentile, publish, serve } from './serve-proc.js';
 
 /**
  * Two `holdfast serve` processes sharing one broker; many WebSocket clients split between them,
@@ -10,11 +10,18 @@ import { flag, percentile, publish, serve } from './serve-proc.js';
  *   npm run build && node dist/bench/two-servers.js --engine redis://127.0.0.1:6379 \
  *     --clients 4000 --channels 4 --messages 200 --interval 5
  */
-const engine = flag('engine', process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
-const clients = Number(flag('clients', '4000'));
-const channels = Number(flag('channels', '4'));
-const messages = Number(flag('messages', '200'));
-const interval = Number(flag('interval', '5'));
+const opts = options({
+  engine: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  clients: '4000',
+  channels: '4',
+  messages: '200',
+  interval: '5',
+});
+const engine = opts.engine;
+const clients = Number(opts.clients);
+const channels = Number(opts.channels);
+const messages = Number(opts.messages);
+const interval = Number(opts.interval);
 const prefix = `bench2-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
 interface Tally {

@@ -18,16 +18,14 @@
  */
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
 import { WebSocket, WebSocketServer } from 'ws';
+import { options } from './serve-proc.js';
 
 interface Broadcast {
   text: string;
 }
 
-const { values } = parseArgs({
-  options: { port: { type: 'string', default: '0' }, workers: { type: 'string', default: '7' } },
-});
+const values = options({ port: '0', workers: '7' });
 
 if (cluster.isPrimary) {
   const workers = Number(values.workers);

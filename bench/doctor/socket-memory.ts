@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { listeningPort, serveArgs } from '../serve-proc.js';
 
 const pairs = Number(process.argv[2] ?? 5000);
 const MESSAGE = Buffer.alloc(64, 0x61);
@@ -75,21 +75,12 @@ async function socketMemory(): Promise<void> {
 }
 
 async function workerBaseline(): Promise<void> {
-  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('listening')) resolve();
-    });
-    child.on('exit', () => reject(new Error('holdfast serve exited early')));
-  });
+  const child = spawn(process.execPath, serveArgs(), { stdio: ['ignore', 'pipe', 'inherit'] });
+  await listeningPort(child);
   await sleep(1000);
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
   console.log(`holdfast serve RSS after start: ${(Number(rss) / 1024).toFixed(1)} MiB`);
-  child.removeAllListeners('exit');
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 }

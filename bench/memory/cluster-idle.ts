@@ -22,23 +22,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { rssBytes } from '../serve-proc.js';
+import { benchArgs, listeningPort, options, rssBytes, serveArgs } from '../serve-proc.js';
 
-const { values: opts } = parseArgs({
-  options: {
-    server: { type: 'string', default: 'holdfast' },
-    transport: { type: 'string', default: 'ws' },
-    connections: { type: 'string', default: '100000' },
-    workers: { type: 'string', default: '7' },
-    settle: { type: 'string', default: '20' },
-    ramp: { type: 'string', default: '1500' },
-    'node-options': { type: 'string', default: '' },
-    'serve-flags': { type: 'string', default: '' },
-  },
+const opts = options({
+  server: 'holdfast',
+  transport: 'ws',
+  connections: '100000',
+  workers: '7',
+  settle: '20',
+  ramp: '1500',
+  'node-options': '',
+  'serve-flags': '',
 });
 
-const API_KEY = 'bench-memory-key';
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const n = Number(opts.connections);
@@ -71,36 +67,15 @@ function workersRss(primary: number): { sum: number; each: number[] } {
 function startServer(): { child: ChildProcess; port: Promise<number> } {
   const args =
     opts.server === 'ws-ref'
-      ? [here('../ws-cluster-reference.js'), '--port', '0', '--workers', opts.workers as string]
+      ? [here('../ws-cluster-reference.js'), '--port', '0', '--workers', opts.workers]
       : [
-          here('../../src/cli/main.js'),
-          'serve',
-          '--workers',
-          opts.workers as string,
-          '--connections',
-          String(n),
-          '--port',
-          '0',
-          '--host',
-          '127.0.0.1',
-          '--api-key',
-          API_KEY,
-          '--log-level',
-          'warn',
-          ...(opts['serve-flags'] as string).split(' ').filter((f) => f !== ''),
+          ...serveArgs({ workers: opts.workers, connections: String(n), 'log-level': 'warn' }),
+          ...opts['serve-flags'].split(' ').filter((f) => f !== ''),
         ];
   const env = { ...process.env };
   if (opts['node-options'] !== '') env['NODE_OPTIONS'] = opts['node-options'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const port = new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening (?:on http:\/\/127\.0\.0\.1:)?(\d+)/.exec(out);
-      if (m !== null) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
+  const port = listeningPort(child);
   return { child, port };
 }
 
@@ -138,17 +113,11 @@ async function main(): Promise<void> {
         : [];
     bench = spawn(
       process.execPath,
-      [
-        here('../../src/cli/main.js'),
-        'bench',
-        '--url',
-        `http://127.0.0.1:${port}`,
-        '--api-key',
-        API_KEY,
+      benchArgs(`http://127.0.0.1:${port}`, [
         '--clients',
         String(n),
         '--transport',
-        opts.transport as string,
+        opts.transport,
         '--channels',
         '1000',
         '--rate',
@@ -156,7 +125,7 @@ async function main(): Promise<void> {
         '--broadcast-rate',
         '0',
         '--ramp',
-        opts.ramp as string,
+        opts.ramp,
         '--duration',
         String(settleS + 15),
         '--drain',
@@ -165,7 +134,7 @@ async function main(): Promise<void> {
         '--out',
         `reports/cluster-idle-${opts.server}-${opts.transport}`,
         ...generic,
-      ],
+      ]),
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const b = bench;

@@ -18,23 +18,20 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { BENCH_KEY, listeningPort, options, serveArgs } from '../serve-proc.js';
 import type { ClientsArgs, ClientsReport } from './clients.js';
 
-const { values: opts } = parseArgs({
-  options: {
-    server: { type: 'string', default: 'holdfast' },
-    transport: { type: 'string', default: 'ws' },
-    connections: { type: 'string', default: '19000' },
-    channels: { type: 'string', default: '100' },
-    settle: { type: 'string', default: '10' },
-    all: { type: 'boolean', default: false },
-  },
+const opts = options({
+  server: 'holdfast',
+  transport: 'ws',
+  connections: '19000',
+  channels: '100',
+  settle: '10',
+  all: false,
 });
 
 const PER_CLIENT_PROCESS = 15_000;
 const RUN_DEADLINE_MS = 15 * 60_000;
-const API_KEY = 'bench-memory-key';
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -75,25 +72,13 @@ class ServerProcess {
         ? [here('./ws-reference.js'), '0']
         : kind === 'raw'
           ? [here('./raw-reference.js'), '0']
-          : [
-              here('../../src/cli/main.js'),
-              'serve',
-              '--workers',
-              '1',
-              '--port',
-              '0',
-              '--host',
-              '127.0.0.1',
-              '--api-key',
-              API_KEY,
+          : serveArgs({
+              workers: '1',
               // Long holds and no pings during the run: the clients stay idle and never answer.
-              '--poll-timeout',
-              '300',
-              '--ping-interval',
-              '3600',
-              '--log-level',
-              'warn',
-            ];
+              'poll-timeout': '300',
+              'ping-interval': '3600',
+              'log-level': 'warn',
+            });
     this.child = spawn(process.execPath, ['--expose-gc', '--import', hook, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -108,15 +93,7 @@ class ServerProcess {
         nl = this.#stderr.indexOf('\n');
       }
     });
-    this.port = new Promise((resolve, reject) => {
-      let out = '';
-      this.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (?:on http:\/\/127\.0\.0\.1:)?(\d+)/.exec(out);
-        if (m !== null) resolve(Number(m[1]));
-      });
-      this.child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-    });
+    this.port = listeningPort(this.child);
   }
 
   /** Full GC in the server, then its memoryUsage() and VmRSS. */
@@ -146,7 +123,7 @@ class ServerProcess {
 function subscribers(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/api/channels', headers: { 'x-api-key': API_KEY } },
+      { host: '127.0.0.1', port, path: '/api/channels', headers: { 'x-api-key': BENCH_KEY } },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => {
@@ -268,7 +245,7 @@ async function main(): Promise<void> {
         ['holdfast', 'sse'],
         ['holdfast', 'poll'],
       ]
-    : [[opts.server as string, opts.transport as ClientsArgs['transport']]];
+    : [[opts.server, opts.transport as ClientsArgs['transport']]];
   console.log(`connections ${n}, channels ${channels}, settle ${opts.settle} s, node ${process.version}`);
   console.log(
     'server    transport  RSS before  RSS after   RSS/conn  marginal  heapUsed/conn  marginal  heapTotal/conn (KiB)',
