@@ -2,7 +2,8 @@
  * A session's subscriptions by channel (V is session.ts's Subscription, a type parameter so that
  * the two files do not import each other), with the Map operations the core uses. Most connections
  * follow one channel, so the first subscription is held in fields and a Map is made only for a
- * second one: an empty-ish Map with its hash table costs about 180 bytes per session.
+ * second one: a Map with its hash table is a large part of an idle session's heap
+ * (docs/BENCHMARKS.md, "Memory per idle connection").
  * Iteration order is not insertion order once entries come and go; nothing relies on it.
  */
 export class Subscriptions<V> {

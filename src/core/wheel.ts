@@ -6,9 +6,8 @@
  * appends, cancelling only clears the item's tick, and a slot's entries whose item is no longer
  * due at that tick are skipped when it fires (lazy deletion). A long-poll answered and renewed
  * reschedules its session twice per poll; with a Map of item to tick and a Set per slot that
- * bookkeeping was 7% of a worker's busy CPU time under 15,000 long-polls answered by a broadcast
- * every 0.5 s (a --cpu-prof profile of the worker, session 3; the run is in docs/BENCHMARKS.md,
- * "Long-poll, 15,000 clients"). A rescheduled item leaves its old entry behind until that slot
+ * bookkeeping stood out in a worker's profile under long-polls (docs/BENCHMARKS.md, "Long-poll,
+ * 15,000 clients, one worker"). A rescheduled item leaves its old entry behind until that slot
  * fires: at most one entry per reschedule within a deadline's span.
  */
 export interface Expirable {

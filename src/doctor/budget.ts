@@ -1,30 +1,29 @@
 /**
- * The figures the doctor multiplies by N. Measured on the project machine (2 cores, 24 GiB,
- * Linux 6.18, Node 20); see docs/TUNING.md and DESIGN.md for the runs.
+ * The figures the doctor multiplies by N, from measurements on the project machine: the runs
+ * and their results are in docs/BENCHMARKS.md, "The doctor's budget"; docs/TUNING.md uses them.
  */
 
 /**
- * User-space memory per server connection, bytes. Measured at 15,000 idle connections: raw
- * net.Socket 3.3 KB (Node's floor), `ws` 5.5 KB, SSE through node:http 9-10 KB. The budget takes
- * the costliest transport so that a mix of them fits.
+ * User-space memory per server connection, bytes, measured at 15,000 idle connections. The
+ * budget takes the costliest transport so that a mix of them fits.
  */
 export const USER_BYTES_PER_CONNECTION = 10 * 1024;
 
 /**
- * Kernel memory per TCP socket, bytes: about 4.7 KB (socket, inode, file and epoll entries in the
- * slab caches). Re-measured by bench/doctor/socket-memory.ts: 4.0-4.8 KB of Slab per idle
- * loopback socket. A loopback pair (load generator on the same machine) costs twice this.
+ * Kernel memory per TCP socket, bytes (socket, inode, file and epoll entries in the slab
+ * caches; bench/doctor/socket-memory.ts measures it). A loopback pair (load generator on the
+ * same machine) costs twice this.
  */
 export const KERNEL_BYTES_PER_SOCKET = Math.round(4.7 * 1024);
 
 /**
- * tcp_mem pages one connection holds while a message waits in a socket queue: about 1 (0.92-1.02
- * measured with one unread 64-byte message per connection; the kernel charges whole pages).
+ * tcp_mem pages one connection holds while a message waits in a socket queue (measured with
+ * one unread 64-byte message per connection; the kernel charges whole pages).
  * Idle connections hold none; a broadcast makes every subscriber busy at once.
  */
 export const TCP_PAGES_PER_BUSY_CONNECTION = 1;
 
-/** RSS of a freshly started `holdfast serve` process: 56 MiB measured; rounded up. */
+/** RSS of a freshly started `holdfast serve` process, rounded up from the measurement. */
 export const WORKER_BASELINE_BYTES = 64 * 1024 * 1024;
 
 /**

@@ -16,9 +16,10 @@ import type { WorkerPlan } from './pool.js';
  * stalls on TIME_WAIT. Each bound client also gets its own source port (SOURCE_PORT_BASE + its
  * place on the address): bind() with port 0 makes Linux search the port range for a free one,
  * and with 10,000+ sockets on an address that search (inet_bhash2_conflict,
- * inet_bind2_bucket_match_addr_any) took ~30% of the machine's CPU in `perf` and cut the ramp
- * from ~1,700 to ~300 connections/s past 45,000 clients (100,000-client WebSocket ramp,
- * 2026-11-26). Pure.
+ * inet_bind2_bucket_match_addr_any) took much of the machine's CPU and slowed the ramp to a crawl
+ * (docs/BENCHMARKS.md, "Issue 4: WebSocket memory per connection at about 92,000 (new code)",
+ * its update).
+ * Pure.
  */
 export const SOURCE_PORT_BASE = 1024;
 

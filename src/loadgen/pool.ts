@@ -199,7 +199,8 @@ function onMarker(channel: number, seq: number, sentAt: number): void {
     return;
   }
   pool.deliveries++;
-  // One histogram per message (a recording costs ~0.3 µs); the tick adds broadcasts to all.
+  // One histogram per message (each recording costs CPU per delivery: docs/BENCHMARKS.md,
+  // "Where a delivery's CPU goes"); the tick adds broadcasts to all.
   if (channel === pool.plan.channels) recordMs(pool.broadcastHist, currentNow - sentAt);
   else recordMs(pool.latencyHist, currentNow - sentAt);
   pool.checker.receive(sub, seq);

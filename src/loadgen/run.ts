@@ -34,8 +34,8 @@ class Child {
   constructor(onTick: (c: Child, t: Tick) => void) {
     this.proc = fork(WORKER, [], {
       // --expose-gc: the idle-memory measurement collects first. A 2 MB young generation keeps
-      // the fixed cost per child small (8,000 idle clients: 5.2 KB each instead of 8.4 KB)
-      // for about 3% fewer deliveries per CPU second (docs/BENCHMARKS.md).
+      // the fixed cost per child small, at a small cost in deliveries per CPU second (both
+      // measured: docs/BENCHMARKS.md, "The bench's own memory per idle client").
       execArgv: ['--expose-gc', '--max-semi-space-size=2'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -101,7 +101,8 @@ class PollTransport implements Transport {
  * the poll time-out, the connection closing, the server draining) ends the parked session, and
  * a new poll starts afresh from its cursor. Without parking, 100,000 idle long-polls with 25 s
  * holds made 4,000 sessions a second that lived long enough to reach V8's old generation and
- * stayed there as garbage: 6.3-7.1 KiB of RSS per connection (docs/BENCHMARKS.md).
+ * stayed there as garbage, most of an idle long-poll's RSS (docs/BENCHMARKS.md, "Issue 4
+ * (session 3): long-polls park between polls; memory per idle connection on this code").
  */
 export class PollSession extends Session implements Expirable {
   readonly channels: string[];

@@ -3,16 +3,15 @@ import { BenchClient, type Pool } from '../pool.js';
 import { HttpReader, type HttpSink } from './http-reader.js';
 
 /**
- * Base of the raw-socket HTTP clients (SSE, long-poll): a `net.Socket` (about 4 KB per idle
- * connection, where node:http's client costs several times that), a minimal request writer and
- * the HttpReader. Socket listeners are module-level functions; the socket finds its client
- * through one WeakMap.
+ * Base of the raw-socket HTTP clients (SSE, long-poll): a `net.Socket` (none of node:http's
+ * client objects per idle connection: docs/BENCHMARKS.md, "The bench's own memory per idle
+ * client"), a minimal request writer and the HttpReader. Socket listeners are module-level
+ * functions; the socket finds its client through one WeakMap.
  *
  * Bytes are read with net's `onread` into one buffer shared by every socket of the process (the
  * callbacks run one at a time and each read is consumed before it returns), not through the
  * socket's Readable stream: no Buffer, stream bookkeeping, 'data' event or StringDecoder per read.
- * 15,000 WebSocket clients of one child process, 40 broadcasts: 10.5 µs of CPU per delivery
- * through 'data' events, 8.8 µs with this (docs/BENCHMARKS.md, "Where a delivery's CPU goes").
+ * The bench's CPU per delivery both ways: docs/BENCHMARKS.md, "Where a delivery's CPU goes".
  */
 export abstract class RawHttpClient extends BenchClient implements HttpSink {
   socket: Socket | null = null;

@@ -14,12 +14,13 @@ import {
 } from './ws-frames.js';
 
 /**
- * A WebSocket client on a raw socket: 4.3 KB RSS per idle subscribed connection where the `ws`
- * package's client costs 5.3 KB (15,000 clients, bench/client-memory.ts, docs/BENCHMARKS.md). Holdfast protocol: subscribes to its two
- * channels with ids 1 and 2 and, after a reconnect, resumes each from the last (epoch, offset)
- * it saw. Generic protocol: sends the configured frames (if any) after the handshake and
- * counts the subscriptions from then. Answers pings; a close frame ends the connection and
- * the client reconnects. ws:// only (the bench targets plain servers).
+ * A WebSocket client on a raw socket, lighter per idle connection than the `ws` package's client
+ * (bench/client-memory.ts: docs/BENCHMARKS.md, "The bench's own memory per idle client").
+ * Holdfast protocol: subscribes to its two channels with ids 1 and 2 and, after a reconnect,
+ * resumes each from the last (epoch, offset) it saw. Generic protocol: sends the configured
+ * frames (if any) after the handshake and counts the subscriptions from then. Answers pings; a
+ * close frame ends the connection and the client reconnects. ws:// only (the bench targets
+ * plain servers).
  */
 export class WsClient extends RawHttpClient implements FrameSink {
   readonly frames = new FrameReader();

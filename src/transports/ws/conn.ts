@@ -18,8 +18,8 @@ const CLOSE_GRACE_MS = 5000;
 
 /**
  * One WebSocket over an upgraded socket (replaces `ws`'s WebSocket, Receiver and Sender: their
- * streams and per-connection emitters cost about 1.8 KiB of heap per idle connection; see
- * docs/BENCHMARKS.md "Memory per idle connection"). Its only per-connection objects are this,
+ * streams and per-connection emitters were most of an idle connection's heap: docs/BENCHMARKS.md,
+ * "Memory per idle connection"). Its only per-connection objects are this,
  * the frame parser and the socket. Socket listeners are module-level functions that find their
  * connection through one WeakMap, so a connection holds no closures.
  */
