@@ -31,6 +31,8 @@ export class NodeStats {
   bytesOut = 0;
   /** Client frames or commands that failed to parse or validate. */
   badFrames = 0;
+  /** Sessions registered (Node.attach) since start: the new streams the accept rate counts. */
+  sessionsOpened = 0;
   /** Sessions ended, by disconnect code (codes.ts). */
   readonly disconnects = new Map<number, number>();
   /** Connections refused before a session existed, by error code. */
@@ -115,6 +117,7 @@ export class Node implements SessionOwner {
   /** Registers a new session; it leaves every channel when it closes. */
   attach(session: Session): void {
     this.#sessions++;
+    this.stats.sessionsOpened++;
     session.owner = this;
   }
 

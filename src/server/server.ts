@@ -67,6 +67,8 @@ export class HoldfastServer {
         memoryWatermarkBytes: config.memoryWatermark * 1024 * 1024,
       },
       () => this.node.sessionCount,
+      undefined,
+      () => this.node.stats.sessionsOpened,
     );
     this.ws = new WsServer(this.node, config, this.wheel);
     this.sse = new SseServer(this.node, config);
