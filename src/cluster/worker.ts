@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { type Config, engineKind } from '../config/config.js';
 import { ClusterEngine } from '../engines/cluster/engine.js';
 import type { Engine } from '../engines/types.js';
+import { RemoteSessions, type SessionPort, type SessionRequest } from '../observe/dashboard/sessions.js';
 import type { Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
 import { isToWorker, type Port, PROTOCOL_VERSION, type ToPrimary, type ToWorker } from './protocol.js';
@@ -32,7 +33,16 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   } else {
     engine = createEngine(config);
   }
-  const server = new HoldfastServer(config, engine, { workers: Number(config.workers) || 1, log });
+  // Dashboard logins are kept by the primary, so they hold on every worker (sessions.ts).
+  const sessionPort: SessionPort<unknown, SessionRequest> = {
+    send: (m) => {
+      if (process.connected) process.send?.(m);
+    },
+    onMessage: (h) => process.on('message', h),
+    connected: () => process.connected,
+  };
+  const sessions = new RemoteSessions(sessionPort, id, PROTOCOL_VERSION);
+  const server = new HoldfastServer(config, engine, { workers: Number(config.workers) || 1, log, sessions });
   if (cluster_ !== null) cluster_.localChannels = () => server.node.channels();
   let stopping = false;
   const stop = (why: string, code: number): void => {

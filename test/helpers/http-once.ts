@@ -1,4 +1,4 @@
-import { type IncomingHttpHeaders, request } from 'node:http';
+import { type Agent, type IncomingHttpHeaders, request } from 'node:http';
 
 export interface Answer {
   status: number;
@@ -12,6 +12,8 @@ export interface OnceOptions {
   body?: string;
   /** Source address of the connection (any of 127.0.0.0/8 on loopback). */
   localAddress?: string;
+  /** A keep-alive agent instead of a connection of its own (e.g. to stay on one worker). */
+  agent?: Agent;
 }
 
 /** One request on a connection of its own (no keep-alive agent), read to the end. */
@@ -24,7 +26,7 @@ export function once(port: number, path: string, opts: OnceOptions = {}): Promis
         path,
         method: opts.method ?? 'GET',
         headers: opts.headers ?? {},
-        agent: false,
+        agent: opts.agent ?? false,
         ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       },
       (res) => {
