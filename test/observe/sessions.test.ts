@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
-import { LocalSessions, SessionStore } from '../../src/observe/dashboard/sessions.js';
+import {
+  LocalSessions,
+  RemoteSessions,
+  type SessionPort,
+  SessionStore,
+  serveSessions,
+} from '../../src/observe/dashboard/sessions.js';
 import { createEngine, HoldfastServer } from '../../src/server/server.js';
 import { once } from '../helpers/http-once.js';
 import { API_KEY } from '../helpers/server.js';
@@ -52,4 +58,52 @@ test('the store: ids are unique, end() ends one, and it is bounded', () => {
   store.create();
   assert.equal(store.size, 1, 'expired sessions are dropped when a new one is made');
   assert.equal(store.valid('not a session'), false);
+});
+
+/** Two ends of an in-process pipe, delivering on a later turn as IPC does. */
+function pipe(): {
+  worker: SessionPort<unknown, unknown>;
+  primary: SessionPort<unknown, unknown>;
+  cut(): void;
+} {
+  const handlers: { worker: ((m: unknown) => void)[]; primary: ((m: unknown) => void)[] } = {
+    worker: [],
+    primary: [],
+  };
+  let up = true;
+  const end = (me: 'worker' | 'primary', peer: 'worker' | 'primary'): SessionPort<unknown, unknown> => ({
+    send: (m: unknown) => {
+      if (!up) return;
+      setImmediate(() => {
+        for (const h of handlers[peer]) h(structuredClone(m));
+      });
+    },
+    onMessage: (h) => handlers[me].push(h),
+    connected: () => up,
+  });
+  return {
+    worker: end('worker', 'primary'),
+    primary: end('primary', 'worker'),
+    cut: () => {
+      up = false;
+    },
+  };
+}
+
+test('workers share the primary store: a session made through one is valid through another and ends for both', async () => {
+  const store = new SessionStore({ ttlMs: 60_000 });
+  const p1 = pipe();
+  const p2 = pipe();
+  serveSessions(store, p1.primary, 1);
+  serveSessions(store, p2.primary, 1);
+  const w1 = new RemoteSessions(p1.worker, 1, 1);
+  const w2 = new RemoteSessions(p2.worker, 2, 1);
+  const id = await w1.create();
+  assert.equal(await w2.valid(id), true);
+  await w2.end(id);
+  assert.equal(await w1.valid(id), false);
+  p2.cut();
+  const other = await w1.create();
+  assert.equal(await w2.valid(other), false, 'a worker cut off from the primary refuses every cookie');
+  await assert.rejects(w2.create());
 });

@@ -156,7 +156,14 @@ export class RemoteSessions implements Sessions {
       }, REQUEST_TIMEOUT_MS);
       timer.unref();
       this.#pending.set(id, { done, timer });
-      this.#port.send({ v: this.#version, from: this.#from, t: 'session', id, op, session });
+      try {
+        this.#port.send({ v: this.#version, from: this.#from, t: 'session', id, op, session });
+      } catch {
+        // The channel closed between connected() and send(): no answer will come.
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        done(null);
+      }
     });
   }
 
