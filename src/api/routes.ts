@@ -4,7 +4,7 @@ import { isValidChannel } from '../contract/channel.js';
 import { HoldfastError } from '../contract/codes.js';
 import type { Node } from '../core/node.js';
 import { sendError, sendErrorAndClose, sendJson } from '../http/json.js';
-import { ApiKeyCheck } from './auth.js';
+import type { KeyGate } from './auth.js';
 import { readJsonBody } from './body.js';
 
 const MAX_HISTORY_LIMIT = 10_000;
@@ -17,14 +17,15 @@ const MAX_BROADCAST_CHANNELS = 1000;
 export class Api {
   readonly #node: Node;
   readonly #config: Config;
-  readonly #key: ApiKeyCheck;
+  readonly #keys: KeyGate;
   /** Requests being handled (a drain waits for them). */
   inFlight = 0;
 
-  constructor(node: Node, config: Config) {
+  /** `keys` checks X-API-Key (shared with the server's other key checks, for one throttle). */
+  constructor(node: Node, config: Config, keys: KeyGate) {
     this.#node = node;
     this.#config = config;
-    this.#key = new ApiKeyCheck(config.apiKey);
+    this.#keys = keys;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -42,7 +43,11 @@ export class Api {
       const route = ROUTES[url.pathname];
       if (route === undefined) throw new HoldfastError('not_found');
       if (req.method !== route.method) throw new HoldfastError('method_not_allowed', `Use ${route.method}.`);
-      if (!this.#key.matches(req.headers['x-api-key'])) throw new HoldfastError('unauthorized');
+      const refusal = this.#keys.verify(req, req.headers['x-api-key']);
+      if (refusal !== null) {
+        sendError(res, refusal.error, refusal.headers);
+        return;
+      }
       if (!this.#node.engine.ready()) throw new HoldfastError('unavailable', 'The engine is not reachable.');
       const body = route.method === 'POST' ? await readJsonBody(req, this.#config.maxBodyBytes) : undefined;
       const result = await route.run(this, body, url.searchParams);

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import { apiKeyWarning } from '../api/auth.js';
 import { runPrimary } from '../cluster/primary.js';
 import { runWorker } from '../cluster/worker.js';
 import { type Config, ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
@@ -40,6 +41,8 @@ export function serveCommand(program: Command): void {
     // The same checks as `holdfast doctor`, for what this configuration asks of the machine.
     const target = config.connections > 0 ? { workers, connections: config.connections } : { workers };
     for (const line of startupWarnings(target)) log.warn(line);
+    const weakKey = apiKeyWarning(config.apiKey, config.apiKeyGenerated);
+    if (weakKey !== null) log.warn(weakKey);
     if (workers > 1) {
       const primary = runPrimary(config, log, (line) => process.stdout.write(`${line}\n`));
       process.on('SIGINT', () => primary.stop('SIGINT'));

@@ -1,7 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/config.js';
-import { isToPrimary, type Port, type ToPrimary, type ToWorker } from '../engines/cluster/protocol.js';
+import {
+  isToPrimary,
+  type Port,
+  PROTOCOL_VERSION,
+  type ToPrimary,
+  type ToWorker,
+} from '../engines/cluster/protocol.js';
 import { installPrimaryMetrics } from '../observe/cluster.js';
+import { type SessionAnswer, SessionStore, serveSessions } from '../observe/dashboard/sessions.js';
 import type { Logger } from '../observe/log.js';
 import { resolveWorkers } from '../server/sizing.js';
 import { ClusterHub } from './hub.js';
@@ -40,6 +47,8 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
     ttlMs: config.historyTtl * 1000,
     metaTtlMs: config.historyMetaTtl * 1000,
   });
+  // Every worker's dashboard logins, here so that they outlive worker restarts and hold on all.
+  const sessions = new SessionStore({ ttlMs: config.dashboardSessionTtl * 1000 });
   const intensity = new RestartIntensity({
     maxRestarts: config.maxRestarts,
     windowMs: config.restartWindow * 1000,
@@ -66,6 +75,17 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
   const fork = (): void => {
     // Workers read the same flags and environment; the key is passed so a generated one is shared.
     const w = cluster.fork({ HOLDFAST_API_KEY: config.apiKey, HOLDFAST_WORKERS: String(count) });
+    serveSessions(
+      sessions,
+      {
+        send: (m: SessionAnswer) => {
+          if (w.isConnected()) w.send(m);
+        },
+        onMessage: (h) => w.on('message', h),
+        connected: () => w.isConnected(),
+      },
+      PROTOCOL_VERSION,
+    );
     hub.attach(w.id, workerPort(w), (port) => {
       log.info({ worker: w.id, workerPid: w.process.pid, port }, 'worker ready');
       readyCount++;

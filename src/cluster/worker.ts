@@ -9,6 +9,7 @@ import {
   type ToWorker,
 } from '../engines/cluster/protocol.js';
 import type { Engine } from '../engines/types.js';
+import { RemoteSessions, type SessionPort, type SessionRequest } from '../observe/dashboard/sessions.js';
 import type { Logger } from '../observe/log.js';
 import { createEngine, HoldfastServer } from '../server/server.js';
 
@@ -38,7 +39,16 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   } else {
     engine = createEngine(config);
   }
-  const server = new HoldfastServer(config, engine, { workers: Number(config.workers) || 1, log });
+  // Dashboard logins are kept by the primary, so they hold on every worker (sessions.ts).
+  const sessionPort: SessionPort<unknown, SessionRequest> = {
+    send: (m) => {
+      if (process.connected) process.send?.(m);
+    },
+    onMessage: (h) => process.on('message', h),
+    connected: () => process.connected,
+  };
+  const sessions = new RemoteSessions(sessionPort, id, PROTOCOL_VERSION);
+  const server = new HoldfastServer(config, engine, { workers: Number(config.workers) || 1, log, sessions });
   if (cluster_ !== null) cluster_.localChannels = () => server.node.channels();
   let stopping = false;
   const stop = (why: string, code: number): void => {

@@ -24,7 +24,37 @@ export const OPTIONS = {
   apiKey: {
     kind: 'string',
     default: '',
-    doc: 'Key for the HTTP API (X-API-Key). Empty: one is made and printed.',
+    doc: 'Key for the HTTP API (X-API-Key). Empty: one is made and printed. Shorter than 16 characters: a warning at start.',
+  },
+  keyFailuresPerMinute: {
+    kind: 'int',
+    default: 10,
+    min: 0,
+    max: 1_000_000,
+    doc:
+      'Wrong API keys (HTTP API, /metrics, dashboard) one client address may offer per minute in each worker ' +
+      '(so up to this times the workers in all); past it every key from it, the right one too, gets 429 ' +
+      'too_many_attempts with Retry-After until its minute ends. IPv6 addresses count by their /64. 0: no limit.',
+  },
+  metricsRequireKey: {
+    kind: 'bool',
+    default: false,
+    doc: 'GET /metrics requires the API key, as Authorization: Bearer <key> (Prometheus `authorization`) or X-API-Key; 401 without it (docs/METRICS.md).',
+  },
+  dashboardSessionTtl: {
+    kind: 'int',
+    default: 43200,
+    min: 60,
+    max: 30 * 86400,
+    doc: 'Seconds a dashboard login lasts (the server forgets the session then; logging out ends it at once).',
+  },
+  trustProxy: {
+    kind: 'bool',
+    default: false,
+    doc:
+      'The server is reached only through a reverse proxy that sets X-Forwarded-For and X-Forwarded-Proto: ' +
+      'the client address (for keyFailuresPerMinute) is the last X-Forwarded-For entry, and the dashboard ' +
+      'cookie is Secure when X-Forwarded-Proto is https. Off: both headers are ignored (a client could forge them).',
   },
   engine: {
     kind: 'string',
@@ -179,7 +209,9 @@ export const OPTIONS = {
     default: 5000,
     min: 0,
     max: 1_000_000,
-    doc: 'New connections per second per worker (0: no cap). Past it: 503 / close 1013.',
+    doc:
+      'New long-lived streams per second per worker (0: no cap): WebSocket, SSE, and long-polls that do not continue a ' +
+      'session parked on their connection. Past it: 503 / close 1013 (long-polls are not refused by it). Other requests take nothing.',
   },
   memoryWatermark: {
     kind: 'int',

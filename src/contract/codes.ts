@@ -26,6 +26,7 @@ export const ErrorCodes = {
   uri_too_long: { status: 414, message: 'The URL is longer than allowed.' },
   unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
+  too_many_attempts: { status: 429, message: 'Too many wrong keys from this address; retry later.' },
   internal: { status: 500, message: 'Internal error.' },
   unavailable: { status: 503, message: 'The server cannot take this now; retry later.' },
   overloaded: { status: 503, message: 'The server is at its connection limit; retry later.' },

@@ -82,6 +82,7 @@ export class Node implements SessionOwner {
   /** Registers a new session; it leaves every channel when it closes. */
   attach(session: Session): void {
     this.#sessions++;
+    this.stats.sessionsOpened++;
     session.owner = this;
   }
 

@@ -7,9 +7,16 @@
 export type Refusal = 'max_connections' | 'rate' | 'memory' | 'draining';
 
 /**
- * What is coming in: a new long-lived stream (WebSocket, SSE), limited by every cap including
- * the rate of new connections; or one long-poll request, which may ride on a kept-alive
- * connection and so is not a new connection (no rate limit).
+ * What is coming in: a request for a new long-lived stream (WebSocket upgrade, SSE), refused by
+ * every cap including the accept rate; or a long-poll request, which may continue a session
+ * parked on a kept-alive connection (not known at the door) and so is never refused by the rate.
+ *
+ * The accept rate counts streams, not requests: a token is taken once for every new long-lived
+ * stream the Node registers (Node.attach, counted by `opened`): a WebSocket whose handshake was
+ * answered, an SSE stream whose head was written, a long-poll session that is not the
+ * continuation of one parked on its connection. Checks only look: plain GETs (/health,
+ * /metrics, the API, the dashboard), requests refused by validation or by a cap, and checks
+ * repeated for one request (the fast path's, then node:http's) take nothing.
  */
 export type AdmissionKind = 'stream' | 'request';
 
@@ -26,6 +33,9 @@ export class Admission {
   readonly #limits: AdmissionLimits;
   /** Long-lived connections held now (the Node's session count). */
   readonly #current: () => number;
+  /** Streams registered so far (monotonic); each one opened since the last check takes a token. */
+  readonly #opened: () => number;
+  #openedSeen: number;
   #tokens: number;
   #lastRefill = Date.now();
   #rss = 0;
@@ -36,9 +46,12 @@ export class Admission {
     limits: AdmissionLimits,
     current: () => number,
     sampleRss: () => number = () => process.memoryUsage.rss(),
+    opened: () => number = () => 0,
   ) {
     this.#limits = limits;
     this.#current = current;
+    this.#opened = opened;
+    this.#openedSeen = opened();
     this.#tokens = limits.maxNewPerSecond;
     if (limits.memoryWatermarkBytes > 0) {
       this.#rss = sampleRss();
@@ -50,24 +63,37 @@ export class Admission {
   }
 
   /**
-   * Null when a new connection may come in, else why not. A 'stream' admitted takes one token of
-   * the accept rate. Refusals are counted by whoever answers them (NodeStats.reject).
+   * Null when a new connection may come in, else why not. Takes nothing: the streams opened since
+   * the last check are charged to the accept rate here (see AdmissionKind). Refusals are counted
+   * by whoever answers them (NodeStats.reject).
    */
   check(now = Date.now(), kind: AdmissionKind = 'stream'): Refusal | null {
     const l = this.#limits;
     if (this.draining) return 'draining';
     if (l.maxConnections > 0 && this.#current() >= l.maxConnections) return 'max_connections';
     if (l.memoryWatermarkBytes > 0 && this.#rss > l.memoryWatermarkBytes) return 'memory';
-    if (l.maxNewPerSecond > 0 && kind === 'stream') {
-      const elapsed = now - this.#lastRefill;
-      if (elapsed > 0) {
-        this.#tokens = Math.min(l.maxNewPerSecond, this.#tokens + (elapsed * l.maxNewPerSecond) / 1000);
-        this.#lastRefill = now;
-      }
-      if (this.#tokens < 1) return 'rate';
-      this.#tokens -= 1;
+    if (l.maxNewPerSecond > 0) {
+      this.#charge(now);
+      if (kind === 'stream' && this.#tokens < 1) return 'rate';
     }
     return null;
+  }
+
+  /**
+   * Refills the bucket for the time passed and takes a token per stream opened since the last
+   * call. It never goes below empty: streams opened past the rate (long-polls, which are not
+   * refused by it) keep it empty rather than owing tokens for later.
+   */
+  #charge(now: number): void {
+    const l = this.#limits;
+    const elapsed = now - this.#lastRefill;
+    if (elapsed > 0) {
+      this.#tokens = Math.min(l.maxNewPerSecond, this.#tokens + (elapsed * l.maxNewPerSecond) / 1000);
+      this.#lastRefill = now;
+    }
+    const opened = this.#opened();
+    this.#tokens = Math.max(0, this.#tokens - (opened - this.#openedSeen));
+    this.#openedSeen = opened;
   }
 
   stop(): void {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { KeyGate, offeredKey } from '../api/auth.js';
 import { Api } from '../api/routes.js';
 import { type Config, engineKind } from '../config/config.js';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
@@ -14,6 +15,7 @@ import type { Engine } from '../engines/types.js';
 import { originAllowed } from '../http/cors.js';
 import { sendError, sendJson } from '../http/json.js';
 import { Dashboard } from '../observe/dashboard/index.js';
+import { LocalSessions, SessionStore, type Sessions } from '../observe/dashboard/sessions.js';
 import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
 import { ServerMetrics } from '../observe/metrics.js';
 import { closeWaitingConnections, installFastPath } from '../transports/http1/fastpath.js';
@@ -33,6 +35,8 @@ export interface ServerOptions {
   /** How many worker processes share the server (for the total connection cap). */
   workers?: number;
   log?: Logger;
+  /** Dashboard logins: the primary's store in a cluster; by default one in this process. */
+  sessions?: Sessions;
 }
 
 export class HoldfastServer {
@@ -43,6 +47,8 @@ export class HoldfastServer {
   readonly sse: SseServer;
   readonly poll: PollServer;
   readonly api: Api;
+  /** Every API-key check (API, /metrics, dashboard), with one throttle of wrong keys. */
+  readonly keys: KeyGate;
   readonly admission: Admission;
   readonly wheel = new TimerWheel(250);
   readonly metrics: ServerMetrics;
@@ -68,13 +74,24 @@ export class HoldfastServer {
         memoryWatermarkBytes: config.memoryWatermark * 1024 * 1024,
       },
       () => this.node.sessionCount,
+      undefined,
+      () => this.node.stats.sessionsOpened,
     );
     this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
-    this.api = new Api(this.node, config);
+    this.keys = new KeyGate(config.apiKey, {
+      failuresPerMinute: config.keyFailuresPerMinute,
+      trustProxy: config.trustProxy,
+    });
+    this.api = new Api(this.node, config, this.keys);
     this.metrics = new ServerMetrics(this);
-    this.dashboard = new Dashboard(config.apiKey, () => this.metrics.scrape());
+    this.dashboard = new Dashboard(
+      this.keys,
+      opts.sessions ?? new LocalSessions(new SessionStore({ ttlMs: config.dashboardSessionTtl * 1000 })),
+      { sessionTtlS: config.dashboardSessionTtl, trustProxy: config.trustProxy },
+      () => this.metrics.scrape(),
+    );
     this.ws.onBadFrame = (_s, code) =>
       this.logLimiter.log('warn', 'ws_bad_frame', { code }, 'bad WebSocket frame');
     this.http = createServer({ maxHeaderSize: config.maxHeaderBytes }, (req, res) =>
@@ -172,7 +189,7 @@ export class HoldfastServer {
         res.end(DEMO_PAGE);
         return;
       case '/metrics':
-        void this.#serveMetrics(res);
+        void this.#serveMetrics(req, res);
         return;
       case '/health':
         sendJson(res, 200, { status: 'ok', pid: process.pid });
@@ -203,7 +220,14 @@ export class HoldfastServer {
     return true;
   }
 
-  async #serveMetrics(res: ServerResponse): Promise<void> {
+  async #serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.config.metricsRequireKey) {
+      const refusal = this.keys.verify(req, offeredKey(req));
+      if (refusal !== null) {
+        sendError(res, refusal.error, refusal.headers);
+        return;
+      }
+    }
     try {
       const text = await this.metrics.scrape();
       res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' });

@@ -29,7 +29,12 @@ export class LiveServer {
     const engine = process.env['FUZZ_ENGINE'] ?? '';
     const prefix = `fuzz-${process.pid}-${Date.now().toString(36)}`;
     const engineArgs = engine === '' ? [] : ['--engine', engine, '--engine-prefix', prefix];
-    const proc = await spawnServer(['--workers', '2', ...engineArgs, ...extraArgs], API_KEY);
+    // The oracle judges each request alone; throttling wrong keys per address (which makes every
+    // later answer to this one client a 429) has its own tests (test/e2e/key-throttle.test.ts).
+    const proc = await spawnServer(
+      ['--workers', '2', '--key-failures-per-minute', '0', ...engineArgs, ...extraArgs],
+      API_KEY,
+    );
     const pids = await workerPids(proc.base, 2);
     const server = new LiveServer(proc, pids, engine, prefix);
     if (pids.size !== 2) {

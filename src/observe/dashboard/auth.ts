@@ -1,48 +1,73 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ApiKeyCheck } from '../../api/auth.js';
+import { type KeyGate, type KeyRefusal, viaHttps } from '../../api/auth.js';
+import type { Sessions } from './sessions.js';
 
 export const COOKIE = 'holdfast_dashboard';
-/** A login lasts this long; the cookie only proves the API key was known, so rotate the key to revoke. */
-const MAX_AGE_S = 7 * 86400;
+
+/** What a session id looks like (sessions.ts: 32 random bytes, base64url): anything else is not asked about. */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+export interface DashboardAuthOptions {
+  /** Seconds a login lasts: the cookie's Max-Age, and the session's life in the store. */
+  ttlS: number;
+  /** X-Forwarded-Proto is read (for the cookie's Secure attribute) only behind a trusted proxy. */
+  trustProxy: boolean;
+}
+
+export type Access = { via: 'header' } | { via: 'cookie'; session: string } | KeyRefusal;
 
 /**
- * Dashboard access: the API key in `X-API-Key`, or a cookie set by the login form. The cookie
- * holds HMAC-SHA256(api key, label), never the key itself; it changes when the key changes.
+ * Dashboard access: the API key in `X-API-Key` (through the server's KeyGate, so wrong keys are
+ * throttled like the API's), or the cookie of a login: a session id (sessions.ts) that the
+ * server keeps until it expires or its owner logs out. The cookie never holds the key.
  */
 export class DashboardAuth {
-  readonly #key: ApiKeyCheck;
-  readonly #token: Buffer;
+  readonly #keys: KeyGate;
+  readonly sessions: Sessions;
+  readonly #opts: DashboardAuthOptions;
 
-  constructor(apiKey: string) {
-    this.#key = new ApiKeyCheck(apiKey);
-    this.#token = Buffer.from(
-      createHmac('sha256', apiKey).update('holdfast dashboard session v1').digest('base64url'),
-    );
+  constructor(keys: KeyGate, sessions: Sessions, opts: DashboardAuthOptions) {
+    this.#keys = keys;
+    this.sessions = sessions;
+    this.#opts = opts;
   }
 
-  /** 'header' or 'cookie' when the request may see the dashboard, else null. */
-  check(req: IncomingMessage): 'header' | 'cookie' | null {
-    if (this.#key.matches(req.headers['x-api-key'])) return 'header';
-    const offered = readCookie(req.headers.cookie, COOKIE);
-    if (offered !== null) {
-      const b = Buffer.from(offered);
-      if (b.length === this.#token.length && timingSafeEqual(b, this.#token)) return 'cookie';
-    }
-    return null;
+  /** How the request may see the dashboard, or the refusal to answer (401, or 429 for a throttled key). */
+  async check(req: IncomingMessage): Promise<Access> {
+    const key = req.headers['x-api-key'];
+    if (key !== undefined) return this.#keys.verify(req, key) ?? { via: 'header' };
+    const session = sessionOf(req);
+    if (session !== null && (await this.sessions.valid(session))) return { via: 'cookie', session };
+    // No key given: a 401 (or the address's 429 while it is throttled), never null.
+    return this.#keys.verify(req, undefined) ?? { via: 'header' };
   }
 
-  keyMatches(key: string): boolean {
-    return this.#key.matches(key);
+  /** Checks a key typed into the login form; null when it is right. */
+  verifyKey(req: IncomingMessage, key: string): KeyRefusal | null {
+    return this.#keys.verify(req, key);
   }
 
-  setCookie(): string {
-    return `${COOKIE}=${this.#token.toString()}; Path=/dashboard; Max-Age=${MAX_AGE_S}; HttpOnly; SameSite=Strict`;
+  /** A new login's cookie. */
+  async login(req: IncomingMessage): Promise<string> {
+    const id = await this.sessions.create();
+    return `${COOKIE}=${id}; Path=/dashboard; Max-Age=${this.#opts.ttlS}; HttpOnly; SameSite=Strict${this.#secure(req)}`;
   }
 
-  static clearCookie(): string {
-    return `${COOKIE}=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict`;
+  /** Ends the request's session, if any, and returns the cookie that clears it. */
+  async logout(req: IncomingMessage): Promise<string> {
+    const session = sessionOf(req);
+    if (session !== null) await this.sessions.end(session);
+    return `${COOKIE}=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict${this.#secure(req)}`;
   }
+
+  #secure(req: IncomingMessage): string {
+    return viaHttps(req, this.#opts.trustProxy) ? '; Secure' : '';
+  }
+}
+
+function sessionOf(req: IncomingMessage): string | null {
+  const value = readCookie(req.headers.cookie, COOKIE);
+  return value !== null && SESSION_ID.test(value) ? value : null;
 }
 
 export function readCookie(header: string | undefined, name: string): string | null {

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import type { KeyGate } from '../../api/auth.js';
 import { HoldfastError } from '../../contract/codes.js';
 import { sseEvent } from '../../core/encode.js';
 import { sendError, sendErrorAndClose } from '../../http/json.js';
 import { type Snapshot, SnapshotBuilder } from '../snapshot.js';
-import { DashboardAuth } from './auth.js';
+import { type Access, DashboardAuth } from './auth.js';
+import type { Sessions } from './sessions.js';
 
 /**
  * GET /dashboard: a live page for the person running the server or a load test. The page and
@@ -68,9 +70,17 @@ export class Dashboard {
   #timer: NodeJS.Timeout | null = null;
   #busy = false;
 
-  /** `scrape` returns the Prometheus text to show (the cluster's when in a cluster). */
-  constructor(apiKey: string, scrape: () => Promise<string>) {
-    this.#auth = new DashboardAuth(apiKey);
+  /**
+   * `scrape` returns the Prometheus text to show (the cluster's when in a cluster); `keys` checks
+   * the API key; `sessions` keeps the logins (the primary's store when in a cluster).
+   */
+  constructor(
+    keys: KeyGate,
+    sessions: Sessions,
+    opts: { sessionTtlS: number; trustProxy: boolean },
+    scrape: () => Promise<string>,
+  ) {
+    this.#auth = new DashboardAuth(keys, sessions, { ttlS: opts.sessionTtlS, trustProxy: opts.trustProxy });
     this.#scrape = scrape;
     loadAssets();
   }
@@ -91,8 +101,7 @@ export class Dashboard {
         sendError(res, new HoldfastError('method_not_allowed', 'Use POST.'));
         return;
       }
-      res.writeHead(303, { location: '/dashboard', 'set-cookie': DashboardAuth.clearCookie() });
-      res.end();
+      void this.#logout(req, res);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -100,22 +109,11 @@ export class Dashboard {
       return;
     }
     if (path === '/dashboard') {
-      const how = this.#auth.check(req);
-      if (how === null) {
-        this.#loginPage(res, 401, '');
-        return;
-      }
-      // A key given in a header becomes a cookie: EventSource cannot send headers.
-      const extra: Record<string, string> = how === 'header' ? { 'set-cookie': this.#auth.setCookie() } : {};
-      serve(res, loadAssets().get('/dashboard')!, { ...PAGE_HEADERS, ...extra });
+      void this.#page(req, res);
       return;
     }
     if (path === '/dashboard/stream') {
-      if (this.#auth.check(req) === null) {
-        sendError(res, new HoldfastError('unauthorized'));
-        return;
-      }
-      this.#openStream(req, res);
+      void this.#stream(req, res);
       return;
     }
     const asset = loadAssets().get(path);
@@ -126,10 +124,48 @@ export class Dashboard {
     serve(res, asset, { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
   }
 
-  #loginPage(res: ServerResponse, status: number, message: string): void {
+  async #page(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const access = await this.#auth.check(req);
+      if ('error' in access) {
+        const throttled = access.error.status === 429;
+        this.#loginPage(res, throttled ? 429 : 401, throttled ? access.error.message : '', access.headers);
+        return;
+      }
+      // A key given in a header becomes a login: EventSource cannot send headers.
+      const extra: Record<string, string> =
+        access.via === 'header' ? { 'set-cookie': await this.#auth.login(req) } : {};
+      serve(res, loadAssets().get('/dashboard')!, { ...PAGE_HEADERS, ...extra });
+    } catch (err) {
+      sendError(res, err instanceof HoldfastError ? err : new HoldfastError('unavailable'));
+    }
+  }
+
+  async #stream(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let access: Access;
+    try {
+      access = await this.#auth.check(req);
+    } catch {
+      access = { error: new HoldfastError('unavailable'), headers: {} };
+    }
+    if ('error' in access) {
+      sendError(res, access.error, access.headers);
+      return;
+    }
+    if (!res.destroyed) this.#openStream(req, res);
+  }
+
+  async #logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The session ends (on every worker) before the answer goes out.
+    const cookie = await this.#auth.logout(req);
+    res.writeHead(303, { location: '/dashboard', 'set-cookie': cookie, 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  #loginPage(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
     const page = loadAssets().get('login')!;
     const body = Buffer.from(page.body.toString('utf8').replace('{{message}}', message));
-    serve(res, { type: page.type, body }, PAGE_HEADERS, status);
+    serve(res, { type: page.type, body }, { ...PAGE_HEADERS, ...extra }, status);
   }
 
   async #login(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -139,15 +175,20 @@ export class Dashboard {
       return;
     }
     const key = form.get('key') ?? '';
-    if (!this.#auth.keyMatches(key)) {
-      this.#loginPage(res, 401, 'That key is not right.');
+    const refusal = this.#auth.verifyKey(req, key);
+    if (refusal !== null) {
+      if (refusal.error.status === 429) this.#loginPage(res, 429, refusal.error.message, refusal.headers);
+      else this.#loginPage(res, 401, 'That key is not right.');
       return;
     }
-    res.writeHead(303, {
-      location: '/dashboard',
-      'set-cookie': this.#auth.setCookie(),
-      'cache-control': 'no-store',
-    });
+    let cookie: string;
+    try {
+      cookie = await this.#auth.login(req);
+    } catch {
+      sendError(res, new HoldfastError('unavailable', 'No session could be made; retry.'));
+      return;
+    }
+    res.writeHead(303, { location: '/dashboard', 'set-cookie': cookie, 'cache-control': 'no-store' });
     res.end();
   }
 

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { HoldfastServer } from '../../src/server/server.js';
+import { once } from '../helpers/http-once.js';
+import { spawnServer } from '../helpers/proc.js';
+import { API_KEY, startServer } from '../helpers/server.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** Logs in through the form; the cookie as a browser would send it back (name=value). */
+async function login(port: number, opts: { agent?: Agent; headers?: Record<string, string> } = {}) {
+  const res = await once(port, '/dashboard/login', {
+    method: 'POST',
+    headers: { ...FORM, ...opts.headers },
+    body: new URLSearchParams({ key: API_KEY }).toString(),
+    ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+  });
+  assert.equal(res.status, 303);
+  const setCookie = String(res.headers['set-cookie'] ?? '');
+  return { cookie: setCookie.split(';')[0]!, setCookie };
+}
+
+function page(port: number, cookie: string, agent?: Agent): Promise<number> {
+  return once(port, '/dashboard', { headers: { cookie }, ...(agent !== undefined ? { agent } : {}) }).then(
+    (r) => r.status,
+  );
+}
+
+function logout(port: number, cookie: string, agent?: Agent): Promise<number> {
+  return once(port, '/dashboard/logout', {
+    method: 'POST',
+    headers: { cookie },
+    ...(agent !== undefined ? { agent } : {}),
+  }).then((r) => r.status);
+}
+
+describe('dashboard sessions', () => {
+  let server: HoldfastServer;
+  let port: number;
+
+  before(async () => {
+    ({ server, port } = await startServer());
+  });
+  after(() => server.close());
+
+  it('gives every login its own session (the cookie was the same for all)', async () => {
+    const a = await login(port);
+    const b = await login(port);
+    assert.notEqual(a.cookie, b.cookie);
+    assert.match(a.setCookie, /HttpOnly/);
+    assert.match(a.setCookie, /SameSite=Strict/);
+    assert.match(a.setCookie, /Path=\/dashboard/);
+    assert.match(a.setCookie, /Max-Age=\d+/);
+    assert.equal(await page(port, a.cookie), 200);
+    assert.equal(await page(port, b.cookie), 200);
+  });
+
+  it('refuses a cookie once its session has logged out (it stayed valid)', async () => {
+    const a = await login(port);
+    const b = await login(port);
+    assert.equal(await logout(port, a.cookie), 303);
+    assert.equal(await page(port, a.cookie), 401);
+    const stream = await once(port, '/dashboard/stream', { headers: { cookie: a.cookie }, method: 'HEAD' });
+    assert.equal(stream.status, 401);
+    assert.equal(await page(port, b.cookie), 200, 'the other login is not ended');
+  });
+
+  it('sends a Secure cookie over HTTPS only through a trusted proxy', async () => {
+    const plain = await login(port, { headers: { 'x-forwarded-proto': 'https' } });
+    assert.doesNotMatch(plain.setCookie, /Secure/, 'X-Forwarded-Proto is ignored without trustProxy');
+    const proxied = await startServer({ trustProxy: true });
+    try {
+      const viaHttps = await login(proxied.port, { headers: { 'x-forwarded-proto': 'https' } });
+      assert.match(viaHttps.setCookie, /; Secure/);
+      const viaHttp = await login(proxied.port, { headers: { 'x-forwarded-proto': 'http' } });
+      assert.doesNotMatch(viaHttp.setCookie, /Secure/);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
+
+/** A keep-alive agent whose one connection is served by the worker with `pid`. */
+async function agentOn(port: number, pid: number): Promise<Agent> {
+  for (let i = 0; i < 200; i++) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const r = await once(port, '/health', { agent });
+    if ((JSON.parse(r.body) as { pid: number }).pid === pid) return agent;
+    agent.destroy();
+  }
+  throw new Error(`no connection reached worker ${pid}`);
+}
+
+async function workerOf(port: number, agent: Agent): Promise<number> {
+  return (JSON.parse((await once(port, '/health', { agent })).body) as { pid: number }).pid;
+}
+
+describe('dashboard sessions with two workers', { timeout: 60_000 }, () => {
+  it('a login holds on every worker, and its logout ends it on every worker', async () => {
+    const srv = await spawnServer(['--workers', '2']);
+    const agents: Agent[] = [];
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 200 && pids.size < 2; i++) {
+        pids.add((JSON.parse((await once(srv.port, '/health')).body) as { pid: number }).pid);
+      }
+      assert.equal(pids.size, 2);
+      const [pa, pb] = [...pids] as [number, number];
+      const a = await agentOn(srv.port, pa);
+      const b = await agentOn(srv.port, pb);
+      agents.push(a, b);
+
+      const { cookie } = await login(srv.port, { agent: a });
+      assert.equal(await page(srv.port, cookie, b), 200, 'valid on the other worker');
+      assert.equal(await logout(srv.port, cookie, a), 303);
+      assert.equal(await page(srv.port, cookie, b), 401, 'ended on the other worker');
+      assert.equal(await page(srv.port, cookie, a), 401, 'ended where it logged out');
+      assert.equal(await workerOf(srv.port, a), pa);
+      assert.equal(await workerOf(srv.port, b), pb);
+    } finally {
+      for (const agent of agents) agent.destroy();
+      await srv.stop();
+    }
+  });
+});
