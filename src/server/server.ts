@@ -153,14 +153,14 @@ export class HoldfastServer {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        if (this.#admit(res, 'stream')) void this.sse.handle(req, res, url);
+        if (this.#admit(res, 'stream')) void this.sse.handle(req, res);
         return;
       case '/poll':
         if (req.method !== 'GET') {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        if (this.#admit(res, 'request')) void this.poll.handle(req, res, url);
+        if (this.#admit(res, 'request')) void this.poll.handle(req, res);
         return;
       case '/':
         if (req.method !== 'GET') {

@@ -1,13 +1,12 @@
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { Disconnects } from '../core/codes.js';
-import { parseCursor } from '../core/positions.js';
-import type { StreamPosition } from '../engines/types.js';
-import { corsFor, originAllowed, parseChannels } from './common.js';
-import { httpDate } from './http1/date.js';
+import { Disconnects, HoldfastError } from '../core/codes.js';
+import { corsFor } from './common.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';
 import { type RequestHead, targetPathIs } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
+import { pollHead } from './poll-head.js';
+import { parsePollRequest } from './poll-request.js';
+import { checkRequest } from './request.js';
 
 /**
  * Long-poll straight from the socket (http1/fastpath.ts): a GET /poll that would succeed is held
@@ -25,60 +24,45 @@ export class PollFastRoute implements FastRoute {
 
   take(head: RequestHead, socket: Socket, fp: FastPath): boolean {
     if (!targetPathIs(head.target, '/poll')) return false;
-    const q = head.target.indexOf('?');
     // The session parked on this connection by the previous answer (PollSession, "Parking"):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
     if (prior !== undefined && this.resumeByTarget(head, prior)) return true;
-    const config = this.#poll.config;
-    const origin = head.headers.get('origin');
-    if (!originAllowed(config, origin)) return false;
-    const cors = corsFor(origin);
-    const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
-    const parked = prior?.session ?? null;
+    const request = parsePollRequest(head.target, head.headers, this.#poll.config);
     if (prior !== undefined) {
-      if (parked?.resumes(params)) {
-        parked.spelledAs(head.target, params.get('cursor'));
-        this.#resume(prior, parked, head, cors);
+      const parked = prior.session;
+      if (!(request instanceof HoldfastError) && parked?.resumes(request)) {
+        parked.spelledAs(head.target, request.cursor);
+        this.#resume(prior, parked, head, corsFor(request.origin));
         return true;
       }
       prior.done = true;
       prior.release();
       parked?.close(Disconnects.normal);
     }
-    let channels: string[];
-    let since: StreamPosition[] | null = null;
-    try {
-      channels = parseChannels(params, config);
-      const cursor = params.get('cursor');
-      if (cursor !== null && cursor !== '') {
-        since = parseCursor(cursor, channels.length);
-        if (since === null) return false;
-      }
-    } catch {
-      return false;
-    }
+    if (request instanceof HoldfastError) return false;
     const reply = new SocketReply(socket, fp, head.keepAlive, this);
-    const session = new PollSession(this.#poll, reply, channels, cors);
-    session.spelledAs(head.target, params.get('cursor'));
+    const session = new PollSession(this.#poll, reply, request.channels, corsFor(request.origin));
+    session.spelledAs(head.target, request.cursor);
     replies.set(socket, reply);
     reply.session = session;
     reply.listen();
     socket.on('close', onClose);
-    void this.#poll.start(session, since);
+    void this.#poll.start(session, request.since);
     return true;
   }
 
   /**
    * Continues the session parked on `reply`'s connection when `head` is its next poll as
-   * recognised by its target alone (PollSession.resumesTarget); false leaves the request to take().
+   * recognised by its target alone (PollSession.resumesTarget); false leaves the request to
+   * take(). Only the cursor differs from a target parsePollRequest accepted, so only the rules
+   * that do not depend on the query are checked again (checkRequest).
    */
   resumeByTarget(head: RequestHead, reply: SocketReply): boolean {
     const session = reply.session;
     if (session === null || !session.resumesTarget(head.target)) return false;
-    const origin = head.headers.get('origin');
-    if (!originAllowed(this.#poll.config, origin)) return false;
-    this.#resume(reply, session, head, corsFor(origin));
+    if (checkRequest(head.target, head.headers, this.#poll.config) !== null) return false;
+    this.#resume(reply, session, head, corsFor(head.headers.get('origin')));
     return true;
   }
 
@@ -185,11 +169,7 @@ class SocketReply implements PollReply {
       return;
     }
     const keep = this.#keepAlive && this.#fp.accepting();
-    let head =
-      status === 200 ? OK_JSON : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${JSON_FIELDS}`;
-    head += `content-length: ${bodyBytes}\r\n`;
-    for (const k in extra) head += `${k}: ${extra[k]}\r\n`;
-    head += `date: ${httpDate()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
+    const head = pollHead(status, bodyBytes, extra, keep);
     const parked = this.session?.parked === true;
     if (keep && parked) {
       // The session waits on this connection for its next poll, which comes to next().
@@ -235,9 +215,6 @@ class SocketReply implements PollReply {
     this.socket.removeListener('close', onClose);
   }
 }
-
-const JSON_FIELDS = 'content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n';
-const OK_JSON = `HTTP/1.1 200 OK\r\n${JSON_FIELDS}`;
 
 const replies = new WeakMap<Socket, SocketReply>();
 

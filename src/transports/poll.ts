@@ -10,11 +10,15 @@ import {
 } from '../core/codes.js';
 import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
-import { formatCursor, parseCursor } from '../core/positions.js';
+import { formatCursor } from '../core/positions.js';
 import { Session, type Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
 import type { StreamPosition } from '../engines/types.js';
-import { corsHeaders, originAllowed, parseChannels, sendError } from './common.js';
+import { corsFor, sendError } from './common.js';
+import { pollFields } from './poll-head.js';
+import type { PollRequest } from './poll-request.js';
+import { parsePollRequest } from './poll-request.js';
+import { errorCors, NodeHeaders } from './request.js';
 
 /** Where a long-poll's one answer goes: node:http's response, or a bare socket (poll-fast.ts). */
 export interface PollReply {
@@ -44,12 +48,7 @@ class ResponseReply implements PollReply {
   }
 
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
-    this.#res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': bodyBytes,
-      'cache-control': 'no-store',
-      ...extra,
-    });
+    this.#res.writeHead(status, pollFields(bodyBytes, extra));
     this.#res.end(body);
   }
 }
@@ -203,24 +202,17 @@ export class PollSession extends Session implements Expirable {
   }
 
   /**
-   * Whether a poll with these query parameters continues this parked session: its cursor is the
-   * one just answered and its channels (`channel=a&channel=b` or `channel=a,b`, repeats ignored,
-   * as parseChannels reads them) are this session's, in the same order.
+   * Whether `request` continues this parked session: its cursor is the one just answered and
+   * its channels (repeats ignored, as parsePollRequest reads them) are this session's, in the
+   * same order.
    */
-  resumes(params: URLSearchParams): boolean {
-    if (this.closed || this.#parkedAt === null || params.get('cursor') !== this.#parkedAt) return false;
+  resumes(request: PollRequest): boolean {
+    if (this.closed || this.#parkedAt === null || request.cursor !== this.#parkedAt) return false;
     const mine = this.channels;
-    let n = 0;
-    for (const value of params.getAll('channel')) {
-      for (const name of value.split(',')) {
-        if (n < mine.length && name === mine[n]) n++;
-        else {
-          const k = mine.indexOf(name);
-          if (k < 0 || k >= n) return false; // not one of them, or ahead of its turn
-        }
-      }
-    }
-    return n === mine.length;
+    const theirs = request.channels;
+    if (theirs.length !== mine.length) return false;
+    for (let i = 0; i < mine.length; i++) if (theirs[i] !== mine[i]) return false;
+    return true;
   }
 
   /**
@@ -293,31 +285,17 @@ export class PollServer {
     this.#wheel = wheel;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const cors = corsHeaders(req);
-    if (!originAllowed(this.#config, req.headers.origin)) {
-      this.#node.stats.reject('forbidden');
-      sendError(res, new HoldfastError('forbidden'));
+  /** node:http's route. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = parsePollRequest(req.url ?? '/', new NodeHeaders(req.headers), this.#config);
+    if (request instanceof HoldfastError) {
+      this.#node.stats.reject(request.code);
+      sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    let channels: string[];
-    let since: StreamPosition[] | null = null;
-    try {
-      channels = parseChannels(url.searchParams, this.#config);
-      const cursor = url.searchParams.get('cursor');
-      if (cursor !== null && cursor !== '') {
-        since = parseCursor(cursor, channels.length);
-        if (since === null)
-          throw new HoldfastError('bad_request', 'The cursor is malformed or for other channels.');
-      }
-    } catch (err) {
-      this.#node.stats.reject(err instanceof HoldfastError ? err.code : 'bad_request');
-      sendError(res, err, cors);
-      return;
-    }
-    const session = new PollSession(this, new ResponseReply(res), channels, cors);
+    const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
     res.on('close', () => session.close(Disconnects.normal));
-    await this.start(session, since);
+    await this.start(session, request.since);
   }
 
   /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
