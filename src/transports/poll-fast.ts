@@ -81,8 +81,12 @@ class SocketReply implements PollReply {
   #keepAlive: boolean;
   done = false;
   session: PollSession | null = null;
-  /** Bytes of a next request sent before this answer (pipelining), handed on with the socket. */
-  unread: Buffer | null = null;
+  /**
+   * Bytes sent while the poll is held (a pipelined next request), handed on with the socket
+   * after the answer; kept as they came and joined once (held()).
+   */
+  #unread: Buffer[] | null = null;
+  #unreadBytes = 0;
   /**
    * Answered, and the session parked: the connection's next request comes to this reply's
    * listeners (next()), which stay on the socket. Before, the reply's listeners came off and
@@ -113,7 +117,6 @@ class SocketReply implements PollReply {
     this.done = false;
     this.awaiting = false;
     this.#keepAlive = keepAlive;
-    this.unread = null;
     this.listen(); // still on when the poll came to next(); 'close' stays on while parked
   }
 
@@ -156,6 +159,35 @@ class SocketReply implements PollReply {
     this.#fp.first(this.socket, chunk);
   }
 
+  /**
+   * Bytes that came while the poll is held: what the client sent next without waiting for the
+   * answer. At most maxHeadBytes are kept (a request head the fast path takes is no bigger, and
+   * node:http refuses a bigger header block), a connection sending more is closed; and like any
+   * request head, they must be whole within the headers time-out of their first byte (the fast
+   * path's first-bytes clock), held poll or not.
+   */
+  held(chunk: Buffer): void {
+    this.#unreadBytes += chunk.length;
+    if (this.#unreadBytes > this.#fp.opts.maxHeadBytes) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.#unread === null) {
+      this.#unread = [chunk];
+      this.#fp.expect(this.socket);
+    } else this.#unread.push(chunk);
+  }
+
+  /** The bytes held(), joined, and forgotten here; null if none came. */
+  #takeUnread(): Buffer | null {
+    const chunks = this.#unread;
+    if (chunks === null) return null;
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#unreadBytes);
+    this.#unread = null;
+    this.#unreadBytes = 0;
+    return all;
+  }
+
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
     if (this.done) return;
     this.done = true;
@@ -171,13 +203,12 @@ class SocketReply implements PollReply {
     const keep = this.#keepAlive && this.#fp.accepting();
     const head = pollHead(status, bodyBytes, extra, keep);
     const parked = this.session?.parked === true;
+    const unread = this.#takeUnread();
     if (keep && parked) {
       // The session waits on this connection for its next poll, which comes to next().
       socket.write(head + body);
       this.awaiting = true;
       this.#fp.expect(socket);
-      const unread = this.unread;
-      this.unread = null;
       if (unread !== null) this.next(unread);
       return;
     }
@@ -185,7 +216,7 @@ class SocketReply implements PollReply {
     if (parked) this.session?.close(Disconnects.normal);
     if (keep) {
       socket.write(head + body);
-      this.#fp.next(socket, this.unread);
+      this.#fp.next(socket, unread);
     } else {
       // Released: this is the socket's last listener, for a peer that resets during the write.
       socket.on('error', onError);
@@ -208,9 +239,10 @@ class SocketReply implements PollReply {
     this.session?.close(Disconnects.normal);
   }
 
-  /** Stops listening on the socket (it is answered, or gone). */
+  /** Stops listening on the socket (it is answered, or gone); its first-bytes clock stops too. */
   release(): void {
     replies.delete(this.socket);
+    this.#fp.arrived(this.socket);
     this.unlisten();
     this.socket.removeListener('close', onClose);
   }
@@ -222,7 +254,7 @@ function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);
   if (r === undefined) return;
   if (r.awaiting) r.next(chunk);
-  else r.unread = r.unread === null ? chunk : Buffer.concat([r.unread, chunk]);
+  else r.held(chunk);
 }
 
 /**
