@@ -19,6 +19,7 @@ import { originAllowed, sendError, sendJson } from '../transports/common.js';
 import { closeWaitingConnections, installFastPath } from '../transports/http1/fastpath.js';
 import { PollServer } from '../transports/poll.js';
 import { PollFastRoute } from '../transports/poll-fast.js';
+import { pipelined, pipelinedError } from '../transports/request.js';
 import { SseServer } from '../transports/sse.js';
 import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
@@ -153,6 +154,7 @@ export class HoldfastServer {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
+        if (this.#refusePipelined(res)) return;
         if (this.#admit(res, 'stream')) void this.sse.handle(req, res);
         return;
       case '/poll':
@@ -160,6 +162,7 @@ export class HoldfastServer {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
+        if (this.#refusePipelined(res)) return;
         if (this.#admit(res, 'request')) void this.poll.handle(req, res);
         return;
       case '/':
@@ -187,6 +190,18 @@ export class HoldfastServer {
       default:
         sendError(res, new HoldfastError('not_found'));
     }
+  }
+
+  /**
+   * A stream request pipelined behind another on its connection is refused, and the connection
+   * closed after the answers before it (transports/request.ts pipelined(); README "Pipelining").
+   */
+  #refusePipelined(res: ServerResponse): boolean {
+    if (!pipelined(res)) return false;
+    this.node.stats.reject('bad_request');
+    res.setHeader('connection', 'close');
+    sendError(res, pipelinedError());
+    return true;
   }
 
   /** Counts a long-lived HTTP connection in, or answers 503 with Retry-After. */

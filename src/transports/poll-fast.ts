@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
-import { Disconnects, HoldfastError } from '../core/codes.js';
+import { Disconnects, errorBody, HoldfastError } from '../core/codes.js';
 import { corsFor } from './common.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';
-import { type RequestHead, targetPathIs } from './http1/head.js';
+import { type RequestHead, startsGetFor, targetPathIs } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
 import { pollHead } from './poll-head.js';
 import { parsePollRequest } from './poll-request.js';
-import { checkRequest } from './request.js';
+import { checkRequest, pipelinedError } from './request.js';
 
 /**
  * Long-poll straight from the socket (http1/fastpath.ts): a GET /poll that would succeed is held
@@ -204,6 +204,19 @@ class SocketReply implements PollReply {
     const head = pollHead(status, bodyBytes, extra, keep);
     const parked = this.session?.parked === true;
     const unread = this.#takeUnread();
+    if (keep && unread !== null && startsStreamRequest(unread)) {
+      // A stream request sent while this one was held: refused after this answer, as node:http's
+      // route refuses a pipelined one (request.ts pipelined()), and the connection closed.
+      this.release();
+      if (parked) this.session?.close(Disconnects.normal);
+      const err = pipelinedError();
+      const refusal = JSON.stringify(errorBody(err.code, err.message));
+      socket.on('error', onError);
+      socket.write(head + body);
+      socket.end(pollHead(err.status, Buffer.byteLength(refusal), NO_EXTRA, false) + refusal);
+      socket.destroySoon();
+      return;
+    }
     if (keep && parked) {
       // The session waits on this connection for its next poll, which comes to next().
       socket.write(head + body);
@@ -246,6 +259,13 @@ class SocketReply implements PollReply {
     this.unlisten();
     this.socket.removeListener('close', onClose);
   }
+}
+
+const NO_EXTRA: Record<string, string> = Object.freeze({});
+
+/** Whether `bytes` begin with a request for a stream (GET /sse or /poll; server.ts routes them). */
+function startsStreamRequest(bytes: Buffer): boolean {
+  return startsGetFor(bytes, '/poll') || startsGetFor(bytes, '/sse');
 }
 
 const replies = new WeakMap<Socket, SocketReply>();

@@ -294,6 +294,8 @@ export class PollServer {
       return;
     }
     const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
+    // The socket's current response (server.ts refuses pipelined streams): its 'close' comes
+    // when the socket closes.
     res.on('close', () => session.close(Disconnects.normal));
     await this.start(session, request.since);
   }

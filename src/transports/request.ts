@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
 import { isValidChannel } from '../core/channel.js';
 import { HoldfastError } from '../core/codes.js';
@@ -111,4 +111,22 @@ function invalidChannel(name: string): HoldfastError {
 /** The CORS fields of an error answer: none for a refused Origin. */
 export function errorCors(err: HoldfastError, origin: string | undefined): Record<string, string> {
   return corsFor(err.code === 'forbidden' ? undefined : origin);
+}
+
+/** The answer to a stream request pipelined behind another on its connection (pipelined()). */
+export function pipelinedError(): HoldfastError {
+  return new HoldfastError(
+    'bad_request',
+    'A stream request must not be pipelined behind another request on its connection.',
+  );
+}
+
+/**
+ * Whether node:http queued this response behind another one on its connection (a pipelined
+ * request). Such a response has no socket until those before it end, and node:http never emits
+ * its 'close' when the connection closes first, so a session tied to it would outlive its
+ * socket: SSE and long-poll refuse such requests (README, "Pipelining").
+ */
+export function pipelined(res: ServerResponse): boolean {
+  return res.socket === null;
 }

@@ -136,6 +136,8 @@ export class SseServer {
       request.since,
       this.#config.maxQueuedBytes,
     );
+    // The socket's current response (server.ts refuses pipelined streams): its 'close' comes
+    // when the socket closes.
     res.on('close', () => this.ended(session));
     await this.start(session);
   }

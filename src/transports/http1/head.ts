@@ -23,6 +23,17 @@ export function targetPathIs(target: string, path: string): boolean {
   );
 }
 
+/**
+ * Whether `bytes` begin with the request line of a GET for `path` (with or without a query): a
+ * look at a request that may not be whole yet.
+ */
+export function startsGetFor(bytes: Buffer, path: string): boolean {
+  const n = 4 + path.length;
+  if (bytes.length <= n) return false;
+  const c = bytes[n];
+  return (c === 0x20 || c === 0x3f) && bytes.toString('latin1', 0, n) === `GET ${path}`;
+}
+
 /** Characters of an HTTP token (RFC 9110 tchar), by char code. */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
