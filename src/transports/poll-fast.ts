@@ -24,7 +24,7 @@ export class PollFastRoute implements FastRoute {
 
   take(head: RequestHead, socket: Socket, fp: FastPath): boolean {
     if (!targetPathIs(head.target, '/poll')) return false;
-    // The session parked on this connection by the previous answer (PollSession, "Parking"):
+    // The session parked on this connection by the previous answer (poll-park.ts):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
     if (prior !== undefined && this.resumeByTarget(head, prior)) return true;

@@ -16,6 +16,7 @@ import type { Expirable, TimerWheel } from '../core/wheel.js';
 import type { StreamPosition } from '../engines/types.js';
 import { corsFor, sendError } from './common.js';
 import { pollFields } from './poll-head.js';
+import { Parking } from './poll-park.js';
 import type { PollRequest } from './poll-request.js';
 import { parsePollRequest } from './poll-request.js';
 import { errorCors, NodeHeaders } from './request.js';
@@ -88,17 +89,8 @@ class PollTransport implements Transport {
 /**
  * One long-poll request. It subscribes like any session, from the request's cursor, and
  * answers with everything collected as soon as there is something (backlog or live), or with
- * no messages when the hold time ends. The cursor in the answer resumes every channel.
- *
- * Parking: when the answer leaves the connection open (PollReply.keeps), the session stays
- * subscribed instead of ending, collecting what is published, until the client's next poll on
- * that connection. A next poll for the same channels from exactly the cursor just answered is
- * served by this session (resume): nothing to subscribe, no history to read, no new objects
- * that live for the hold. Anything else (other channels, another cursor, no next poll within
- * the poll time-out, the connection closing, the server draining) ends the parked session, and
- * a new poll starts afresh from its cursor. Without parking, 100,000 idle long-polls with 25 s
- * holds made 4,000 sessions a second that lived long enough to reach V8's old generation and
- * stayed there as garbage: 6.3-7.1 KiB of RSS per connection (docs/BENCHMARKS.md).
+ * no messages when the hold time ends. The cursor in the answer resumes every channel. When
+ * the answer leaves the connection open, the session parks until the next poll (poll-park.ts).
  */
 export class PollSession extends Session implements Expirable {
   readonly channels: string[];
@@ -108,13 +100,7 @@ export class PollSession extends Session implements Expirable {
   #answerQueued = false;
   /** False until every channel is subscribed, so a backlog on channel 1 waits for channel 2's. */
   #ready = false;
-  /** While parked: the cursor of the last answer (a resuming poll must bring exactly it). */
-  #parkedAt: string | null = null;
-  /** How this client spells its poll: its target before and after the cursor (spelledAs). */
-  #targetPrefix: string | null = null;
-  #targetSuffix = '';
-  /** While parked: the one target that resumes without parsing its query (null: parse it). */
-  #parkedTarget: string | null = null;
+  readonly #parking = new Parking();
   /** The server that holds it: answers, parking and resuming go through it. */
   readonly host: PollServer;
   /** Expirable (TimerWheel's record). */
@@ -164,7 +150,7 @@ export class PollSession extends Session implements Expirable {
 
   /** True while the session waits for the next poll on its connection. */
   get parked(): boolean {
-    return this.#parkedAt !== null;
+    return this.#parking.parked;
   }
 
   /** Answers the held poll (parking the session when the connection stays open); ends a parked session. */
@@ -173,7 +159,7 @@ export class PollSession extends Session implements Expirable {
     this.#answerQueued = false;
     const transport = this.transport as PollTransport;
     const reply = transport.reply;
-    if (this.#parkedAt !== null || reply.done) {
+    if (this.#parking.parked || reply.done) {
       // Parked and no next poll came (time-out, shutdown), or the client is gone.
       this.close(Disconnects.normal);
       return;
@@ -192,69 +178,33 @@ export class PollSession extends Session implements Expirable {
       this.#resets.length = 0;
       transport.queued = 0;
       this.#ready = false;
-      this.#parkedAt = cursor;
-      this.#parkedTarget =
-        this.#targetPrefix === null ? null : this.#targetPrefix + cursor + this.#targetSuffix;
+      this.#parking.park(cursor);
       this.host.parked(this);
     }
     reply.send(200, body, bodyBytes, this.#cors);
     if (!park) this.close(Disconnects.normal);
   }
 
-  /**
-   * Whether `request` continues this parked session: its cursor is the one just answered and
-   * its channels (repeats ignored, as parsePollRequest reads them) are this session's, in the
-   * same order.
-   */
+  /** Whether `request` continues this parked session (Parking.resumes). */
   resumes(request: PollRequest): boolean {
-    if (this.closed || this.#parkedAt === null || request.cursor !== this.#parkedAt) return false;
-    const mine = this.channels;
-    const theirs = request.channels;
-    if (theirs.length !== mine.length) return false;
-    for (let i = 0; i < mine.length; i++) if (theirs[i] !== mine[i]) return false;
-    return true;
+    return !this.closed && this.#parking.resumes(request, this.channels);
   }
 
-  /**
-   * Whether a poll with this request target continues this parked session without parsing it:
-   * it is the target this client sent last time with the cursor just answered in place of the
-   * one it brought (spelledAs), so its parameters are the ones resumes() accepted or the session
-   * began with. False only means "check the parameters".
-   */
+  /** Whether a poll with this target continues this parked session unparsed (Parking.resumesTarget). */
   resumesTarget(target: string): boolean {
-    return !this.closed && this.#parkedTarget !== null && target === this.#parkedTarget;
+    return !this.closed && this.#parking.resumesTarget(target);
   }
 
-  /**
-   * Remembers the target of a poll this session serves when its one `cursor` parameter holds
-   * `cursor` literally and nothing in the query is percent-encoded; otherwise forgets it.
-   */
+  /** How the poll this session serves was spelled (Parking.spelledAs). */
   spelledAs(target: string, cursor: string | null): void {
-    this.#targetPrefix = null;
-    const q = target.indexOf('?');
-    if (cursor === null || q < 0 || target.includes('%') || target.includes('+')) return;
-    let at = -1;
-    for (let i = target.indexOf('cursor=', q); i >= 0; i = target.indexOf('cursor=', i + 1)) {
-      const before = target.charCodeAt(i - 1);
-      if (before !== 0x3f && before !== 0x26) continue; // not after '?' or '&'
-      if (at >= 0) return; // two cursor parameters
-      at = i;
-    }
-    if (at < 0) return;
-    const from = at + 'cursor='.length;
-    let to = target.indexOf('&', from);
-    if (to < 0) to = target.length;
-    if (target.slice(from, to) !== cursor) return;
-    this.#targetPrefix = target.slice(0, from);
-    this.#targetSuffix = target.slice(to);
+    this.#parking.spelledAs(target, cursor);
   }
 
   /** Takes the next poll's answer; the PollServer then holds it like a new one (PollServer.resume). */
   resume(reply: PollReply, cors: Record<string, string>): void {
     (this.transport as PollTransport).reply = reply;
     this.#cors = cors;
-    this.#parkedAt = null;
-    this.#parkedTarget = null;
+    this.#parking.unpark();
   }
 
   /** Answers with the error (the request could not be served). */
