@@ -83,10 +83,10 @@ class SocketReply implements PollReply {
   session: PollSession | null = null;
   /**
    * Bytes sent while the poll is held (a pipelined next request), handed on with the socket
-   * after the answer; kept as they came and joined once (held()).
+   * after the answer (held()). Made when the first such bytes come: most connections never
+   * send any, and a field more on every reply is memory per idle connection.
    */
-  #unread: Buffer[] | null = null;
-  #unreadBytes = 0;
+  #unread: Unread | null = null;
   /**
    * Answered, and the session parked: the connection's next request comes to this reply's
    * listeners (next()), which stay on the socket. Before, the reply's listeners came off and
@@ -167,25 +167,17 @@ class SocketReply implements PollReply {
    * path's first-bytes clock), held poll or not.
    */
   held(chunk: Buffer): void {
-    this.#unreadBytes += chunk.length;
-    if (this.#unreadBytes > this.#fp.opts.maxHeadBytes) {
+    let unread = this.#unread;
+    if (unread === null) {
+      unread = this.#unread = new Unread();
+      this.#fp.expect(this.socket);
+    }
+    unread.bytes += chunk.length;
+    if (unread.bytes > this.#fp.opts.maxHeadBytes) {
       this.socket.destroy();
       return;
     }
-    if (this.#unread === null) {
-      this.#unread = [chunk];
-      this.#fp.expect(this.socket);
-    } else this.#unread.push(chunk);
-  }
-
-  /** The bytes held(), joined, and forgotten here; null if none came. */
-  #takeUnread(): Buffer | null {
-    const chunks = this.#unread;
-    if (chunks === null) return null;
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#unreadBytes);
-    this.#unread = null;
-    this.#unreadBytes = 0;
-    return all;
+    unread.chunks.push(chunk);
   }
 
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
@@ -203,7 +195,10 @@ class SocketReply implements PollReply {
     const keep = this.#keepAlive && this.#fp.accepting();
     const head = pollHead(status, bodyBytes, extra, keep);
     const parked = this.session?.parked === true;
-    const unread = this.#takeUnread();
+    // What held() kept, taken (no private method here: V8 gives each instance of a class with
+    // one a brand field).
+    const unread = this.#unread === null ? null : this.#unread.joined();
+    this.#unread = null;
     if (keep && unread !== null && startsStreamRequest(unread)) {
       // A stream request sent while this one was held: refused after this answer, as node:http's
       // route refuses a pipelined one (request.ts pipelined()), and the connection closed.
@@ -266,6 +261,17 @@ const NO_EXTRA: Record<string, string> = Object.freeze({});
 /** Whether `bytes` begin with a request for a stream (GET /sse or /poll; server.ts routes them). */
 function startsStreamRequest(bytes: Buffer): boolean {
   return startsGetFor(bytes, '/poll') || startsGetFor(bytes, '/sse');
+}
+
+/** Bytes that came while a poll was held, as they came (SocketReply.held). */
+class Unread {
+  readonly chunks: Buffer[] = [];
+  bytes = 0;
+
+  /** The chunks joined, copied once. */
+  joined(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+  }
 }
 
 const replies = new WeakMap<Socket, SocketReply>();

@@ -1,7 +1,8 @@
+import { Session } from '../core/session.js';
 import type { PollRequest } from './poll-request.js';
 
 /**
- * Parking, one per long-poll session (PollSession): when an answer leaves the connection open
+ * A long-poll session that can park (PollSession extends it): when an answer leaves the connection open
  * (PollReply.keeps), the session stays subscribed instead of ending, collecting what is
  * published, until the client's next poll on that connection. A next poll for the same channels
  * from exactly the cursor just answered is served by the same session (PollSession.resume):
@@ -14,9 +15,12 @@ import type { PollRequest } from './poll-request.js';
  *
  * This holds what decides whether a request continues the session: the cursor it was parked at,
  * and how the client spells its poll, so that the usual next poll is recognised by its target
- * alone, without parsing its query (resumesTarget).
+ * alone, without parsing its query (resumesTarget). A base class rather than an object of its
+ * own: one more object per held poll would be memory per idle connection.
  */
-export class Parking {
+export abstract class ParkingSession extends Session {
+  /** The channels followed, in the order of the cursor's positions. */
+  abstract readonly channels: string[];
   /** While parked: the cursor of the last answer (a resuming poll must bring exactly it). */
   #at: string | null = null;
   /** How this client spells its poll: its target before and after the cursor (spelledAs). */
@@ -31,24 +35,25 @@ export class Parking {
   }
 
   /** The session answered with `cursor` and stays for the next poll. */
-  park(cursor: string): void {
+  protected park(cursor: string): void {
     this.#at = cursor;
     this.#target = this.#prefix === null ? null : this.#prefix + cursor + this.#suffix;
   }
 
   /** The next poll came and continues the session. */
-  unpark(): void {
+  protected unpark(): void {
     this.#at = null;
     this.#target = null;
   }
 
   /**
-   * Whether `request` continues the parked session following `channels`: its cursor is the one
-   * just answered and its channels (repeats ignored, as parsePollRequest reads them) are the
-   * same, in the same order (the cursor's positions are read in that order).
+   * Whether `request` continues this parked session: its cursor is the one just answered and its
+   * channels (repeats ignored, as parsePollRequest reads them) are this session's, in the same
+   * order (the cursor's positions are read in that order).
    */
-  resumes(request: PollRequest, channels: readonly string[]): boolean {
-    if (this.#at === null || request.cursor !== this.#at) return false;
+  resumes(request: PollRequest): boolean {
+    if (this.closed || this.#at === null || request.cursor !== this.#at) return false;
+    const channels = this.channels;
     const theirs = request.channels;
     if (theirs.length !== channels.length) return false;
     for (let i = 0; i < channels.length; i++) if (theirs[i] !== channels[i]) return false;
@@ -56,17 +61,17 @@ export class Parking {
   }
 
   /**
-   * Whether a poll with this request target continues the parked session without parsing it:
+   * Whether a poll with this request target continues this parked session without parsing it:
    * it is the target this client sent last time with the cursor just answered in place of the
    * one it brought (spelledAs), so its parameters are the ones resumes() accepted or the session
    * began with. False only means "check the parameters".
    */
   resumesTarget(target: string): boolean {
-    return this.#target !== null && target === this.#target;
+    return !this.closed && this.#target !== null && target === this.#target;
   }
 
   /**
-   * Remembers the target of a poll the session serves when its one `cursor` parameter holds
+   * Remembers the target of a poll this session serves when its one `cursor` parameter holds
    * `cursor` literally and nothing in the query is percent-encoded; otherwise forgets it.
    */
   spelledAs(target: string, cursor: string | null): void {

@@ -11,13 +11,12 @@ import {
 import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { formatCursor } from '../core/positions.js';
-import { Session, type Transport } from '../core/session.js';
+import type { Session, Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
 import type { StreamPosition } from '../engines/types.js';
 import { corsFor, sendError } from './common.js';
 import { pollFields } from './poll-head.js';
-import { Parking } from './poll-park.js';
-import type { PollRequest } from './poll-request.js';
+import { ParkingSession } from './poll-park.js';
 import { parsePollRequest } from './poll-request.js';
 import { errorCors, NodeHeaders } from './request.js';
 
@@ -92,7 +91,7 @@ class PollTransport implements Transport {
  * no messages when the hold time ends. The cursor in the answer resumes every channel. When
  * the answer leaves the connection open, the session parks until the next poll (poll-park.ts).
  */
-export class PollSession extends Session implements Expirable {
+export class PollSession extends ParkingSession implements Expirable {
   readonly channels: string[];
   readonly #messages: string[] = [];
   #cors: Record<string, string>;
@@ -100,7 +99,6 @@ export class PollSession extends Session implements Expirable {
   #answerQueued = false;
   /** False until every channel is subscribed, so a backlog on channel 1 waits for channel 2's. */
   #ready = false;
-  readonly #parking = new Parking();
   /** The server that holds it: answers, parking and resuming go through it. */
   readonly host: PollServer;
   /** Expirable (TimerWheel's record). */
@@ -148,18 +146,13 @@ export class PollSession extends Session implements Expirable {
     this.answer();
   }
 
-  /** True while the session waits for the next poll on its connection. */
-  get parked(): boolean {
-    return this.#parking.parked;
-  }
-
   /** Answers the held poll (parking the session when the connection stays open); ends a parked session. */
   answer(): void {
     if (this.closed) return;
     this.#answerQueued = false;
     const transport = this.transport as PollTransport;
     const reply = transport.reply;
-    if (this.#parking.parked || reply.done) {
+    if (this.parked || reply.done) {
       // Parked and no next poll came (time-out, shutdown), or the client is gone.
       this.close(Disconnects.normal);
       return;
@@ -178,33 +171,18 @@ export class PollSession extends Session implements Expirable {
       this.#resets.length = 0;
       transport.queued = 0;
       this.#ready = false;
-      this.#parking.park(cursor);
+      this.park(cursor);
       this.host.parked(this);
     }
     reply.send(200, body, bodyBytes, this.#cors);
     if (!park) this.close(Disconnects.normal);
   }
 
-  /** Whether `request` continues this parked session (Parking.resumes). */
-  resumes(request: PollRequest): boolean {
-    return !this.closed && this.#parking.resumes(request, this.channels);
-  }
-
-  /** Whether a poll with this target continues this parked session unparsed (Parking.resumesTarget). */
-  resumesTarget(target: string): boolean {
-    return !this.closed && this.#parking.resumesTarget(target);
-  }
-
-  /** How the poll this session serves was spelled (Parking.spelledAs). */
-  spelledAs(target: string, cursor: string | null): void {
-    this.#parking.spelledAs(target, cursor);
-  }
-
   /** Takes the next poll's answer; the PollServer then holds it like a new one (PollServer.resume). */
   resume(reply: PollReply, cors: Record<string, string>): void {
     (this.transport as PollTransport).reply = reply;
     this.#cors = cors;
-    this.#parking.unpark();
+    this.unpark();
   }
 
   /** Answers with the error (the request could not be served). */
