@@ -89,10 +89,10 @@ class SocketReply implements PollReply {
   #unread: Unread | null = null;
   /**
    * Answered, and the session parked: the connection's next request comes to this reply's
-   * listeners (next()), which stay on the socket. Before, the reply's listeners came off and
-   * the fast path's four went on for each answer, and back for each next poll: with 15,000
-   * long-polls on one worker the server spent 32-34 µs of CPU per delivery then, 24-27 since,
-   * in runs back to back (docs/BENCHMARKS.md, session 4).
+   * listeners (next()), which stay on the socket. Moving the reply's listeners off and the fast
+   * path's four on for each answer, and back for each next poll, cost more of the server's CPU
+   * per long-poll delivery than its share of the profile showed (docs/BENCHMARKS.md, "Issue 4
+   * (session 4)").
    */
   awaiting = false;
   #listening = false;

@@ -251,7 +251,8 @@ export class PollServer {
 
   /**
    * Answers `session` on the next turn of the event loop, with every other session due then, in
-   * one setImmediate: a broadcast to 14,000 held polls made 14,000 Immediates and closures.
+   * one setImmediate: one Immediate and closure per held poll a broadcast answers was a cost per
+   * delivery (docs/BENCHMARKS.md, "Issue 4 (session 4)", "Long-poll fast path").
    */
   answerSoon(session: PollSession): void {
     this.#due.push(session);

@@ -61,10 +61,9 @@ export class SseSession extends Session {
 
   /**
    * One write per event, so one TCP segment: the id line written apart from the data doubled the
-   * write() calls, the segments and the peer's ACKs of every multi-channel delivery (15,000 SSE
-   * clients on two channels, one worker: 17.9 µs of server CPU per delivery with two writes,
-   * 10.8 with one; docs/BENCHMARKS.md). Cursors are ASCII (positions.ts), so latin1 lengths are
-   * byte lengths.
+   * write() calls, the segments and the peer's ACKs of every multi-channel delivery, a large part
+   * of the server's CPU per delivery (docs/BENCHMARKS.md, "Issue 4 (session 4)", "SSE: one write
+   * per event"). Cursors are ASCII (positions.ts), so latin1 lengths are byte lengths.
    */
   protected emit(enc: Encoded): void {
     if (this.channels.length === 1) {

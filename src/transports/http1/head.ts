@@ -47,9 +47,8 @@ const SPACE = 32;
 
 /**
  * Scans bytes instead of splitting lines and matching regular expressions, and keeps headers in
- * a Map: a two-line poll request took 3.2 µs to parse and now 0.6, an eleven-line browser request
- * 6.2 and now 2.4 (a loop of a million parses, Node 20, this machine). The poll fast path parses
- * one head per long-poll answer.
+ * a Map, which made a parse several times faster (docs/BENCHMARKS.md, "Issue 4 (session 4)",
+ * "Long-poll fast path"). The poll fast path parses one head per long-poll answer.
  */
 export function parseGetHead(buf: Buffer, maxBytes: number): RequestHead | null {
   const end = buf.indexOf(END_OF_HEAD);
@@ -66,7 +65,7 @@ export function parseGetHead(buf: Buffer, maxBytes: number): RequestHead | null 
     if (c < 0x21 || c > 0x7e) return null;
   }
   const target = text.slice(4, eol - 9);
-  // A Map, not a null-prototype object: Object.create(null) alone made a parse take 7.5 µs instead of 1.3.
+  // A Map, not a null-prototype object: Object.create(null) alone cost more than the rest of a parse.
   const headers = new Map<string, string>();
   let pos = eol + 2;
   while (pos < text.length) {
