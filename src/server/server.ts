@@ -21,6 +21,7 @@ import { ServerMetrics } from '../observe/metrics.js';
 import { closeWaitingConnections, installFastPath } from '../transports/http1/fastpath.js';
 import { PollServer } from '../transports/poll.js';
 import { PollFastRoute } from '../transports/poll-fast.js';
+import { pipelined, pipelinedError } from '../transports/request.js';
 import { SseServer } from '../transports/sse.js';
 import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
@@ -171,14 +172,16 @@ export class HoldfastServer {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        if (this.#admit(res, 'stream')) void this.sse.handle(req, res, url);
+        if (this.#refusePipelined(res)) return;
+        if (this.#admit(res, 'stream')) void this.sse.handle(req, res);
         return;
       case '/poll':
         if (req.method !== 'GET') {
           sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
           return;
         }
-        if (this.#admit(res, 'request')) void this.poll.handle(req, res, url);
+        if (this.#refusePipelined(res)) return;
+        if (this.#admit(res, 'request')) void this.poll.handle(req, res);
         return;
       case '/':
         if (req.method !== 'GET') {
@@ -205,6 +208,18 @@ export class HoldfastServer {
       default:
         sendError(res, new HoldfastError('not_found'));
     }
+  }
+
+  /**
+   * A stream request pipelined behind another on its connection is refused, and the connection
+   * closed after the answers before it (transports/request.ts pipelined(); README "Pipelining").
+   */
+  #refusePipelined(res: ServerResponse): boolean {
+    if (!pipelined(res)) return false;
+    this.node.stats.reject('bad_request');
+    res.setHeader('connection', 'close');
+    sendError(res, pipelinedError());
+    return true;
   }
 
   /** Counts a long-lived HTTP connection in, or answers 503 with Retry-After. */

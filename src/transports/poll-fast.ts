@@ -1,14 +1,12 @@
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { Disconnects } from '../contract/codes.js';
-import { parseCursor } from '../contract/positions.js';
-import type { StreamPosition } from '../contract/stream.js';
-import { corsFor, originAllowed } from '../http/cors.js';
-import { parseChannels } from './common.js';
-import { httpDate } from './http1/date.js';
+import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
+import { corsFor } from '../http/cors.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';
-import { type RequestHead, targetPathIs } from './http1/head.js';
+import { type RequestHead, startsGetFor, targetPathIs } from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
+import { pollHead } from './poll-head.js';
+import { parsePollRequest } from './poll-request.js';
+import { checkRequest, pipelinedError } from './request.js';
 
 /**
  * Long-poll straight from the socket (http1/fastpath.ts): a GET /poll that would succeed is held
@@ -26,60 +24,45 @@ export class PollFastRoute implements FastRoute {
 
   take(head: RequestHead, socket: Socket, fp: FastPath): boolean {
     if (!targetPathIs(head.target, '/poll')) return false;
-    const q = head.target.indexOf('?');
-    // The session parked on this connection by the previous answer (PollSession, "Parking"):
+    // The session parked on this connection by the previous answer (poll-park.ts):
     // a poll that continues it needs no other parsing (its channels were checked when it began).
     const prior = replies.get(socket);
     if (prior !== undefined && this.resumeByTarget(head, prior)) return true;
-    const config = this.#poll.config;
-    const origin = head.headers.get('origin');
-    if (!originAllowed(config, origin)) return false;
-    const cors = corsFor(origin);
-    const params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
-    const parked = prior?.session ?? null;
+    const request = parsePollRequest(head.target, head.headers, this.#poll.config);
     if (prior !== undefined) {
-      if (parked?.resumes(params)) {
-        parked.spelledAs(head.target, params.get('cursor'));
-        this.#resume(prior, parked, head, cors);
+      const parked = prior.session;
+      if (!(request instanceof HoldfastError) && parked?.resumes(request)) {
+        parked.spelledAs(head.target, request.cursor);
+        this.#resume(prior, parked, head, corsFor(request.origin));
         return true;
       }
       prior.done = true;
       prior.release();
       parked?.close(Disconnects.normal);
     }
-    let channels: string[];
-    let since: StreamPosition[] | null = null;
-    try {
-      channels = parseChannels(params, config);
-      const cursor = params.get('cursor');
-      if (cursor !== null && cursor !== '') {
-        since = parseCursor(cursor, channels.length);
-        if (since === null) return false;
-      }
-    } catch {
-      return false;
-    }
+    if (request instanceof HoldfastError) return false;
     const reply = new SocketReply(socket, fp, head.keepAlive, this);
-    const session = new PollSession(this.#poll, reply, channels, cors);
-    session.spelledAs(head.target, params.get('cursor'));
+    const session = new PollSession(this.#poll, reply, request.channels, corsFor(request.origin));
+    session.spelledAs(head.target, request.cursor);
     replies.set(socket, reply);
     reply.session = session;
     reply.listen();
     socket.on('close', onClose);
-    void this.#poll.start(session, since);
+    void this.#poll.start(session, request.since);
     return true;
   }
 
   /**
    * Continues the session parked on `reply`'s connection when `head` is its next poll as
-   * recognised by its target alone (PollSession.resumesTarget); false leaves the request to take().
+   * recognised by its target alone (PollSession.resumesTarget); false leaves the request to
+   * take(). Only the cursor differs from a target parsePollRequest accepted, so only the rules
+   * that do not depend on the query are checked again (checkRequest).
    */
   resumeByTarget(head: RequestHead, reply: SocketReply): boolean {
     const session = reply.session;
     if (session === null || !session.resumesTarget(head.target)) return false;
-    const origin = head.headers.get('origin');
-    if (!originAllowed(this.#poll.config, origin)) return false;
-    this.#resume(reply, session, head, corsFor(origin));
+    if (checkRequest(head.target, head.headers, this.#poll.config) !== null) return false;
+    this.#resume(reply, session, head, corsFor(head.headers.get('origin')));
     return true;
   }
 
@@ -98,14 +81,18 @@ class SocketReply implements PollReply {
   #keepAlive: boolean;
   done = false;
   session: PollSession | null = null;
-  /** Bytes of a next request sent before this answer (pipelining), handed on with the socket. */
-  unread: Buffer | null = null;
+  /**
+   * Bytes sent while the poll is held (a pipelined next request), handed on with the socket
+   * after the answer (held()). Made when the first such bytes come: most connections never
+   * send any, and a field more on every reply is memory per idle connection.
+   */
+  #unread: Unread | null = null;
   /**
    * Answered, and the session parked: the connection's next request comes to this reply's
-   * listeners (next()), which stay on the socket. Before, the reply's listeners came off and
-   * the fast path's four went on for each answer, and back for each next poll: a large share of
-   * the server's CPU per long-poll delivery (measured back to back: docs/BENCHMARKS.md,
-   * "Long-poll fast path" in "Issue 4 (session 4)").
+   * listeners (next()), which stay on the socket. Moving the reply's listeners off and the fast
+   * path's four on for each answer, and back for each next poll, cost more of the server's CPU
+   * per long-poll delivery than its share of the profile showed (docs/BENCHMARKS.md, "Issue 4
+   * (session 4)").
    */
   awaiting = false;
   #listening = false;
@@ -130,7 +117,6 @@ class SocketReply implements PollReply {
     this.done = false;
     this.awaiting = false;
     this.#keepAlive = keepAlive;
-    this.unread = null;
     this.listen(); // still on when the poll came to next(); 'close' stays on while parked
   }
 
@@ -173,6 +159,27 @@ class SocketReply implements PollReply {
     this.#fp.first(this.socket, chunk);
   }
 
+  /**
+   * Bytes that came while the poll is held: what the client sent next without waiting for the
+   * answer. At most maxHeadBytes are kept (a request head the fast path takes is no bigger, and
+   * node:http refuses a bigger header block), a connection sending more is closed; and like any
+   * request head, they must be whole within the headers time-out of their first byte (the fast
+   * path's first-bytes clock), held poll or not.
+   */
+  held(chunk: Buffer): void {
+    let unread = this.#unread;
+    if (unread === null) {
+      unread = this.#unread = new Unread();
+      this.#fp.expect(this.socket);
+    }
+    unread.bytes += chunk.length;
+    if (unread.bytes > this.#fp.opts.maxHeadBytes) {
+      this.socket.destroy();
+      return;
+    }
+    unread.chunks.push(chunk);
+  }
+
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
     if (this.done) return;
     this.done = true;
@@ -186,19 +193,30 @@ class SocketReply implements PollReply {
       return;
     }
     const keep = this.#keepAlive && this.#fp.accepting();
-    let head =
-      status === 200 ? OK_JSON : `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${JSON_FIELDS}`;
-    head += `content-length: ${bodyBytes}\r\n`;
-    for (const k in extra) head += `${k}: ${extra[k]}\r\n`;
-    head += `date: ${httpDate()}\r\nconnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
+    const head = pollHead(status, bodyBytes, extra, keep);
     const parked = this.session?.parked === true;
+    // What held() kept, taken (no private method here: V8 gives each instance of a class with
+    // one a brand field).
+    const unread = this.#unread === null ? null : this.#unread.joined();
+    this.#unread = null;
+    if (keep && unread !== null && startsStreamRequest(unread)) {
+      // A stream request sent while this one was held: refused after this answer, as node:http's
+      // route refuses a pipelined one (request.ts pipelined()), and the connection closed.
+      this.release();
+      if (parked) this.session?.close(Disconnects.normal);
+      const err = pipelinedError();
+      const refusal = JSON.stringify(errorBody(err.code, err.message));
+      socket.on('error', onError);
+      socket.write(head + body);
+      socket.end(pollHead(err.status, Buffer.byteLength(refusal), NO_EXTRA, false) + refusal);
+      socket.destroySoon();
+      return;
+    }
     if (keep && parked) {
       // The session waits on this connection for its next poll, which comes to next().
       socket.write(head + body);
       this.awaiting = true;
       this.#fp.expect(socket);
-      const unread = this.unread;
-      this.unread = null;
       if (unread !== null) this.next(unread);
       return;
     }
@@ -206,7 +224,7 @@ class SocketReply implements PollReply {
     if (parked) this.session?.close(Disconnects.normal);
     if (keep) {
       socket.write(head + body);
-      this.#fp.next(socket, this.unread);
+      this.#fp.next(socket, unread);
     } else {
       // Released: this is the socket's last listener, for a peer that resets during the write.
       socket.on('error', onError);
@@ -229,16 +247,32 @@ class SocketReply implements PollReply {
     this.session?.close(Disconnects.normal);
   }
 
-  /** Stops listening on the socket (it is answered, or gone). */
+  /** Stops listening on the socket (it is answered, or gone); its first-bytes clock stops too. */
   release(): void {
     replies.delete(this.socket);
+    this.#fp.arrived(this.socket);
     this.unlisten();
     this.socket.removeListener('close', onClose);
   }
 }
 
-const JSON_FIELDS = 'content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n';
-const OK_JSON = `HTTP/1.1 200 OK\r\n${JSON_FIELDS}`;
+const NO_EXTRA: Record<string, string> = Object.freeze({});
+
+/** Whether `bytes` begin with a request for a stream (GET /sse or /poll; server.ts routes them). */
+function startsStreamRequest(bytes: Buffer): boolean {
+  return startsGetFor(bytes, '/poll') || startsGetFor(bytes, '/sse');
+}
+
+/** Bytes that came while a poll was held, as they came (SocketReply.held). */
+class Unread {
+  readonly chunks: Buffer[] = [];
+  bytes = 0;
+
+  /** The chunks joined, copied once. */
+  joined(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+  }
+}
 
 const replies = new WeakMap<Socket, SocketReply>();
 
@@ -246,7 +280,7 @@ function onData(this: Socket, chunk: Buffer): void {
   const r = replies.get(this);
   if (r === undefined) return;
   if (r.awaiting) r.next(chunk);
-  else r.unread = r.unread === null ? chunk : Buffer.concat([r.unread, chunk]);
+  else r.held(chunk);
 }
 
 /**

@@ -8,15 +8,18 @@ import {
   errorBody,
   HoldfastError,
 } from '../contract/codes.js';
-import { formatCursor, parseCursor } from '../contract/positions.js';
+import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
 import type { Encoded } from '../core/encode.js';
 import type { Node } from '../core/node.js';
-import { Session, type Transport } from '../core/session.js';
+import type { Session, Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
-import { corsHeaders, originAllowed } from '../http/cors.js';
+import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
-import { parseChannels } from './common.js';
+import { pollFields } from './poll-head.js';
+import { ParkingSession } from './poll-park.js';
+import { parsePollRequest } from './poll-request.js';
+import { errorCors, NodeHeaders } from './request.js';
 
 /** Where a long-poll's one answer goes: node:http's response, or a bare socket (poll-fast.ts). */
 export interface PollReply {
@@ -46,12 +49,7 @@ class ResponseReply implements PollReply {
   }
 
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
-    this.#res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': bodyBytes,
-      'cache-control': 'no-store',
-      ...extra,
-    });
+    this.#res.writeHead(status, pollFields(bodyBytes, extra));
     this.#res.end(body);
   }
 }
@@ -91,20 +89,10 @@ class PollTransport implements Transport {
 /**
  * One long-poll request. It subscribes like any session, from the request's cursor, and
  * answers with everything collected as soon as there is something (backlog or live), or with
- * no messages when the hold time ends. The cursor in the answer resumes every channel.
- *
- * Parking: when the answer leaves the connection open (PollReply.keeps), the session stays
- * subscribed instead of ending, collecting what is published, until the client's next poll on
- * that connection. A next poll for the same channels from exactly the cursor just answered is
- * served by this session (resume): nothing to subscribe, no history to read, no new objects
- * that live for the hold. Anything else (other channels, another cursor, no next poll within
- * the poll time-out, the connection closing, the server draining) ends the parked session, and
- * a new poll starts afresh from its cursor. Without parking, 100,000 idle long-polls with 25 s
- * holds made 4,000 sessions a second that lived long enough to reach V8's old generation and
- * stayed there as garbage, most of an idle long-poll's RSS (docs/BENCHMARKS.md, "Issue 4
- * (session 3): long-polls park between polls; memory per idle connection on this code").
+ * no messages when the hold time ends. The cursor in the answer resumes every channel. When
+ * the answer leaves the connection open, the session parks until the next poll (poll-park.ts).
  */
-export class PollSession extends Session implements Expirable {
+export class PollSession extends ParkingSession implements Expirable {
   readonly channels: string[];
   readonly #messages: string[] = [];
   #cors: Record<string, string>;
@@ -112,13 +100,6 @@ export class PollSession extends Session implements Expirable {
   #answerQueued = false;
   /** False until every channel is subscribed, so a backlog on channel 1 waits for channel 2's. */
   #ready = false;
-  /** While parked: the cursor of the last answer (a resuming poll must bring exactly it). */
-  #parkedAt: string | null = null;
-  /** How this client spells its poll: its target before and after the cursor (spelledAs). */
-  #targetPrefix: string | null = null;
-  #targetSuffix = '';
-  /** While parked: the one target that resumes without parsing its query (null: parse it). */
-  #parkedTarget: string | null = null;
   /** The server that holds it: answers, parking and resuming go through it. */
   readonly host: PollServer;
   /** Expirable (TimerWheel's record). */
@@ -166,18 +147,13 @@ export class PollSession extends Session implements Expirable {
     this.answer();
   }
 
-  /** True while the session waits for the next poll on its connection. */
-  get parked(): boolean {
-    return this.#parkedAt !== null;
-  }
-
   /** Answers the held poll (parking the session when the connection stays open); ends a parked session. */
   answer(): void {
     if (this.closed) return;
     this.#answerQueued = false;
     const transport = this.transport as PollTransport;
     const reply = transport.reply;
-    if (this.#parkedAt !== null || reply.done) {
+    if (this.parked || reply.done) {
       // Parked and no next poll came (time-out, shutdown), or the client is gone.
       this.close(Disconnects.normal);
       return;
@@ -196,76 +172,18 @@ export class PollSession extends Session implements Expirable {
       this.#resets.length = 0;
       transport.queued = 0;
       this.#ready = false;
-      this.#parkedAt = cursor;
-      this.#parkedTarget =
-        this.#targetPrefix === null ? null : this.#targetPrefix + cursor + this.#targetSuffix;
+      this.park(cursor);
       this.host.parked(this);
     }
     reply.send(200, body, bodyBytes, this.#cors);
     if (!park) this.close(Disconnects.normal);
   }
 
-  /**
-   * Whether a poll with these query parameters continues this parked session: its cursor is the
-   * one just answered and its channels (`channel=a&channel=b` or `channel=a,b`, repeats ignored,
-   * as parseChannels reads them) are this session's, in the same order.
-   */
-  resumes(params: URLSearchParams): boolean {
-    if (this.closed || this.#parkedAt === null || params.get('cursor') !== this.#parkedAt) return false;
-    const mine = this.channels;
-    let n = 0;
-    for (const value of params.getAll('channel')) {
-      for (const name of value.split(',')) {
-        if (n < mine.length && name === mine[n]) n++;
-        else {
-          const k = mine.indexOf(name);
-          if (k < 0 || k >= n) return false; // not one of them, or ahead of its turn
-        }
-      }
-    }
-    return n === mine.length;
-  }
-
-  /**
-   * Whether a poll with this request target continues this parked session without parsing it:
-   * it is the target this client sent last time with the cursor just answered in place of the
-   * one it brought (spelledAs), so its parameters are the ones resumes() accepted or the session
-   * began with. False only means "check the parameters".
-   */
-  resumesTarget(target: string): boolean {
-    return !this.closed && this.#parkedTarget !== null && target === this.#parkedTarget;
-  }
-
-  /**
-   * Remembers the target of a poll this session serves when its one `cursor` parameter holds
-   * `cursor` literally and nothing in the query is percent-encoded; otherwise forgets it.
-   */
-  spelledAs(target: string, cursor: string | null): void {
-    this.#targetPrefix = null;
-    const q = target.indexOf('?');
-    if (cursor === null || q < 0 || target.includes('%') || target.includes('+')) return;
-    let at = -1;
-    for (let i = target.indexOf('cursor=', q); i >= 0; i = target.indexOf('cursor=', i + 1)) {
-      const before = target.charCodeAt(i - 1);
-      if (before !== 0x3f && before !== 0x26) continue; // not after '?' or '&'
-      if (at >= 0) return; // two cursor parameters
-      at = i;
-    }
-    if (at < 0) return;
-    const from = at + 'cursor='.length;
-    let to = target.indexOf('&', from);
-    if (to < 0) to = target.length;
-    if (target.slice(from, to) !== cursor) return;
-    this.#targetPrefix = target.slice(0, from);
-    this.#targetSuffix = target.slice(to);
-  }
-
   /** Takes the next poll's answer; the PollServer then holds it like a new one (PollServer.resume). */
   resume(reply: PollReply, cors: Record<string, string>): void {
     (this.transport as PollTransport).reply = reply;
     this.#cors = cors;
-    this.#parkedAt = null;
-    this.#parkedTarget = null;
+    this.unpark();
   }
 
   /** Answers with the error (the request could not be served). */
@@ -296,31 +214,19 @@ export class PollServer {
     this.#wheel = wheel;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const cors = corsHeaders(req);
-    if (!originAllowed(this.#config, req.headers.origin)) {
-      this.#node.stats.reject('forbidden');
-      sendError(res, new HoldfastError('forbidden'));
+  /** node:http's route. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = parsePollRequest(req.url ?? '/', new NodeHeaders(req.headers), this.#config);
+    if (request instanceof HoldfastError) {
+      this.#node.stats.reject(request.code);
+      sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    let channels: string[];
-    let since: StreamPosition[] | null = null;
-    try {
-      channels = parseChannels(url.searchParams, this.#config);
-      const cursor = url.searchParams.get('cursor');
-      if (cursor !== null && cursor !== '') {
-        since = parseCursor(cursor, channels.length);
-        if (since === null)
-          throw new HoldfastError('bad_request', 'The cursor is malformed or for other channels.');
-      }
-    } catch (err) {
-      this.#node.stats.reject(err instanceof HoldfastError ? err.code : 'bad_request');
-      sendError(res, err, cors);
-      return;
-    }
-    const session = new PollSession(this, new ResponseReply(res), channels, cors);
+    const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
+    // The socket's current response (server.ts refuses pipelined streams): its 'close' comes
+    // when the socket closes.
     res.on('close', () => session.close(Disconnects.normal));
-    await this.start(session, since);
+    await this.start(session, request.since);
   }
 
   /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
@@ -346,7 +252,8 @@ export class PollServer {
 
   /**
    * Answers `session` on the next turn of the event loop, with every other session due then, in
-   * one setImmediate: a broadcast to 14,000 held polls made 14,000 Immediates and closures.
+   * one setImmediate: one Immediate and closure per held poll a broadcast answers was a cost per
+   * delivery (docs/BENCHMARKS.md, "Issue 4 (session 4)", "Long-poll fast path").
    */
   answerSoon(session: PollSession): void {
     this.#due.push(session);

@@ -1,21 +1,22 @@
 import type { Socket } from 'node:net';
-import { type Disconnect, Disconnects } from '../contract/codes.js';
-import { parseCursor } from '../contract/positions.js';
+import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
 import { sseEvent } from '../core/encode.js';
 import type { Transport } from '../core/session.js';
-import { originAllowed } from '../http/cors.js';
-import { parseChannels } from './common.js';
-import { httpDate } from './http1/date.js';
+import { corsFor } from '../http/cors.js';
 import type { FastRoute } from './http1/fastpath.js';
 import { type RequestHead, targetPathIs } from './http1/head.js';
 import { type SseServer, SseSession } from './sse.js';
+import { sseHead } from './sse-head.js';
+import { parseSseRequest } from './sse-request.js';
 
 /**
  * SSE straight from the socket (http1/fastpath.ts): for a GET /sse that would succeed, the
  * response head is written here and the stream lives on the bare socket, without node:http's
- * per-request objects. Requests that would get an error are declined and answered by node:http
- * (SseServer.handle). The body is delimited by the connection's end (no chunked framing), which
- * is how an SSE stream ends anyway.
+ * per-request objects. The request is read as node:http's route reads it (parseSseRequest) and
+ * answered with the same head (sse-head.ts); requests that would get an error are declined and
+ * answered by node:http (SseServer.handle). Whatever the client sends after its request is
+ * dropped: a request pipelined behind a stream is never served, and the session ends with the
+ * socket.
  */
 export class SseFastRoute implements FastRoute {
   readonly #sse: SseServer;
@@ -26,29 +27,13 @@ export class SseFastRoute implements FastRoute {
 
   take(head: RequestHead, socket: Socket): boolean {
     if (!targetPathIs(head.target, '/sse')) return false;
-    const q = head.target.indexOf('?');
     const config = this.#sse.config;
-    const origin = head.headers.get('origin');
-    if (!originAllowed(config, origin)) return false;
-    let channels: string[];
-    let params: URLSearchParams;
-    try {
-      params = new URLSearchParams(q < 0 ? '' : head.target.slice(q + 1));
-      channels = parseChannels(params, config);
-    } catch {
-      return false;
-    }
-    const last = head.headers.get('last-event-id') ?? params.get('lastEventId') ?? '';
-    const since = last !== '' ? parseCursor(last, channels.length) : null;
+    const request = parseSseRequest(head.target, head.headers, config);
+    if (request instanceof HoldfastError) return false;
     socket.setNoDelay(true);
-    socket.write(
-      'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n' +
-        'cache-control: no-cache, no-transform\r\nx-accel-buffering: no\r\n' +
-        (origin === undefined ? '' : `access-control-allow-origin: ${origin}\r\nvary: Origin\r\n`) +
-        `date: ${httpDate()}\r\nconnection: close\r\n\r\nretry: 2000\n\n`,
-    );
+    socket.write(sseHead(corsFor(request.origin)));
     const transport = new SocketSseTransport(socket);
-    const session = new SseSession(transport, channels, since, config.maxQueuedBytes);
+    const session = new SseSession(transport, request.channels, request.since, config.maxQueuedBytes);
     owners.set(socket, { server: this.#sse, session });
     socket.on('data', ignore);
     socket.on('end', onEnd);

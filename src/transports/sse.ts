@@ -1,15 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
-import { formatCursor, parseCursor } from '../contract/positions.js';
+import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
 import { type Encoded, sseEvent } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
-import { corsHeaders, originAllowed } from '../http/cors.js';
+import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
-import { parseChannels } from './common.js';
+import { errorCors, NodeHeaders } from './request.js';
+import { SSE_OPENING, sseFields } from './sse-head.js';
+import { parseSseRequest } from './sse-request.js';
 
 /** Bytes to an SSE response. */
 class SseTransport implements Transport {
@@ -60,9 +62,9 @@ export class SseSession extends Session {
 
   /**
    * One write per event, so one TCP segment: the id line written apart from the data doubled the
-   * write() calls, the segments and the peer's ACKs of every multi-channel delivery (the server's
-   * CPU per delivery both ways: docs/BENCHMARKS.md, "SSE: one write per event" in "Issue 4
-   * (session 4)"). Cursors are ASCII (positions.ts), so latin1 lengths are byte lengths.
+   * write() calls, the segments and the peer's ACKs of every multi-channel delivery, a large part
+   * of the server's CPU per delivery (docs/BENCHMARKS.md, "Issue 4 (session 4)", "SSE: one write
+   * per event"). Cursors are ASCII (positions.ts), so latin1 lengths are byte lengths.
    */
   protected emit(enc: Encoded): void {
     if (this.channels.length === 1) {
@@ -111,36 +113,31 @@ export class SseServer {
     this.#heartbeat.start();
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const cors = corsHeaders(req);
-    if (!originAllowed(this.#config, req.headers.origin)) {
-      this.#node.stats.reject('forbidden');
-      sendError(res, new HoldfastError('forbidden'));
+  /**
+   * node:http's route. The answer is delimited by the connection's end, as on the fast path
+   * (sse-head.ts): no chunked framing (removing transfer-encoding is how node:http is told).
+   */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = parseSseRequest(req.url ?? '/', new NodeHeaders(req.headers), this.#config);
+    if (request instanceof HoldfastError) {
+      this.#node.stats.reject(request.code);
+      sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    let channels: string[];
-    try {
-      channels = parseChannels(url.searchParams, this.#config);
-    } catch (err) {
-      this.#node.stats.reject(err instanceof HoldfastError ? err.code : 'bad_request');
-      sendError(res, err, cors);
-      return;
-    }
-    const last = req.headers['last-event-id'] ?? url.searchParams.get('lastEventId') ?? undefined;
-    const since = typeof last === 'string' && last !== '' ? parseCursor(last, channels.length) : null;
-
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      ...cors,
-    });
-    res.write('retry: 2000\n\n');
+    res.removeHeader('transfer-encoding');
+    res.writeHead(200, sseFields(corsFor(request.origin)));
+    res.write(SSE_OPENING);
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
 
-    const session = new SseSession(new SseTransport(res), channels, since, this.#config.maxQueuedBytes);
+    const session = new SseSession(
+      new SseTransport(res),
+      request.channels,
+      request.since,
+      this.#config.maxQueuedBytes,
+    );
+    // The socket's current response (server.ts refuses pipelined streams): its 'close' comes
+    // when the socket closes.
     res.on('close', () => this.ended(session));
     await this.start(session);
   }

@@ -95,7 +95,7 @@ function query(rng: Rng): string {
     parts.push(
       rng.weighted<string>([
         [5, () => `channel=${channel(rng)}`],
-        [1, () => `channel=${Array.from({ length: rng.int(100, 300) }, (_, j) => `c${j}`).join(',')}`],
+        [1, () => Array.from({ length: rng.int(100, 300) }, (_, j) => `channel=c${j}`).join('&')],
         [2, () => `cursor=${cursor(rng)}`],
         [1, () => `lastEventId=${cursor(rng)}`],
         [

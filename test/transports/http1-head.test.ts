@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseGetHead, targetPathIs } from '../../src/transports/http1/head.js';
+import { parseGetHead, startsGetFor, targetPathIs } from '../../src/transports/http1/head.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -72,4 +72,11 @@ test('targetPathIs: the path alone or before a query, nothing longer', () => {
   assert.equal(targetPathIs('/poll?channel=a', '/poll'), true);
   for (const t of ['/pollx', '/poll/', '/pol', '/sse?x', '/'])
     assert.equal(targetPathIs(t, '/poll'), false, t);
+});
+
+test('startsGetFor: a GET of the path, with or without a query, seen from its first bytes', () => {
+  for (const b of ['GET /poll HTTP/1.1\r\n', 'GET /poll?channel=a', 'GET /poll '])
+    assert.equal(startsGetFor(Buffer.from(b), '/poll'), true, b);
+  for (const b of ['GET /poll', 'GET /pollx HTTP/1.1', 'POST /poll HTTP/1.1', 'GET /sse?x', 'get /poll ', ''])
+    assert.equal(startsGetFor(Buffer.from(b), '/poll'), false, b);
 });

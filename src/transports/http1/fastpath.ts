@@ -5,8 +5,8 @@ import { parseGetHead, type RequestHead } from './head.js';
 /**
  * A fast path in front of node:http for long-held streams. node:http keeps a parser, an
  * IncomingMessage, a ServerResponse and about ten bound functions alive for as long as a request
- * is open: most of an idle SSE stream's heap and native memory (docs/BENCHMARKS.md, "Memory per
- * idle connection"). This reads the first bytes of each new connection; when they are one
+ * is open: several KiB of heap and native memory per idle SSE stream (docs/BENCHMARKS.md "Memory
+ * per idle connection"). This reads the first bytes of each new connection; when they are one
  * whole plain GET head that a route takes, the route serves it straight from the socket. Anything
  * else (other methods, bodies, upgrades, partial heads, requests a route declines, including
  * every request that would get an error) is handed to node:http unchanged, with the bytes read
@@ -42,7 +42,7 @@ export class FastPath {
   /**
    * Connections that have sent nothing yet, with their deadlines, checked by one sweep.
    * (socket.setTimeout would leave a Timeout and a bound function on every socket for its
-   * whole life: docs/BENCHMARKS.md, "Memory per idle connection".)
+   * whole life: docs/BENCHMARKS.md "Memory per idle connection".)
    */
   readonly #waiting = new Map<Socket, number>();
   #sweeper: NodeJS.Timeout | null = null;

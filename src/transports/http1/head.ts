@@ -23,6 +23,17 @@ export function targetPathIs(target: string, path: string): boolean {
   );
 }
 
+/**
+ * Whether `bytes` begin with the request line of a GET for `path` (with or without a query): a
+ * look at a request that may not be whole yet.
+ */
+export function startsGetFor(bytes: Buffer, path: string): boolean {
+  const n = 4 + path.length;
+  if (bytes.length <= n) return false;
+  const c = bytes[n];
+  return (c === 0x20 || c === 0x3f) && bytes.toString('latin1', 0, n) === `GET ${path}`;
+}
+
 /** Characters of an HTTP token (RFC 9110 tchar), by char code. */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
@@ -36,8 +47,8 @@ const SPACE = 32;
 
 /**
  * Scans bytes instead of splitting lines and matching regular expressions, and keeps headers in
- * a Map, which parses much faster (docs/BENCHMARKS.md, "Long-poll fast path" in "Issue 4
- * (session 4)"). The poll fast path parses one head per long-poll answer.
+ * a Map, which made a parse several times faster (docs/BENCHMARKS.md, "Issue 4 (session 4)",
+ * "Long-poll fast path"). The poll fast path parses one head per long-poll answer.
  */
 export function parseGetHead(buf: Buffer, maxBytes: number): RequestHead | null {
   const end = buf.indexOf(END_OF_HEAD);
@@ -54,8 +65,7 @@ export function parseGetHead(buf: Buffer, maxBytes: number): RequestHead | null 
     if (c < 0x21 || c > 0x7e) return null;
   }
   const target = text.slice(4, eol - 9);
-  // A Map, not a null-prototype object: Object.create(null) alone cost more than the rest of the
-  // parse (docs/BENCHMARKS.md, "Long-poll fast path").
+  // A Map, not a null-prototype object: Object.create(null) alone cost more than the rest of a parse.
   const headers = new Map<string, string>();
   let pos = eol + 2;
   while (pos < text.length) {
