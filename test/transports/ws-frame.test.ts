@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import type { Disconnect } from '../../src/core/codes.js';
 import {
   encodeClose,
   encodeFrame,
@@ -29,8 +30,8 @@ class Recorder implements FrameSink {
   onCloseFrame(code: number, reason: string): void {
     this.events.push({ kind: 'close', code, reason });
   }
-  onProtocolError(code: number): void {
-    this.events.push({ kind: 'error', code });
+  onProtocolError(reason: Disconnect): void {
+    this.events.push({ kind: 'error', code: reason.code });
   }
 }
 

@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCodes, encodeClose, encodeFrame, FrameParser, type FrameSink, Opcodes } from './frame.js';
+import { type Disconnect, NO_STATUS } from '../../core/codes.js';
+import { encodeClose, encodeFrame, FrameParser, type FrameSink, Opcodes } from './frame.js';
 
 /** What a WebSocket connection reports; one object (the server) serves every connection. */
 export interface WsHandler {
@@ -106,17 +107,15 @@ export class WsConnection implements FrameSink {
     if (this.readyState === ReadyStates.open) {
       // Echo the peer's close (RFC 6455 5.5.1), then end our side.
       this.readyState = ReadyStates.closing;
-      this.socket.write(
-        code === CloseCodes.noStatus ? encodeFrame(Opcodes.close, EMPTY) : encodeClose(code, reason),
-      );
+      this.socket.write(code === NO_STATUS ? encodeFrame(Opcodes.close, EMPTY) : encodeClose(code, reason));
       this.socket.end();
     } else {
       this.socket.end();
     }
   }
 
-  onProtocolError(code: number, message: string): void {
-    if (this.readyState === ReadyStates.open) this.close(code, message);
+  onProtocolError(reason: Disconnect, message: string): void {
+    if (this.readyState === ReadyStates.open) this.close(reason.code, message);
     else this.socket.destroy();
   }
 

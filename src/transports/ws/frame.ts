@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { type Disconnect, Disconnects, NO_STATUS } from '../../core/codes.js';
 
 /**
  * RFC 6455 framing, server side only (frames from clients are masked, frames to clients are not).
@@ -16,24 +17,18 @@ export const Opcodes = {
   pong: 0xa,
 } as const;
 
-/** Close codes this module sends for a peer's protocol errors (RFC 6455 7.4.1). */
-export const CloseCodes = {
-  normal: 1000,
-  noStatus: 1005,
-  protocolError: 1002,
-  invalidPayload: 1007,
-  tooBig: 1009,
-} as const;
-
 export interface FrameSink {
   /** A whole data message (fragments joined, text already checked to be UTF-8). */
   onMessage(payload: Buffer, binary: boolean): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
-  /** The peer's close frame; code 1005 when it carried none. */
+  /** The peer's close frame; code NO_STATUS (1005) when it carried none. */
   onCloseFrame(code: number, reason: string): void;
-  /** The input broke the protocol: answer with a close of `code`; no more frames are reported. */
-  onProtocolError(code: number, message: string): void;
+  /**
+   * The input broke the protocol: answer with a close of `reason.code` and `message` (which names
+   * the fault); no more frames are reported.
+   */
+  onProtocolError(reason: Disconnect, message: string): void;
 }
 
 /** Codes a peer may put in a close frame (RFC 6455 7.4; 1004-1006 and 1015 are reserved). */
@@ -90,11 +85,11 @@ export class FrameParser {
     }
   }
 
-  #fail(sink: FrameSink, code: number, message: string): false {
+  #fail(sink: FrameSink, reason: Disconnect, message: string): false {
     this.#state = FAILED;
     this.#chunks = null;
     this.#fragments = null;
-    sink.onProtocolError(code, message);
+    sink.onProtocolError(reason, message);
     return false;
   }
 
@@ -107,23 +102,23 @@ export class FrameParser {
     const extra = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
     const masked = (b1 & 0x80) !== 0;
     // Fail early on what the first two bytes already show, before waiting for more.
-    if ((b0 & 0x70) !== 0) return this.#fail(sink, CloseCodes.protocolError, 'RSV bits must be clear');
-    if (!masked) return this.#fail(sink, CloseCodes.protocolError, 'client frames must be masked');
+    if ((b0 & 0x70) !== 0) return this.#fail(sink, Disconnects.protocolError, 'RSV bits must be clear');
+    if (!masked) return this.#fail(sink, Disconnects.protocolError, 'client frames must be masked');
     const fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
     if (opcode >= 0x8) {
-      if (opcode > 0xa) return this.#fail(sink, CloseCodes.protocolError, `unknown opcode ${opcode}`);
-      if (!fin) return this.#fail(sink, CloseCodes.protocolError, 'control frames must not be fragmented');
+      if (opcode > 0xa) return this.#fail(sink, Disconnects.protocolError, `unknown opcode ${opcode}`);
+      if (!fin) return this.#fail(sink, Disconnects.protocolError, 'control frames must not be fragmented');
       if (len7 > 125)
-        return this.#fail(sink, CloseCodes.protocolError, 'control frame payload over 125 bytes');
+        return this.#fail(sink, Disconnects.protocolError, 'control frame payload over 125 bytes');
     } else if (opcode === Opcodes.continuation) {
       if (this.#fragOpcode === 0)
-        return this.#fail(sink, CloseCodes.protocolError, 'continuation without a start');
+        return this.#fail(sink, Disconnects.protocolError, 'continuation without a start');
     } else if (opcode === Opcodes.text || opcode === Opcodes.binary) {
       if (this.#fragOpcode !== 0)
-        return this.#fail(sink, CloseCodes.protocolError, 'new message inside a fragmented one');
+        return this.#fail(sink, Disconnects.protocolError, 'new message inside a fragmented one');
     } else {
-      return this.#fail(sink, CloseCodes.protocolError, `unknown opcode ${opcode}`);
+      return this.#fail(sink, Disconnects.protocolError, `unknown opcode ${opcode}`);
     }
     if (this.#buffered < 2 + extra + 4) return false;
     const head = this.#take(2 + extra + 4);
@@ -131,11 +126,11 @@ export class FrameParser {
     if (len7 === 126) length = head.readUInt16BE(2);
     else if (len7 === 127) {
       const high = head.readUInt32BE(2);
-      if (high >= 0x200000) return this.#fail(sink, CloseCodes.protocolError, 'payload length over 2^53');
+      if (high >= 0x200000) return this.#fail(sink, Disconnects.protocolError, 'payload length over 2^53');
       length = high * 0x100000000 + head.readUInt32BE(6);
     }
     const total = opcode < 0x8 ? this.#fragLength + length : length;
-    if (total > this.#maxPayload) return this.#fail(sink, CloseCodes.tooBig, 'message too big');
+    if (total > this.#maxPayload) return this.#fail(sink, Disconnects.messageTooBig, 'message too big');
     this.#fin = fin;
     this.#opcode = opcode;
     this.#mask = head.readUInt32BE(2 + extra);
@@ -156,21 +151,21 @@ export class FrameParser {
       case Opcodes.close: {
         if (payload.length === 0) {
           this.#state = FAILED; // nothing may follow a close frame
-          sink.onCloseFrame(CloseCodes.noStatus, '');
+          sink.onCloseFrame(NO_STATUS, '');
           return;
         }
         if (payload.length === 1) {
-          this.#fail(sink, CloseCodes.protocolError, 'close frame payload of 1 byte');
+          this.#fail(sink, Disconnects.protocolError, 'close frame payload of 1 byte');
           return;
         }
         const code = payload.readUInt16BE(0);
         if (!isValidCloseCode(code)) {
-          this.#fail(sink, CloseCodes.protocolError, `invalid close code ${code}`);
+          this.#fail(sink, Disconnects.protocolError, `invalid close code ${code}`);
           return;
         }
         const reason = payload.subarray(2);
         if (!isUtf8(reason)) {
-          this.#fail(sink, CloseCodes.invalidPayload, 'close reason is not UTF-8');
+          this.#fail(sink, Disconnects.invalidPayload, 'close reason is not UTF-8');
           return;
         }
         this.#state = FAILED;
@@ -195,7 +190,7 @@ export class FrameParser {
     this.#fragments = null;
     this.#fragLength = 0;
     if (!binary && !isUtf8(message)) {
-      this.#fail(sink, CloseCodes.invalidPayload, 'text message is not UTF-8');
+      this.#fail(sink, Disconnects.invalidPayload, 'text message is not UTF-8');
       return;
     }
     sink.onMessage(message, binary);
