@@ -72,6 +72,8 @@ export const Disconnects = {
   normal: { code: 1000, reason: 'normal', reconnect: false },
   goingAway: { code: 1001, reason: 'going away', reconnect: true },
   protocolError: { code: 1002, reason: 'protocol error', reconnect: false },
+  /** A binary data frame: the protocol is JSON text frames. */
+  unsupportedData: { code: 1003, reason: 'send JSON text frames', reconnect: false },
   invalidPayload: { code: 1007, reason: 'invalid payload', reconnect: false },
   messageTooBig: { code: 1009, reason: 'message too big', reconnect: false },
   internal: { code: 1011, reason: 'internal error', reconnect: true },

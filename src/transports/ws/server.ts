@@ -74,8 +74,9 @@ export class WsServer implements WsHandler {
       return;
     }
     if (isBinary) {
+      // The protocol is JSON text frames: a binary one is a client that speaks something else.
       this.#badFrame(session, 'binary');
-      session.reply({ error: { code: 'bad_request', message: 'Send JSON text frames.' } });
+      session.close(Disconnects.unsupportedData);
       return;
     }
     const cmd = parseCommand(data.toString(), this.#config.maxChannelLength);
