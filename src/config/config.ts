@@ -123,7 +123,7 @@ export const OPTIONS = {
     default: 65536,
     min: 128,
     max: 16 << 20,
-    doc: 'Largest WebSocket frame from a client (close 1009 past it).',
+    doc: 'Largest WebSocket message from a client, its fragments together (close 1009 past it, or past 128 fragments).',
   },
   maxBodyBytes: {
     kind: 'int',

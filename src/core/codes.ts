@@ -75,6 +75,7 @@ export const Disconnects = {
   /** A binary data frame: the protocol is JSON text frames. */
   unsupportedData: { code: 1003, reason: 'send JSON text frames', reconnect: false },
   invalidPayload: { code: 1007, reason: 'invalid payload', reconnect: false },
+  /** A message over maxFrameBytes, or of more fragments than MAX_FRAGMENTS (ws/frame.ts). */
   messageTooBig: { code: 1009, reason: 'message too big', reconnect: false },
   internal: { code: 1011, reason: 'internal error', reconnect: true },
   overloaded: { code: 1013, reason: 'try again later', reconnect: true },

@@ -3,6 +3,9 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { WsConnection as Conn, type WsConnection, type WsHandler } from '../../src/transports/ws/conn.js';
+import { type FrameLimits, MAX_FRAGMENTS } from '../../src/transports/ws/frame.js';
+
+const LIMITS: FrameLimits = { maxPayload: 1024, maxFragments: MAX_FRAGMENTS };
 
 /** A WsConnection over a real loopback socket, driven by raw client bytes. */
 class Handler implements WsHandler {
@@ -29,7 +32,7 @@ const waiters: ((x: { handler: Handler; conn: WsConnection }) => void)[] = [];
 before(async () => {
   server = createServer((socket) => {
     const handler = new Handler();
-    const conn = new Conn(socket, handler, 1024);
+    const conn = new Conn(socket, handler, LIMITS);
     handler.conn = conn;
     conn.start(Buffer.alloc(0));
     const entry = { handler, conn };

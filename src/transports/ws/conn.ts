@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type Disconnect, NO_STATUS } from '../../core/codes.js';
-import { encodeClose, encodeFrame, FrameParser, type FrameSink, Opcodes } from './frame.js';
+import { encodeClose, encodeFrame, type FrameLimits, FrameParser, type FrameSink, Opcodes } from './frame.js';
 
 /** What a WebSocket connection reports; one object (the server) serves every connection. */
 export interface WsHandler {
@@ -32,10 +32,10 @@ export class WsConnection implements FrameSink {
   /** The session using this connection (set once by the server). */
   owner: unknown = null;
 
-  constructor(socket: Duplex, handler: WsHandler, maxPayload: number) {
+  constructor(socket: Duplex, handler: WsHandler, limits: FrameLimits) {
     this.socket = socket;
     this.#handler = handler;
-    this.#parser = new FrameParser(maxPayload);
+    this.#parser = new FrameParser(limits);
   }
 
   /** Wires the socket (after the 101 was written) and feeds bytes that came with the upgrade. */
@@ -57,6 +57,11 @@ export class WsConnection implements FrameSink {
   /** Bytes written and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.socket.writableLength;
+  }
+
+  /** Bytes held for the peer's unfinished input (a frame or fragmented message under way). */
+  get receiveBuffered(): number {
+    return this.#parser.bufferedBytes;
   }
 
   /** A text message. */

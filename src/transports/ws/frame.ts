@@ -17,6 +17,22 @@ export const Opcodes = {
   pong: 0xa,
 } as const;
 
+/**
+ * Fragments one data message may have. A fragment costs a frame header however little it carries
+ * (a zero-length one carries nothing), so without a count a message that never ends would be read
+ * for ever; past this the connection is closed with 1009. Clients that fragment at all (browsers
+ * never do) cut at a few KiB, well inside maxFrameBytes / MAX_FRAGMENTS at the default limit.
+ */
+export const MAX_FRAGMENTS = 128;
+
+/** Limits of one parser; one object shared by every connection of a server. */
+export interface FrameLimits {
+  /** Largest data message, all of its fragments together (close 1009 past it). */
+  readonly maxPayload: number;
+  /** Most fragments of one data message (close 1009 past it); MAX_FRAGMENTS unless a test says. */
+  readonly maxFragments: number;
+}
+
 export interface FrameSink {
   /** A whole data message (fragments joined, text already checked to be UTF-8). */
   onMessage(payload: Buffer, binary: boolean): void;
@@ -47,8 +63,9 @@ const FAILED = 2;
  * Incremental frame parser for one connection. Idle cost is this object's fields: buffers exist
  * only while a frame is incomplete.
  */
-export class FrameParser {
-  readonly #maxPayload: number;
+export class FrameParser<L extends FrameLimits = FrameLimits> {
+  /** Shared, not copied: the connection reads its own limits here too. */
+  readonly limits: L;
   /** Received bytes not consumed yet (null when none). */
   #chunks: Buffer[] | null = null;
   #buffered = 0;
@@ -57,13 +74,23 @@ export class FrameParser {
   #opcode = 0;
   #mask = 0;
   #length = 0;
-  /** The data message being fragmented: its opcode (0 when none) and parts so far. */
+  /**
+   * The data message being fragmented: its opcode (0 when none), its fragments so far, and its
+   * bytes, copied into one buffer that grows by doubling (a
+   * view of each received chunk would pin the whole chunk for the life of the message).
+   */
   #fragOpcode = 0;
-  #fragments: Buffer[] | null = null;
+  #fragCount = 0;
+  #message: Buffer | null = null;
   #fragLength = 0;
 
-  constructor(maxPayload: number) {
-    this.#maxPayload = maxPayload;
+  constructor(limits: L) {
+    this.limits = limits;
+  }
+
+  /** Bytes held for the peer's unfinished input: received and unread, and the message so far. */
+  get bufferedBytes(): number {
+    return this.#buffered + (this.#message?.length ?? 0);
   }
 
   /** Feeds received bytes. Payloads are unmasked in place: `chunk` is modified and may be kept. */
@@ -88,7 +115,7 @@ export class FrameParser {
   #fail(sink: FrameSink, reason: Disconnect, message: string): false {
     this.#state = FAILED;
     this.#chunks = null;
-    this.#fragments = null;
+    this.#message = null;
     sink.onProtocolError(reason, message);
     return false;
   }
@@ -129,8 +156,12 @@ export class FrameParser {
       if (high >= 0x200000) return this.#fail(sink, Disconnects.protocolError, 'payload length over 2^53');
       length = high * 0x100000000 + head.readUInt32BE(6);
     }
-    const total = opcode < 0x8 ? this.#fragLength + length : length;
-    if (total > this.#maxPayload) return this.#fail(sink, Disconnects.messageTooBig, 'message too big');
+    if (opcode < 0x8) {
+      if (this.#fragLength + length > this.limits.maxPayload)
+        return this.#fail(sink, Disconnects.messageTooBig, 'message too big');
+      if ((!fin || this.#fragOpcode !== 0) && ++this.#fragCount > this.limits.maxFragments)
+        return this.#fail(sink, Disconnects.messageTooBig, 'too many fragments');
+    }
     this.#fin = fin;
     this.#opcode = opcode;
     this.#mask = head.readUInt32BE(2 + extra);
@@ -177,23 +208,41 @@ export class FrameParser {
     // Data frames.
     if (opcode !== Opcodes.continuation) this.#fragOpcode = opcode;
     let message = payload;
-    if (!this.#fin || this.#fragments !== null) {
-      if (this.#fragments === null) this.#fragments = [payload];
-      else this.#fragments.push(payload);
-      this.#fragLength += payload.length;
+    if (!this.#fin || this.#fragCount > 0) {
+      this.#append(payload);
       if (!this.#fin) return;
-      message =
-        this.#fragments.length === 1 ? this.#fragments[0]! : Buffer.concat(this.#fragments, this.#fragLength);
+      message = this.#message === null ? EMPTY : this.#message.subarray(0, this.#fragLength);
     }
     const binary = this.#fragOpcode === Opcodes.binary;
-    this.#fragOpcode = 0;
-    this.#fragments = null;
-    this.#fragLength = 0;
+    this.#endMessage();
     if (!binary && !isUtf8(message)) {
       this.#fail(sink, Disconnects.invalidPayload, 'text message is not UTF-8');
       return;
     }
     sink.onMessage(message, binary);
+  }
+
+  /** Copies a fragment's payload to the end of the message. */
+  #append(payload: Buffer): void {
+    const n = payload.length;
+    const at = this.#fragLength;
+    this.#fragLength = at + n;
+    if (n === 0) return;
+    let buf = this.#message;
+    if (buf === null || at + n > buf.length) {
+      const size = Math.min(this.limits.maxPayload, Math.max(at + n, (buf?.length ?? 128) * 2));
+      const grown = Buffer.allocUnsafe(size);
+      if (buf !== null) buf.copy(grown, 0, 0, at);
+      this.#message = buf = grown;
+    }
+    payload.copy(buf, at);
+  }
+
+  #endMessage(): void {
+    this.#fragOpcode = 0;
+    this.#fragCount = 0;
+    this.#message = null;
+    this.#fragLength = 0;
   }
 
   #byte(i: number): number {

@@ -6,6 +6,7 @@ import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
 import { WsConnection, type WsHandler } from './conn.js';
+import { type FrameLimits, MAX_FRAGMENTS } from './frame.js';
 import { handshake } from './handshake.js';
 import { isCommandError, parseCommand } from './protocol.js';
 import { WsSession } from './session.js';
@@ -22,10 +23,12 @@ export class WsServer implements WsHandler {
   readonly sessions = new Set<WsSession>();
   readonly #wheel: TimerWheel;
   readonly #pinger: PacedSweep<WsSession>;
+  readonly #limits: FrameLimits;
 
   constructor(node: Node, config: Config, wheel: TimerWheel) {
     this.#node = node;
     this.#config = config;
+    this.#limits = { maxPayload: config.maxFrameBytes, maxFragments: MAX_FRAGMENTS };
     this.#wheel = wheel;
     this.#pinger = new PacedSweep(this.sessions, config.pingInterval * 1000, pingOrReap);
     this.#pinger.start();
@@ -59,7 +62,7 @@ export class WsServer implements WsHandler {
       return null;
     }
     socket.write(answer.response);
-    return new WsConnection(socket, handler, this.#config.maxFrameBytes);
+    return new WsConnection(socket, handler, this.#limits);
   }
 
   /** WsHandler */

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { Disconnects } from '../../src/core/codes.js';
+import { MAX_FRAGMENTS } from '../../src/transports/ws/frame.js';
+import type { WsSession } from '../../src/transports/ws/session.js';
+import { encodeFrame, RawWs, text } from '../fuzz/ws-wire.js';
+import { type Running, startServer } from '../helpers/server.js';
+
+/**
+ * Attacks on the WebSocket transport by a raw TCP client on loopback, against a real server in
+ * this process (so the server's side of the connection can be looked at).
+ */
+
+const DEADLINE_MS = 10_000;
+
+/** The server's session of the only connection. */
+function onlySession(s: Running): WsSession {
+  assert.equal(s.server.ws.sessions.size, 1);
+  return [...s.server.ws.sessions][0]!;
+}
+
+const ping = (payload: string | Buffer): Buffer =>
+  encodeFrame({ opcode: 9, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload) });
+
+/** Writes `bytes`, waiting for the socket to take them (the server reads as fast as it can). */
+async function write(ws: RawWs, bytes: Buffer): Promise<void> {
+  if (ws.ended) return;
+  if (!ws.socket.write(bytes))
+    await Promise.race([once(ws.socket, 'drain').catch(() => undefined), ws.endedPromise]);
+}
+
+test('endless zero-length non-final continuations are closed with 1009', async () => {
+  // No frame budget, so that only the fragment cap stands in the way.
+  const s = await startServer({ maxClientFramesPerSecond: 0 });
+  try {
+    const ws = await RawWs.open(s.port);
+    ws.send(text('{"id":1,', { fin: false }));
+    const empty = encodeFrame({ opcode: 0, fin: false, payload: Buffer.alloc(0) });
+    for (let i = 0; i < 100 && !ws.ended; i++) await write(ws, Buffer.concat(Array(100).fill(empty)));
+    // A ping may come between fragments: answered only if the connection is still open.
+    ws.send(ping('probe'));
+    assert.ok(await ws.waitFor(() => ws.pongs.includes('probe') || ws.closeCode !== null, DEADLINE_MS));
+    assert.equal(ws.closeCode, Disconnects.messageTooBig.code);
+    assert.equal(ws.closeReason, 'too many fragments');
+    ws.destroy();
+  } finally {
+    await s.close();
+  }
+});
+
+test('one-byte fragments, one per TCP write: the server holds about the message, then closes at the cap', async () => {
+  const s = await startServer({ maxClientFramesPerSecond: 0 });
+  try {
+    const ws = await RawWs.open(s.port);
+    const one = (): Buffer => encodeFrame({ opcode: 0, fin: false, payload: Buffer.from('x') });
+    ws.send(text('"', { fin: false }));
+    const under = MAX_FRAGMENTS - 2;
+    for (let i = 0; i < under; i++) {
+      ws.send(one());
+      await new Promise((r) => setImmediate(r)); // each in its own segment, as an attacker would
+    }
+    ws.send(ping('sync'));
+    assert.ok(await ws.waitFor(() => ws.pongs.includes('sync'), DEADLINE_MS), 'the server read them all');
+    const held = onlySession(s).ws.receiveBuffered;
+    // One buffer, grown by doubling (from a small first size), not a view of every packet.
+    assert.ok(
+      held >= under + 1 && held <= Math.max(256, 2 * (under + 1)),
+      `holds ${held} B for ${under + 1}`,
+    );
+    for (let i = 0; i < 10 && ws.closeCode === null; i++) {
+      ws.send(one());
+      await new Promise((r) => setImmediate(r));
+    }
+    ws.send(ping('probe'));
+    assert.ok(await ws.waitFor(() => ws.pongs.includes('probe') || ws.closeCode !== null, DEADLINE_MS));
+    assert.equal(ws.closeCode, Disconnects.messageTooBig.code);
+    ws.destroy();
+  } finally {
+    await s.close();
+  }
+});
