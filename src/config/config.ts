@@ -200,7 +200,7 @@ export const OPTIONS = {
     default: 100,
     min: 0,
     max: 1_000_000,
-    doc: 'WebSocket frames per second one client may send (0: no cap); past it: rate_limited errors, then close 3006.',
+    doc: 'WebSocket frames per second one client may send, control frames and fragments included (0: no cap); past it: rate_limited errors, then close 3006.',
   },
   firstMessageTimeout: {
     kind: 'int',

@@ -30,6 +30,24 @@ async function write(ws: RawWs, bytes: Buffer): Promise<void> {
     await Promise.race([once(ws.socket, 'drain').catch(() => undefined), ws.endedPromise]);
 }
 
+test('control frames count against the frame budget: a ping flood is closed as rate limited', async () => {
+  const s = await startServer({ maxClientFramesPerSecond: 100 });
+  try {
+    const ws = await RawWs.open(s.port);
+    // Far more pings than a second's budget, in one write; then a command as a probe.
+    ws.send(Buffer.concat(Array.from({ length: 2000 }, (_, i) => ping(String(i)))));
+    ws.send(text('{"id":"probe","op":"ping"}'));
+    const probed = (): boolean => ws.texts.some((t) => t.includes('"probe"'));
+    assert.ok(await ws.waitFor(() => probed() || ws.closeCode !== null, DEADLINE_MS), 'an answer');
+    assert.equal(ws.closeCode, Disconnects.rateLimited.code);
+    assert.equal(probed(), false, 'nothing after the close');
+    assert.ok(ws.pongs.length <= 100, `${ws.pongs.length} pongs: refused pings are not answered`);
+    ws.destroy();
+  } finally {
+    await s.close();
+  }
+});
+
 test('endless zero-length non-final continuations are closed with 1009', async () => {
   // No frame budget, so that only the fragment cap stands in the way.
   const s = await startServer({ maxClientFramesPerSecond: 0 });

@@ -12,7 +12,14 @@ class Handler implements WsHandler {
   readonly messages: string[] = [];
   pongs = 0;
   closes = 0;
+  dropped = 0;
   conn: WsConnection | null = null;
+  onFrame(): boolean {
+    return true;
+  }
+  onDropped(): void {
+    this.dropped++;
+  }
   onMessage(_conn: WsConnection, payload: Buffer, binary: boolean): void {
     this.messages.push(binary ? `bin:${payload.toString('hex')}` : payload.toString());
   }

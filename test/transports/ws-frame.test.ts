@@ -18,7 +18,8 @@ type Event =
   | { kind: 'message'; binary: boolean; data: string }
   | { kind: 'ping' | 'pong'; data: string }
   | { kind: 'close'; code: number; reason: string }
-  | { kind: 'error'; code: number };
+  | { kind: 'error'; code: number }
+  | { kind: 'dropped' };
 
 setFlagsFromString('--expose-gc');
 /** A full collection, to see what a parser keeps alive. */
@@ -26,6 +27,16 @@ const gc = runInNewContext('gc') as () => void;
 
 class Recorder implements FrameSink {
   readonly events: Event[] = [];
+  /** Frames seen by onFrame, and how many more it accepts (Infinity: all). */
+  frames = 0;
+  allow = Number.POSITIVE_INFINITY;
+  onFrame(): boolean {
+    this.frames++;
+    return this.frames <= this.allow;
+  }
+  onDropped(): void {
+    this.events.push({ kind: 'dropped' });
+  }
   onMessage(payload: Buffer, binary: boolean): void {
     this.events.push({ kind: 'message', binary, data: payload.toString(binary ? 'hex' : 'utf8') });
   }
@@ -280,6 +291,7 @@ test('endless zero-length non-final continuations close with 1009 at the fragmen
   for (; sent < 10_000 && r.events.length === 0; sent++) p.push(Buffer.from(empty), r);
   assert.deepEqual(r.events, [{ kind: 'error', code: 1009 }]);
   assert.equal(sent, MAX_FRAGMENTS + 1, 'closed at the first fragment past the cap');
+  assert.equal(r.frames, MAX_FRAGMENTS, 'the frame past the cap is not even reported');
   // A message of exactly the cap's fragments is whole (fresh bytes each time: parsing unmasks them).
   const whole = (): Buffer[] => {
     const frames = [clientFrame(1, 'a', { fin: false })];
@@ -316,4 +328,42 @@ test('one-byte fragments, each in its own chunk, are copied: no chunk is pinned 
   p.push(clientFrame(0, 'z'), r);
   assert.deepEqual(r.events, [{ kind: 'message', binary: false, data: `x${'y'.repeat(900)}z` }]);
   assert.equal(p.bufferedBytes, 0);
+});
+
+test('every frame goes through onFrame; a refused frame is skipped, a refused fragment drops its message', () => {
+  // Refused control frames are not reported.
+  const r = new Recorder();
+  r.allow = 1;
+  const p = new FrameParser(limits(1024));
+  p.push(Buffer.concat([clientFrame(9, 'a'), clientFrame(9, 'b'), clientFrame(10, 'c')]), r);
+  assert.equal(r.frames, 3);
+  assert.deepEqual(r.events, [{ kind: 'ping', data: 'a' }]);
+  // A refused middle fragment drops the message once it ends; the next message is whole.
+  const r2 = new Recorder();
+  const p2 = new FrameParser(limits(1024));
+  p2.push(clientFrame(1, 'ab', { fin: false }), r2);
+  r2.allow = 0;
+  p2.push(clientFrame(0, 'cd', { fin: false }), r2);
+  r2.allow = Number.POSITIVE_INFINITY;
+  p2.push(clientFrame(9, 'mid'), r2);
+  p2.push(clientFrame(0, 'ef'), r2);
+  assert.equal(p2.bufferedBytes, 0, 'a dropped message is not kept');
+  p2.push(clientFrame(1, 'next'), r2);
+  assert.deepEqual(r2.events, [
+    { kind: 'ping', data: 'mid' },
+    { kind: 'dropped' },
+    { kind: 'message', binary: false, data: 'next' },
+  ]);
+  // A dropped message still counts toward maxPayload.
+  const r3 = new Recorder();
+  r3.allow = 0;
+  const p3 = new FrameParser(limits(1024));
+  p3.push(clientFrame(1, Buffer.alloc(600), { fin: false }), r3);
+  p3.push(clientFrame(0, Buffer.alloc(600)), r3);
+  assert.deepEqual(r3.events, [{ kind: 'error', code: 1009 }]);
+  // A close frame is honoured even when refused.
+  const r4 = new Recorder();
+  r4.allow = 0;
+  new FrameParser(limits(1024)).push(clientFrame(8, Buffer.from([0x03, 0xe8])), r4);
+  assert.deepEqual(r4.events, [{ kind: 'close', code: 1000, reason: '' }]);
 });

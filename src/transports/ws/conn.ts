@@ -5,7 +5,11 @@ import { encodeClose, encodeFrame, type FrameLimits, FrameParser, type FrameSink
 
 /** What a WebSocket connection reports; one object (the server) serves every connection. */
 export interface WsHandler {
+  /** Each frame from the peer, as it starts; false refuses it (FrameSink.onFrame). */
+  onFrame(conn: WsConnection): boolean;
   onMessage(conn: WsConnection, payload: Buffer, binary: boolean): void;
+  /** A message was dropped because one of its frames was refused. */
+  onDropped(conn: WsConnection): void;
   onPong(conn: WsConnection): void;
   /** Once, when the socket is gone (whoever closed it). */
   onClose(conn: WsConnection): void;
@@ -96,8 +100,16 @@ export class WsConnection implements FrameSink {
 
   // FrameSink: what the parser reports.
 
+  onFrame(): boolean {
+    return this.readyState === ReadyStates.open && this.#handler.onFrame(this);
+  }
+
   onMessage(payload: Buffer, binary: boolean): void {
     if (this.readyState === ReadyStates.open) this.#handler.onMessage(this, payload, binary);
+  }
+
+  onDropped(): void {
+    if (this.readyState === ReadyStates.open) this.#handler.onDropped(this);
   }
 
   onPing(payload: Buffer): void {

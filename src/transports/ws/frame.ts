@@ -34,8 +34,16 @@ export interface FrameLimits {
 }
 
 export interface FrameSink {
+  /**
+   * Every frame, once its header has arrived (before its payload): false refuses it. A refused
+   * ping or pong is not reported; a refused data frame drops its whole message (the rest of its
+   * fragments are read and not kept, then onDropped); a close frame is honoured whatever this says.
+   */
+  onFrame(opcode: number): boolean;
   /** A whole data message (fragments joined, text already checked to be UTF-8). */
   onMessage(payload: Buffer, binary: boolean): void;
+  /** A data message with a refused frame ended; it was not kept. */
+  onDropped(): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
   /** The peer's close frame; code NO_STATUS (1005) when it carried none. */
@@ -57,7 +65,9 @@ export function isValidCloseCode(code: number): boolean {
 
 const HEADER = 0;
 const PAYLOAD = 1;
-const FAILED = 2;
+/** The payload of a frame the sink refused: read, not kept. */
+const SKIP = 2;
+const FAILED = 3;
 
 /**
  * Incremental frame parser for one connection. Idle cost is this object's fields: buffers exist
@@ -75,12 +85,13 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
   #mask = 0;
   #length = 0;
   /**
-   * The data message being fragmented: its opcode (0 when none), its fragments so far, and its
-   * bytes, copied into one buffer that grows by doubling (a
+   * The data message being fragmented: its opcode (0 when none), its fragments so far, whether
+   * one of them was refused, and its bytes, copied into one buffer that grows by doubling (a
    * view of each received chunk would pin the whole chunk for the life of the message).
    */
   #fragOpcode = 0;
   #fragCount = 0;
+  #fragRefused = false;
   #message: Buffer | null = null;
   #fragLength = 0;
 
@@ -105,9 +116,13 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
       } else {
         if (this.#buffered < this.#length) return;
         const payload = this.#take(this.#length);
+        const refused = this.#state === SKIP;
         this.#state = HEADER;
-        unmask(payload, this.#mask);
-        this.#dispatch(payload, sink);
+        if (refused) this.#skip(sink);
+        else {
+          unmask(payload, this.#mask);
+          this.#dispatch(payload, sink);
+        }
       }
     }
   }
@@ -162,11 +177,13 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
       if ((!fin || this.#fragOpcode !== 0) && ++this.#fragCount > this.limits.maxFragments)
         return this.#fail(sink, Disconnects.messageTooBig, 'too many fragments');
     }
+    // Close frames are honoured even when refused: they end the input.
+    const refused = !sink.onFrame(opcode) && opcode !== Opcodes.close;
     this.#fin = fin;
     this.#opcode = opcode;
     this.#mask = head.readUInt32BE(2 + extra);
     this.#length = length;
-    this.#state = PAYLOAD;
+    this.#state = refused ? SKIP : PAYLOAD;
     return true;
   }
 
@@ -209,17 +226,36 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
     if (opcode !== Opcodes.continuation) this.#fragOpcode = opcode;
     let message = payload;
     if (!this.#fin || this.#fragCount > 0) {
-      this.#append(payload);
+      if (!this.#fragRefused) this.#append(payload);
+      else this.#fragLength += payload.length;
       if (!this.#fin) return;
       message = this.#message === null ? EMPTY : this.#message.subarray(0, this.#fragLength);
     }
     const binary = this.#fragOpcode === Opcodes.binary;
+    const dropped = this.#fragRefused;
     this.#endMessage();
+    if (dropped) {
+      sink.onDropped();
+      return;
+    }
     if (!binary && !isUtf8(message)) {
       this.#fail(sink, Disconnects.invalidPayload, 'text message is not UTF-8');
       return;
     }
     sink.onMessage(message, binary);
+  }
+
+  /** A refused frame's payload has been read: forget it, keeping the message's state. */
+  #skip(sink: FrameSink): void {
+    const opcode = this.#opcode;
+    if (opcode >= 0x8) return;
+    if (opcode !== Opcodes.continuation) this.#fragOpcode = opcode;
+    this.#fragLength += this.#length;
+    this.#fragRefused = true;
+    this.#message = null;
+    if (!this.#fin) return;
+    this.#endMessage();
+    sink.onDropped();
   }
 
   /** Copies a fragment's payload to the end of the message. */
@@ -241,6 +277,7 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
   #endMessage(): void {
     this.#fragOpcode = 0;
     this.#fragCount = 0;
+    this.#fragRefused = false;
     this.#message = null;
     this.#fragLength = 0;
   }

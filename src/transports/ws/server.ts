@@ -65,17 +65,30 @@ export class WsServer implements WsHandler {
     return new WsConnection(socket, handler, this.#limits);
   }
 
+  /**
+   * WsHandler. Every frame takes one from the budget, control frames and fragments included: a
+   * refused ping goes unanswered, a refused data frame drops its message (onDropped answers).
+   */
+  onFrame(conn: WsConnection): boolean {
+    const session = conn.owner as WsSession;
+    session.alive = true;
+    if (session.budget.take()) return true;
+    // Sustained flooding (a second's worth of refused frames) ends the connection.
+    if (session.budget.violations > Math.max(10, session.budget.perSecond))
+      session.close(Disconnects.rateLimited);
+    return false;
+  }
+
+  /** WsHandler */
+  onDropped(conn: WsConnection): void {
+    (conn.owner as WsSession).reply({
+      error: { code: 'rate_limited', message: 'Too many frames; slow down.' },
+    });
+  }
+
   /** WsHandler */
   onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
     const session = conn.owner as WsSession;
-    session.alive = true;
-    if (!session.budget.take()) {
-      // Sustained flooding (a second's worth of refused frames) ends the connection.
-      if (session.budget.violations > Math.max(10, session.budget.perSecond))
-        session.close(Disconnects.rateLimited);
-      else session.reply({ error: { code: 'rate_limited', message: 'Too many frames; slow down.' } });
-      return;
-    }
     if (isBinary) {
       // The protocol is JSON text frames: a binary one is a client that speaks something else.
       this.#badFrame(session, 'binary');
@@ -172,7 +185,9 @@ function asError(err: unknown): { error: { code: string; message: string } } {
 
 /** Events of a connection refused at the door: nothing to do but let it close. */
 const REFUSED: WsHandler = {
+  onFrame: () => false,
   onMessage: () => undefined,
+  onDropped: () => undefined,
   onPong: () => undefined,
   onClose: () => undefined,
 };
