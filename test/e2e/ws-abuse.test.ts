@@ -98,3 +98,55 @@ test('one-byte fragments, one per TCP write: the server holds about the message,
     await s.close();
   }
 });
+
+test('a client that sends commands and never reads is closed once replies pass maxQueuedBytes', async () => {
+  const s = await startServer({ maxClientFramesPerSecond: 0, maxQueuedBytes: 1024 });
+  try {
+    const ws = await RawWs.open(s.port);
+    ws.socket.pause();
+    const session = onlySession(s);
+    // Each command gets an error reply a little longer than itself.
+    const cmd = text(JSON.stringify({ id: 'i'.repeat(60), op: 'o'.repeat(32) }));
+    const batch = Buffer.concat(Array(500).fill(cmd));
+    let sent = 0;
+    while (!session.closed && sent < 64 << 20) {
+      await write(ws, batch);
+      sent += batch.length;
+    }
+    assert.equal(session.closed, true, `still open after ${sent} bytes of commands`);
+    assert.equal(s.server.node.stats.disconnects.get(Disconnects.slow.code), 1);
+    ws.destroy();
+  } finally {
+    await s.close();
+  }
+});
+
+test('a client that pings and never reads: with a pong queued, new pings add none', async () => {
+  const s = await startServer({ maxClientFramesPerSecond: 0, maxQueuedBytes: 8 << 20 });
+  try {
+    const ws = await RawWs.open(s.port);
+    ws.send(text('{"id":1,"op":"subscribe","channel":"fill"}'));
+    assert.ok(await ws.waitFor(() => ws.texts.length > 0, DEADLINE_MS), 'subscribed');
+    ws.socket.pause();
+    const session = onlySession(s);
+    // Publications until the peer's kernel buffers are full and bytes wait in the server.
+    const data = 'd'.repeat(60_000);
+    for (let i = 0; i < 1000 && session.ws.bufferedAmount === 0; i++) await s.publish('fill', data);
+    const before = session.ws.bufferedAmount;
+    assert.ok(before > 0, 'the send queue is backed up');
+    // Pings in many writes (so in many reads of the server), then a command to know all were read.
+    for (let i = 0; i < 100; i++)
+      await write(ws, Buffer.concat(Array.from({ length: 100 }, () => ping('p'.repeat(125)))));
+    ws.send(text('{"id":2,"op":"subscribe","channel":"sync"}'));
+    for (let i = 0; i < 1000 && !session.subscriptions.has('sync'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(session.subscriptions.has('sync'), 'the server read every ping');
+    assert.equal(session.closed, false);
+    const added = session.ws.bufferedAmount - before;
+    // One pong (127 bytes) and the subscribe reply; the other pongs were replaced, not queued.
+    assert.ok(added <= 127 + 100, `${added} bytes queued by 10,000 pings`);
+    ws.destroy();
+  } finally {
+    await s.close();
+  }
+});

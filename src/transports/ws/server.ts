@@ -5,8 +5,8 @@ import { type Disconnect, Disconnects, HoldfastError } from '../../core/codes.js
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
-import { WsConnection, type WsHandler } from './conn.js';
-import { type FrameLimits, MAX_FRAGMENTS } from './frame.js';
+import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
+import { MAX_FRAGMENTS } from './frame.js';
 import { handshake } from './handshake.js';
 import { isCommandError, parseCommand } from './protocol.js';
 import { WsSession } from './session.js';
@@ -23,12 +23,16 @@ export class WsServer implements WsHandler {
   readonly sessions = new Set<WsSession>();
   readonly #wheel: TimerWheel;
   readonly #pinger: PacedSweep<WsSession>;
-  readonly #limits: FrameLimits;
+  readonly #limits: WsLimits;
 
   constructor(node: Node, config: Config, wheel: TimerWheel) {
     this.#node = node;
     this.#config = config;
-    this.#limits = { maxPayload: config.maxFrameBytes, maxFragments: MAX_FRAGMENTS };
+    this.#limits = {
+      maxPayload: config.maxFrameBytes,
+      maxFragments: MAX_FRAGMENTS,
+      maxQueuedBytes: config.maxQueuedBytes,
+    };
     this.#wheel = wheel;
     this.#pinger = new PacedSweep(this.sessions, config.pingInterval * 1000, pingOrReap);
     this.#pinger.start();
@@ -84,6 +88,11 @@ export class WsServer implements WsHandler {
     (conn.owner as WsSession).reply({
       error: { code: 'rate_limited', message: 'Too many frames; slow down.' },
     });
+  }
+
+  /** WsHandler */
+  onSlow(conn: WsConnection): void {
+    (conn.owner as WsSession).close(Disconnects.slow);
   }
 
   /** WsHandler */
@@ -189,6 +198,7 @@ const REFUSED: WsHandler = {
   onMessage: () => undefined,
   onDropped: () => undefined,
   onPong: () => undefined,
+  onSlow: (conn) => conn.terminate(),
   onClose: () => undefined,
 };
 
