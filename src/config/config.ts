@@ -153,7 +153,7 @@ export const OPTIONS = {
     default: 65536,
     min: 128,
     max: 16 << 20,
-    doc: 'Largest WebSocket frame from a client (close 1009 past it).',
+    doc: 'Largest WebSocket message from a client, its fragments together (close 1009 past it, or past 128 fragments).',
   },
   maxBodyBytes: {
     kind: 'int',
@@ -232,7 +232,7 @@ export const OPTIONS = {
     default: 100,
     min: 0,
     max: 1_000_000,
-    doc: 'WebSocket frames per second one client may send (0: no cap); past it: rate_limited errors, then close 3503.',
+    doc: 'WebSocket frames per second one client may send, control frames and fragments included (0: no cap); past it: rate_limited errors, then close 3006.',
   },
   firstMessageTimeout: {
     kind: 'int',

@@ -63,21 +63,39 @@ export interface Disconnect {
   reconnect: boolean;
 }
 
+/**
+ * Every close code the server sends. RFC 6455 codes (7.4.1) first: the protocol faults are sent by
+ * transports/ws/frame.ts with a reason naming the fault; then Holdfast's own, in the ranges above.
+ * Reserved for contract v2 (DESIGN.md): 3005 `token expired`, 3506 `invalid token`.
+ */
 export const Disconnects = {
+  // RFC 6455
   normal: { code: 1000, reason: 'normal', reconnect: false },
   goingAway: { code: 1001, reason: 'going away', reconnect: true },
+  protocolError: { code: 1002, reason: 'protocol error', reconnect: false },
+  /** A binary data frame: the protocol is JSON text frames. */
+  unsupportedData: { code: 1003, reason: 'send JSON text frames', reconnect: false },
+  invalidPayload: { code: 1007, reason: 'invalid payload', reconnect: false },
+  /** A message over maxFrameBytes, or of more fragments than MAX_FRAGMENTS (ws/frame.ts). */
   messageTooBig: { code: 1009, reason: 'message too big', reconnect: false },
   internal: { code: 1011, reason: 'internal error', reconnect: true },
   overloaded: { code: 1013, reason: 'try again later', reconnect: true },
+  // Reconnect (with back-off) and resume.
   shutdown: { code: 3000, reason: 'server shutting down', reconnect: true },
   slow: { code: 3001, reason: 'slow consumer', reconnect: true },
   noPong: { code: 3002, reason: 'no pong', reconnect: true },
   idle: { code: 3003, reason: 'idle without subscriptions', reconnect: true },
   insufficientState: { code: 3004, reason: 'insufficient state', reconnect: true },
+  rateLimited: { code: 3006, reason: 'too many frames; reconnect later', reconnect: true },
+  // Do not reconnect.
   badRequest: { code: 3500, reason: 'bad request', reconnect: false },
   forbidden: { code: 3501, reason: 'forbidden', reconnect: false },
-  tooManyErrors: { code: 3502, reason: 'too many bad frames', reconnect: false },
-  rateLimited: { code: 3503, reason: 'too many frames; reconnect later', reconnect: false },
 } as const satisfies Record<string, Disconnect>;
 
 export type DisconnectName = keyof typeof Disconnects;
+
+/**
+ * What a close frame without a status code means (RFC 6455 7.1.5); never sent: such a frame is
+ * answered with an empty close frame.
+ */
+export const NO_STATUS = 1005;

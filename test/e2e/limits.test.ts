@@ -129,7 +129,7 @@ test('subscribers per channel are capped', async () => {
   }
 });
 
-test('client frames are rate limited: errors first, then a close (3503)', async () => {
+test('client frames are rate limited: errors first, then the rate-limited close', async () => {
   const s = await startServer({ maxClientFramesPerSecond: 5 });
   try {
     const c = await TestWs.connect(s.wsUrl);

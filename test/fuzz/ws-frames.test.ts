@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Disconnects } from '../../src/contract/codes.js';
 import { API_KEY, assertRunClean, LiveServer, WellBehaved } from './live.js';
 import { checkClose, checkWsText } from './oracle.js';
 import { fuzzLanes, fuzzMillis, fuzzSeed, Rng } from './rng.js';
@@ -160,12 +161,12 @@ test(`WebSocket frame fuzzing (seed ${SEED})`, { timeout: FUZZ_MS + 45_000 }, as
   assert.ok(cases > 50, 'the fuzzer ran');
 });
 
-test('a flood of frames gets rate_limited errors, then close 3503', async () => {
+test('a flood of frames gets rate_limited errors, then the rate-limited close', async () => {
   const ws = await RawWs.open(server.port);
   const frames = Array.from({ length: 300 }, (_, i) => text(`{"id":${i},"op":"ping"}`));
   ws.send(Buffer.concat(frames));
   assert.ok(await ws.waitFor(() => ws.closeCode !== null, DEADLINE_MS), 'closed');
-  assert.equal(ws.closeCode, 3503);
+  assert.equal(ws.closeCode, Disconnects.rateLimited.code);
   const errors = ws.texts.map((x) => JSON.parse(x) as { error?: { code: string } }).filter((m) => m.error);
   assert.ok(errors.length > 0);
   assert.ok(errors.every((m) => m.error!.code === 'rate_limited'));

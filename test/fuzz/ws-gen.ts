@@ -180,6 +180,7 @@ export function wsCase(rng: Rng): WsCase {
         name: 'binary',
         frames: [encodeFrame({ opcode: 2, payload: rng.bytes(rng.int(0, 300)) })],
         finish: 'probe',
+        expectClose: 1003,
       }),
     ],
     [

@@ -58,6 +58,8 @@ export function closePayload(code: number, reason = ''): Buffer {
 export class RawWs {
   readonly socket: Socket;
   readonly texts: string[] = [];
+  /** Payloads of the pongs from the server. */
+  readonly pongs: string[] = [];
   /** Close code from the server's close frame (1005 when it had no body); null if none came. */
   closeCode: number | null = null;
   closeReason = '';
@@ -185,7 +187,8 @@ export class RawWs {
         if (this.closeCode !== null) this.faults.push('server sent two close frames');
         this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
         this.closeReason = payload.subarray(2).toString('utf8');
-      } else if (opcode !== 9 && opcode !== 10) this.faults.push(`server sent opcode ${opcode}`);
+      } else if (opcode === 10) this.pongs.push(payload.toString('utf8'));
+      else if (opcode !== 9) this.faults.push(`server sent opcode ${opcode}`);
     }
     this.#wake();
   }

@@ -1,15 +1,35 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { WsConnection as Conn, type WsConnection, type WsHandler } from '../../src/transports/ws/conn.js';
+import {
+  WsConnection as Conn,
+  type WsConnection,
+  type WsHandler,
+  type WsLimits,
+} from '../../src/transports/ws/conn.js';
+import { MAX_FRAGMENTS } from '../../src/transports/ws/frame.js';
+
+const LIMITS: WsLimits = { maxPayload: 1024, maxFragments: MAX_FRAGMENTS, maxQueuedBytes: 4096 };
 
 /** A WsConnection over a real loopback socket, driven by raw client bytes. */
 class Handler implements WsHandler {
   readonly messages: string[] = [];
   pongs = 0;
   closes = 0;
+  slow = 0;
+  dropped = 0;
   conn: WsConnection | null = null;
+  onFrame(): boolean {
+    return true;
+  }
+  onDropped(): void {
+    this.dropped++;
+  }
+  onSlow(): void {
+    this.slow++;
+  }
   onMessage(_conn: WsConnection, payload: Buffer, binary: boolean): void {
     this.messages.push(binary ? `bin:${payload.toString('hex')}` : payload.toString());
   }
@@ -29,7 +49,7 @@ const waiters: ((x: { handler: Handler; conn: WsConnection }) => void)[] = [];
 before(async () => {
   server = createServer((socket) => {
     const handler = new Handler();
-    const conn = new Conn(socket, handler, 1024);
+    const conn = new Conn(socket, handler, LIMITS);
     handler.conn = conn;
     conn.start(Buffer.alloc(0));
     const entry = { handler, conn };
@@ -145,4 +165,83 @@ test('a peer that ends without a close frame is closed', async () => {
   const { client, handler } = await pair();
   client.end();
   await until(() => handler.closes === 1);
+});
+
+/** A socket whose peer never reads: every write stays queued (writableLength) until release(). */
+class Stalled extends Duplex {
+  readonly #held: (() => void)[] = [];
+  readonly written: Buffer[] = [];
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.written.push(chunk);
+    this.#held.push(cb);
+  }
+  /** The kernel took everything written so far. */
+  release(): void {
+    for (const cb of this.#held.splice(0)) cb();
+  }
+}
+
+function stalled(limits: WsLimits = LIMITS): { socket: Stalled; handler: Handler; conn: WsConnection } {
+  const socket = new Stalled();
+  const handler = new Handler();
+  const conn = new Conn(socket, handler, limits);
+  handler.conn = conn;
+  conn.start(Buffer.alloc(0));
+  return { socket, handler, conn };
+}
+
+/** The frames written to a Stalled socket, as [opcode, payload] pairs. */
+function framesOut(socket: Stalled): [number, string][] {
+  const all = Buffer.concat(socket.written);
+  const out: [number, string][] = [];
+  for (let at = 0; at < all.length; ) {
+    const n = all[at + 1]! & 0x7f; // the test's frames are all short
+    out.push([all[at]! & 0x0f, all.subarray(at + 2, at + 2 + n).toString()]);
+    at += 2 + n;
+  }
+  return out;
+}
+
+test('a peer that pings and never reads holds one pong in the queue; the latest ping is answered', async () => {
+  const { socket, handler, conn } = stalled();
+  const pings = Array.from({ length: 1000 }, (_, i) => masked(9, `ping ${i}`));
+  for (const p of pings) conn.pushBytes(p);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(framesOut(socket), [[0xa, 'ping 0']], 'one pong queued while it is not flushed');
+  assert.equal(conn.bufferedAmount, 8);
+  socket.release();
+  await new Promise((r) => setImmediate(r));
+  // Once the first is flushed, the answer to the latest ping (the one held) follows; no others.
+  assert.deepEqual(framesOut(socket), [
+    [0xa, 'ping 0'],
+    [0xa, 'ping 999'],
+  ]);
+  socket.release();
+  await new Promise((r) => setImmediate(r));
+  // Flushed and nothing held: the next ping is answered at once.
+  conn.pushBytes(masked(9, 'again'));
+  assert.deepEqual(framesOut(socket).at(-1), [0xa, 'again']);
+  assert.equal(handler.slow, 0);
+  conn.terminate();
+});
+
+test("every write of the connection's own checks the send queue: past maxQueuedBytes, onSlow", () => {
+  const { handler, conn } = stalled({ ...LIMITS, maxQueuedBytes: 1024 });
+  const reply = Buffer.from('{"id":1,"ok":true}'); // 20 bytes framed
+  let sent = 0;
+  while (handler.slow === 0 && sent < 10_000) {
+    conn.send(reply);
+    sent++;
+  }
+  assert.equal(handler.slow, 1, 'told once the queue passed the limit');
+  assert.equal(sent, Math.floor(1024 / 20) + 1);
+  // A pong over the limit is reported too.
+  const p = stalled({ ...LIMITS, maxQueuedBytes: 1024 });
+  for (let i = 0; i < 51; i++) p.conn.send(reply);
+  assert.equal(p.handler.slow, 0);
+  p.conn.pushBytes(masked(9, 'xxxxxxxxxx'));
+  assert.equal(p.handler.slow, 1);
+  conn.terminate();
+  p.conn.terminate();
 });

@@ -1,22 +1,42 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
+import type { Disconnect } from '../../src/contract/codes.js';
 import {
   encodeClose,
   encodeFrame,
+  type FrameLimits,
   FrameParser,
   type FrameSink,
   isValidCloseCode,
+  MAX_FRAGMENTS,
 } from '../../src/transports/ws/frame.js';
 
 type Event =
   | { kind: 'message'; binary: boolean; data: string }
   | { kind: 'ping' | 'pong'; data: string }
   | { kind: 'close'; code: number; reason: string }
-  | { kind: 'error'; code: number };
+  | { kind: 'error'; code: number }
+  | { kind: 'dropped' };
+
+setFlagsFromString('--expose-gc');
+/** A full collection, to see what a parser keeps alive. */
+const gc = runInNewContext('gc') as () => void;
 
 class Recorder implements FrameSink {
   readonly events: Event[] = [];
+  /** Frames seen by onFrame, and how many more it accepts (Infinity: all). */
+  frames = 0;
+  allow = Number.POSITIVE_INFINITY;
+  onFrame(): boolean {
+    this.frames++;
+    return this.frames <= this.allow;
+  }
+  onDropped(): void {
+    this.events.push({ kind: 'dropped' });
+  }
   onMessage(payload: Buffer, binary: boolean): void {
     this.events.push({ kind: 'message', binary, data: payload.toString(binary ? 'hex' : 'utf8') });
   }
@@ -29,8 +49,8 @@ class Recorder implements FrameSink {
   onCloseFrame(code: number, reason: string): void {
     this.events.push({ kind: 'close', code, reason });
   }
-  onProtocolError(code: number): void {
-    this.events.push({ kind: 'error', code });
+  onProtocolError(reason: Disconnect): void {
+    this.events.push({ kind: 'error', code: reason.code });
   }
 }
 
@@ -63,8 +83,13 @@ function clientFrame(opcode: number, payload: Buffer | string, o: FrameOpts = {}
   return Buffer.concat([Buffer.from(head), body]);
 }
 
+const limits = (maxPayload: number, maxFragments = MAX_FRAGMENTS): FrameLimits => ({
+  maxPayload,
+  maxFragments,
+});
+
 function parse(bytes: Buffer | Buffer[], maxPayload = 1 << 20): Event[] {
-  const p = new FrameParser(maxPayload);
+  const p = new FrameParser(limits(maxPayload));
   const r = new Recorder();
   for (const b of Array.isArray(bytes) ? bytes : [bytes]) p.push(b, r);
   return r.events;
@@ -183,7 +208,7 @@ test('protocol errors close with 1002 and stop the parser', () => {
 });
 
 test('frames over maxPayload close with 1009, seen from the header alone', () => {
-  const p = new FrameParser(1024);
+  const p = new FrameParser(limits(1024));
   const r = new Recorder();
   const big = clientFrame(1, Buffer.alloc(1025, 0x61));
   p.push(big.subarray(0, 8), r); // header and mask only
@@ -254,4 +279,91 @@ test('encodeClose: code then reason, cut to 123 bytes', () => {
   const long = encodeClose(1001, 'x'.repeat(200));
   assert.equal(long[1], 125);
   assert.equal(long.length, 127);
+});
+
+test('endless zero-length non-final continuations close with 1009 at the fragment cap', () => {
+  // The attack: a message that never ends, each fragment adding nothing to its length.
+  const p = new FrameParser(limits(1024));
+  const r = new Recorder();
+  p.push(clientFrame(1, '{', { fin: false }), r);
+  const empty = clientFrame(0, '', { fin: false });
+  let sent = 1;
+  for (; sent < 10_000 && r.events.length === 0; sent++) p.push(Buffer.from(empty), r);
+  assert.deepEqual(r.events, [{ kind: 'error', code: 1009 }]);
+  assert.equal(sent, MAX_FRAGMENTS + 1, 'closed at the first fragment past the cap');
+  assert.equal(r.frames, MAX_FRAGMENTS, 'the frame past the cap is not even reported');
+  // A message of exactly the cap's fragments is whole (fresh bytes each time: parsing unmasks them).
+  const whole = (): Buffer[] => {
+    const frames = [clientFrame(1, 'a', { fin: false })];
+    for (let i = 2; i < MAX_FRAGMENTS; i++) frames.push(clientFrame(0, '', { fin: false }));
+    frames.push(clientFrame(0, 'b'));
+    return frames;
+  };
+  assert.deepEqual(parse(whole()), [{ kind: 'message', binary: false, data: 'ab' }]);
+  // The count is per message: the next one starts from zero.
+  assert.equal(parse([...whole(), ...whole()]).length, 2);
+});
+
+test('one-byte fragments, each in its own chunk, are copied: no chunk is pinned by the message', async () => {
+  const p = new FrameParser(limits(1 << 20, 1000));
+  const r = new Recorder();
+  // Each fragment arrives in its own large chunk, as from a socket read: a kept view of a
+  // fragment's payload would keep that whole chunk alive (the amplification of the attack).
+  const chunks: WeakRef<ArrayBuffer>[] = [];
+  const feed = (frame: Buffer): void => {
+    const big = Buffer.from(new ArrayBuffer(16_384));
+    frame.copy(big);
+    chunks.push(new WeakRef(big.buffer));
+    p.push(big.subarray(0, frame.length), r);
+  };
+  feed(clientFrame(1, 'x', { fin: false }));
+  for (let i = 0; i < 900; i++) feed(clientFrame(0, 'y', { fin: false }));
+  assert.deepEqual(r.events, []);
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets live to the end of a job
+  gc();
+  const pinned = chunks.filter((w) => w.deref() !== undefined).length;
+  assert.equal(pinned, 0, `${pinned} chunks of 16 KiB kept alive by a 901-byte message`);
+  // The message so far is 901 bytes, in one buffer that grows by doubling.
+  assert.ok(p.bufferedBytes <= 2 * 901, `held ${p.bufferedBytes} bytes`);
+  p.push(clientFrame(0, 'z'), r);
+  assert.deepEqual(r.events, [{ kind: 'message', binary: false, data: `x${'y'.repeat(900)}z` }]);
+  assert.equal(p.bufferedBytes, 0);
+});
+
+test('every frame goes through onFrame; a refused frame is skipped, a refused fragment drops its message', () => {
+  // Refused control frames are not reported.
+  const r = new Recorder();
+  r.allow = 1;
+  const p = new FrameParser(limits(1024));
+  p.push(Buffer.concat([clientFrame(9, 'a'), clientFrame(9, 'b'), clientFrame(10, 'c')]), r);
+  assert.equal(r.frames, 3);
+  assert.deepEqual(r.events, [{ kind: 'ping', data: 'a' }]);
+  // A refused middle fragment drops the message once it ends; the next message is whole.
+  const r2 = new Recorder();
+  const p2 = new FrameParser(limits(1024));
+  p2.push(clientFrame(1, 'ab', { fin: false }), r2);
+  r2.allow = 0;
+  p2.push(clientFrame(0, 'cd', { fin: false }), r2);
+  r2.allow = Number.POSITIVE_INFINITY;
+  p2.push(clientFrame(9, 'mid'), r2);
+  p2.push(clientFrame(0, 'ef'), r2);
+  assert.equal(p2.bufferedBytes, 0, 'a dropped message is not kept');
+  p2.push(clientFrame(1, 'next'), r2);
+  assert.deepEqual(r2.events, [
+    { kind: 'ping', data: 'mid' },
+    { kind: 'dropped' },
+    { kind: 'message', binary: false, data: 'next' },
+  ]);
+  // A dropped message still counts toward maxPayload.
+  const r3 = new Recorder();
+  r3.allow = 0;
+  const p3 = new FrameParser(limits(1024));
+  p3.push(clientFrame(1, Buffer.alloc(600), { fin: false }), r3);
+  p3.push(clientFrame(0, Buffer.alloc(600)), r3);
+  assert.deepEqual(r3.events, [{ kind: 'error', code: 1009 }]);
+  // A close frame is honoured even when refused.
+  const r4 = new Recorder();
+  r4.allow = 0;
+  new FrameParser(limits(1024)).push(clientFrame(8, Buffer.from([0x03, 0xe8])), r4);
+  assert.deepEqual(r4.events, [{ kind: 'close', code: 1000, reason: '' }]);
 });

@@ -1,17 +1,33 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCodes, encodeClose, encodeFrame, FrameParser, type FrameSink, Opcodes } from './frame.js';
+import { type Disconnect, NO_STATUS } from '../../contract/codes.js';
+import { encodeClose, encodeFrame, type FrameLimits, FrameParser, type FrameSink, Opcodes } from './frame.js';
 
 /** What a WebSocket connection reports; one object (the server) serves every connection. */
 export interface WsHandler {
+  /** Each frame from the peer, as it starts; false refuses it (FrameSink.onFrame). */
+  onFrame(conn: WsConnection): boolean;
   onMessage(conn: WsConnection, payload: Buffer, binary: boolean): void;
+  /** A message was dropped because one of its frames was refused. */
+  onDropped(conn: WsConnection): void;
   onPong(conn: WsConnection): void;
+  /** A write of the connection's own left more than maxQueuedBytes waiting: end it as slow. */
+  onSlow(conn: WsConnection): void;
   /** Once, when the socket is gone (whoever closed it). */
   onClose(conn: WsConnection): void;
 }
 
 export const ReadyStates = { open: 1, closing: 2, closed: 3 } as const;
 
+/** Limits of a connection; one object shared by every connection of a server. */
+export interface WsLimits extends FrameLimits {
+  /** Bytes that may wait in the socket after one of the connection's writes (see send()). */
+  readonly maxQueuedBytes: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** #pong's mark for "written, not flushed, nothing held"; never written. */
+const IN_FLIGHT = Buffer.alloc(0);
 const PING = encodeFrame(Opcodes.ping, Buffer.alloc(0));
 /** Grace for the peer to answer our close frame before the socket is destroyed. */
 const CLOSE_GRACE_MS = 5000;
@@ -26,15 +42,21 @@ const CLOSE_GRACE_MS = 5000;
 export class WsConnection implements FrameSink {
   readonly socket: Duplex;
   readonly #handler: WsHandler;
-  readonly #parser: FrameParser;
+  readonly #parser: FrameParser<WsLimits>;
   readyState: number = ReadyStates.open;
   /** The session using this connection (set once by the server). */
   owner: unknown = null;
+  /**
+   * Pongs: null when none waits in the socket's queue; IN_FLIGHT when one was written and is not
+   * flushed yet (its write callback has not run); else that, and this frame answering the latest
+   * ping since, held back.
+   */
+  #pong: Buffer | null = null;
 
-  constructor(socket: Duplex, handler: WsHandler, maxPayload: number) {
+  constructor(socket: Duplex, handler: WsHandler, limits: WsLimits) {
     this.socket = socket;
     this.#handler = handler;
-    this.#parser = new FrameParser(maxPayload);
+    this.#parser = new FrameParser(limits);
   }
 
   /** Wires the socket (after the 101 was written) and feeds bytes that came with the upgrade. */
@@ -58,12 +80,26 @@ export class WsConnection implements FrameSink {
     return this.socket.writableLength;
   }
 
-  /** A text message. */
-  send(text: Buffer): void {
-    if (this.readyState === ReadyStates.open) this.socket.write(encodeFrame(Opcodes.text, text));
+  /** Bytes held for the peer's unfinished input (a frame or fragmented message under way). */
+  get receiveBuffered(): number {
+    return this.#parser.bufferedBytes;
   }
 
-  /** A whole frame from encodeFrame, e.g. one publication's frame shared by every subscriber. */
+  /**
+   * A text message (a reply or an error). Like every write of the connection's own (pongs too),
+   * it is followed by the send queue's check: a peer that sends and never reads would otherwise
+   * grow it without limit.
+   */
+  send(text: Buffer): void {
+    if (this.readyState !== ReadyStates.open) return;
+    this.socket.write(encodeFrame(Opcodes.text, text));
+    if (this.socket.writableLength > this.#parser.limits.maxQueuedBytes) this.#handler.onSlow(this);
+  }
+
+  /**
+   * A whole frame from encodeFrame, e.g. one publication's frame shared by every subscriber. No
+   * queue check here: the session checks after each publication (core/session.ts).
+   */
   sendFrame(frame: Buffer): void {
     if (this.readyState === ReadyStates.open) this.socket.write(frame);
   }
@@ -90,12 +126,41 @@ export class WsConnection implements FrameSink {
 
   // FrameSink: what the parser reports.
 
+  onFrame(): boolean {
+    return this.readyState === ReadyStates.open && this.#handler.onFrame(this);
+  }
+
   onMessage(payload: Buffer, binary: boolean): void {
     if (this.readyState === ReadyStates.open) this.#handler.onMessage(this, payload, binary);
   }
 
+  onDropped(): void {
+    if (this.readyState === ReadyStates.open) this.#handler.onDropped(this);
+  }
+
+  /**
+   * While a pong waits in the socket's queue, a new ping's answer replaces the one held back
+   * instead of queueing another (RFC 6455 5.5.3 allows answering only the latest ping): a peer
+   * that pings and never reads holds at most one pong in the queue and one here.
+   */
   onPing(payload: Buffer): void {
-    if (this.readyState === ReadyStates.open) this.socket.write(encodeFrame(Opcodes.pong, payload));
+    if (this.readyState !== ReadyStates.open) return;
+    const frame = encodeFrame(Opcodes.pong, payload);
+    if (this.#pong !== null) this.#pong = frame;
+    else this.#writePong(frame);
+  }
+
+  #writePong(frame: Buffer): void {
+    this.#pong = IN_FLIGHT;
+    this.socket.write(frame, () => this.#pongFlushed());
+    if (this.socket.writableLength > this.#parser.limits.maxQueuedBytes) this.#handler.onSlow(this);
+  }
+
+  /** A pong's write callback (a closure, but only a ping from the peer costs one). */
+  #pongFlushed(): void {
+    const held = this.#pong;
+    this.#pong = null;
+    if (held !== null && held !== IN_FLIGHT && this.readyState === ReadyStates.open) this.#writePong(held);
   }
 
   onPong(): void {
@@ -106,17 +171,15 @@ export class WsConnection implements FrameSink {
     if (this.readyState === ReadyStates.open) {
       // Echo the peer's close (RFC 6455 5.5.1), then end our side.
       this.readyState = ReadyStates.closing;
-      this.socket.write(
-        code === CloseCodes.noStatus ? encodeFrame(Opcodes.close, EMPTY) : encodeClose(code, reason),
-      );
+      this.socket.write(code === NO_STATUS ? encodeFrame(Opcodes.close, EMPTY) : encodeClose(code, reason));
       this.socket.end();
     } else {
       this.socket.end();
     }
   }
 
-  onProtocolError(code: number, message: string): void {
-    if (this.readyState === ReadyStates.open) this.close(code, message);
+  onProtocolError(reason: Disconnect, message: string): void {
+    if (this.readyState === ReadyStates.open) this.close(reason.code, message);
     else this.socket.destroy();
   }
 
@@ -133,7 +196,6 @@ export class WsConnection implements FrameSink {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 const connections = new WeakMap<Duplex, WsConnection>();
 
 function onData(this: Duplex, chunk: Buffer): void {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { type Disconnect, Disconnects, NO_STATUS } from '../../contract/codes.js';
 
 /**
  * RFC 6455 framing, server side only (frames from clients are masked, frames to clients are not).
@@ -16,24 +17,42 @@ export const Opcodes = {
   pong: 0xa,
 } as const;
 
-/** Close codes this module sends for a peer's protocol errors (RFC 6455 7.4.1). */
-export const CloseCodes = {
-  normal: 1000,
-  noStatus: 1005,
-  protocolError: 1002,
-  invalidPayload: 1007,
-  tooBig: 1009,
-} as const;
+/**
+ * Fragments one data message may have. A fragment costs a frame header however little it carries
+ * (a zero-length one carries nothing), so without a count a message that never ends would be read
+ * for ever; past this the connection is closed with 1009. Clients that fragment at all (browsers
+ * never do) cut at a few KiB, well inside maxFrameBytes / MAX_FRAGMENTS at the default limit.
+ */
+export const MAX_FRAGMENTS = 128;
+
+/** Limits of one parser; one object shared by every connection of a server. */
+export interface FrameLimits {
+  /** Largest data message, all of its fragments together (close 1009 past it). */
+  readonly maxPayload: number;
+  /** Most fragments of one data message (close 1009 past it); MAX_FRAGMENTS unless a test says. */
+  readonly maxFragments: number;
+}
 
 export interface FrameSink {
+  /**
+   * Every frame, once its header has arrived (before its payload): false refuses it. A refused
+   * ping or pong is not reported; a refused data frame drops its whole message (the rest of its
+   * fragments are read and not kept, then onDropped); a close frame is honoured whatever this says.
+   */
+  onFrame(opcode: number): boolean;
   /** A whole data message (fragments joined, text already checked to be UTF-8). */
   onMessage(payload: Buffer, binary: boolean): void;
+  /** A data message with a refused frame ended; it was not kept. */
+  onDropped(): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
-  /** The peer's close frame; code 1005 when it carried none. */
+  /** The peer's close frame; code NO_STATUS (1005) when it carried none. */
   onCloseFrame(code: number, reason: string): void;
-  /** The input broke the protocol: answer with a close of `code`; no more frames are reported. */
-  onProtocolError(code: number, message: string): void;
+  /**
+   * The input broke the protocol: answer with a close of `reason.code` and `message` (which names
+   * the fault); no more frames are reported.
+   */
+  onProtocolError(reason: Disconnect, message: string): void;
 }
 
 /** Codes a peer may put in a close frame (RFC 6455 7.4; 1004-1006 and 1015 are reserved). */
@@ -46,14 +65,17 @@ export function isValidCloseCode(code: number): boolean {
 
 const HEADER = 0;
 const PAYLOAD = 1;
-const FAILED = 2;
+/** The payload of a frame the sink refused: read, not kept. */
+const SKIP = 2;
+const FAILED = 3;
 
 /**
  * Incremental frame parser for one connection. Idle cost is this object's fields: buffers exist
  * only while a frame is incomplete.
  */
-export class FrameParser {
-  readonly #maxPayload: number;
+export class FrameParser<L extends FrameLimits = FrameLimits> {
+  /** Shared, not copied: the connection reads its own limits here too. */
+  readonly limits: L;
   /** Received bytes not consumed yet (null when none). */
   #chunks: Buffer[] | null = null;
   #buffered = 0;
@@ -62,13 +84,24 @@ export class FrameParser {
   #opcode = 0;
   #mask = 0;
   #length = 0;
-  /** The data message being fragmented: its opcode (0 when none) and parts so far. */
+  /**
+   * The data message being fragmented: its opcode (0 when none), its fragments so far, whether
+   * one of them was refused, and its bytes, copied into one buffer that grows by doubling (a
+   * view of each received chunk would pin the whole chunk for the life of the message).
+   */
   #fragOpcode = 0;
-  #fragments: Buffer[] | null = null;
+  #fragCount = 0;
+  #fragRefused = false;
+  #message: Buffer | null = null;
   #fragLength = 0;
 
-  constructor(maxPayload: number) {
-    this.#maxPayload = maxPayload;
+  constructor(limits: L) {
+    this.limits = limits;
+  }
+
+  /** Bytes held for the peer's unfinished input: received and unread, and the message so far. */
+  get bufferedBytes(): number {
+    return this.#buffered + (this.#message?.length ?? 0);
   }
 
   /** Feeds received bytes. Payloads are unmasked in place: `chunk` is modified and may be kept. */
@@ -83,18 +116,22 @@ export class FrameParser {
       } else {
         if (this.#buffered < this.#length) return;
         const payload = this.#take(this.#length);
+        const refused = this.#state === SKIP;
         this.#state = HEADER;
-        unmask(payload, this.#mask);
-        this.#dispatch(payload, sink);
+        if (refused) this.#skip(sink);
+        else {
+          unmask(payload, this.#mask);
+          this.#dispatch(payload, sink);
+        }
       }
     }
   }
 
-  #fail(sink: FrameSink, code: number, message: string): false {
+  #fail(sink: FrameSink, reason: Disconnect, message: string): false {
     this.#state = FAILED;
     this.#chunks = null;
-    this.#fragments = null;
-    sink.onProtocolError(code, message);
+    this.#message = null;
+    sink.onProtocolError(reason, message);
     return false;
   }
 
@@ -107,23 +144,23 @@ export class FrameParser {
     const extra = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
     const masked = (b1 & 0x80) !== 0;
     // Fail early on what the first two bytes already show, before waiting for more.
-    if ((b0 & 0x70) !== 0) return this.#fail(sink, CloseCodes.protocolError, 'RSV bits must be clear');
-    if (!masked) return this.#fail(sink, CloseCodes.protocolError, 'client frames must be masked');
+    if ((b0 & 0x70) !== 0) return this.#fail(sink, Disconnects.protocolError, 'RSV bits must be clear');
+    if (!masked) return this.#fail(sink, Disconnects.protocolError, 'client frames must be masked');
     const fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
     if (opcode >= 0x8) {
-      if (opcode > 0xa) return this.#fail(sink, CloseCodes.protocolError, `unknown opcode ${opcode}`);
-      if (!fin) return this.#fail(sink, CloseCodes.protocolError, 'control frames must not be fragmented');
+      if (opcode > 0xa) return this.#fail(sink, Disconnects.protocolError, `unknown opcode ${opcode}`);
+      if (!fin) return this.#fail(sink, Disconnects.protocolError, 'control frames must not be fragmented');
       if (len7 > 125)
-        return this.#fail(sink, CloseCodes.protocolError, 'control frame payload over 125 bytes');
+        return this.#fail(sink, Disconnects.protocolError, 'control frame payload over 125 bytes');
     } else if (opcode === Opcodes.continuation) {
       if (this.#fragOpcode === 0)
-        return this.#fail(sink, CloseCodes.protocolError, 'continuation without a start');
+        return this.#fail(sink, Disconnects.protocolError, 'continuation without a start');
     } else if (opcode === Opcodes.text || opcode === Opcodes.binary) {
       if (this.#fragOpcode !== 0)
-        return this.#fail(sink, CloseCodes.protocolError, 'new message inside a fragmented one');
+        return this.#fail(sink, Disconnects.protocolError, 'new message inside a fragmented one');
     } else {
-      return this.#fail(sink, CloseCodes.protocolError, `unknown opcode ${opcode}`);
+      return this.#fail(sink, Disconnects.protocolError, `unknown opcode ${opcode}`);
     }
     if (this.#buffered < 2 + extra + 4) return false;
     const head = this.#take(2 + extra + 4);
@@ -131,16 +168,22 @@ export class FrameParser {
     if (len7 === 126) length = head.readUInt16BE(2);
     else if (len7 === 127) {
       const high = head.readUInt32BE(2);
-      if (high >= 0x200000) return this.#fail(sink, CloseCodes.protocolError, 'payload length over 2^53');
+      if (high >= 0x200000) return this.#fail(sink, Disconnects.protocolError, 'payload length over 2^53');
       length = high * 0x100000000 + head.readUInt32BE(6);
     }
-    const total = opcode < 0x8 ? this.#fragLength + length : length;
-    if (total > this.#maxPayload) return this.#fail(sink, CloseCodes.tooBig, 'message too big');
+    if (opcode < 0x8) {
+      if (this.#fragLength + length > this.limits.maxPayload)
+        return this.#fail(sink, Disconnects.messageTooBig, 'message too big');
+      if ((!fin || this.#fragOpcode !== 0) && ++this.#fragCount > this.limits.maxFragments)
+        return this.#fail(sink, Disconnects.messageTooBig, 'too many fragments');
+    }
+    // Close frames are honoured even when refused: they end the input.
+    const refused = !sink.onFrame(opcode) && opcode !== Opcodes.close;
     this.#fin = fin;
     this.#opcode = opcode;
     this.#mask = head.readUInt32BE(2 + extra);
     this.#length = length;
-    this.#state = PAYLOAD;
+    this.#state = refused ? SKIP : PAYLOAD;
     return true;
   }
 
@@ -156,21 +199,21 @@ export class FrameParser {
       case Opcodes.close: {
         if (payload.length === 0) {
           this.#state = FAILED; // nothing may follow a close frame
-          sink.onCloseFrame(CloseCodes.noStatus, '');
+          sink.onCloseFrame(NO_STATUS, '');
           return;
         }
         if (payload.length === 1) {
-          this.#fail(sink, CloseCodes.protocolError, 'close frame payload of 1 byte');
+          this.#fail(sink, Disconnects.protocolError, 'close frame payload of 1 byte');
           return;
         }
         const code = payload.readUInt16BE(0);
         if (!isValidCloseCode(code)) {
-          this.#fail(sink, CloseCodes.protocolError, `invalid close code ${code}`);
+          this.#fail(sink, Disconnects.protocolError, `invalid close code ${code}`);
           return;
         }
         const reason = payload.subarray(2);
         if (!isUtf8(reason)) {
-          this.#fail(sink, CloseCodes.invalidPayload, 'close reason is not UTF-8');
+          this.#fail(sink, Disconnects.invalidPayload, 'close reason is not UTF-8');
           return;
         }
         this.#state = FAILED;
@@ -182,23 +225,61 @@ export class FrameParser {
     // Data frames.
     if (opcode !== Opcodes.continuation) this.#fragOpcode = opcode;
     let message = payload;
-    if (!this.#fin || this.#fragments !== null) {
-      if (this.#fragments === null) this.#fragments = [payload];
-      else this.#fragments.push(payload);
-      this.#fragLength += payload.length;
+    if (!this.#fin || this.#fragCount > 0) {
+      if (!this.#fragRefused) this.#append(payload);
+      else this.#fragLength += payload.length;
       if (!this.#fin) return;
-      message =
-        this.#fragments.length === 1 ? this.#fragments[0]! : Buffer.concat(this.#fragments, this.#fragLength);
+      message = this.#message === null ? EMPTY : this.#message.subarray(0, this.#fragLength);
     }
     const binary = this.#fragOpcode === Opcodes.binary;
-    this.#fragOpcode = 0;
-    this.#fragments = null;
-    this.#fragLength = 0;
+    const dropped = this.#fragRefused;
+    this.#endMessage();
+    if (dropped) {
+      sink.onDropped();
+      return;
+    }
     if (!binary && !isUtf8(message)) {
-      this.#fail(sink, CloseCodes.invalidPayload, 'text message is not UTF-8');
+      this.#fail(sink, Disconnects.invalidPayload, 'text message is not UTF-8');
       return;
     }
     sink.onMessage(message, binary);
+  }
+
+  /** A refused frame's payload has been read: forget it, keeping the message's state. */
+  #skip(sink: FrameSink): void {
+    const opcode = this.#opcode;
+    if (opcode >= 0x8) return;
+    if (opcode !== Opcodes.continuation) this.#fragOpcode = opcode;
+    this.#fragLength += this.#length;
+    this.#fragRefused = true;
+    this.#message = null;
+    if (!this.#fin) return;
+    this.#endMessage();
+    sink.onDropped();
+  }
+
+  /** Copies a fragment's payload to the end of the message. */
+  #append(payload: Buffer): void {
+    const n = payload.length;
+    const at = this.#fragLength;
+    this.#fragLength = at + n;
+    if (n === 0) return;
+    let buf = this.#message;
+    if (buf === null || at + n > buf.length) {
+      const size = Math.min(this.limits.maxPayload, Math.max(at + n, (buf?.length ?? 128) * 2));
+      const grown = Buffer.allocUnsafe(size);
+      if (buf !== null) buf.copy(grown, 0, 0, at);
+      this.#message = buf = grown;
+    }
+    payload.copy(buf, at);
+  }
+
+  #endMessage(): void {
+    this.#fragOpcode = 0;
+    this.#fragCount = 0;
+    this.#fragRefused = false;
+    this.#message = null;
+    this.#fragLength = 0;
   }
 
   #byte(i: number): number {

@@ -5,7 +5,8 @@ import { type Disconnect, Disconnects, HoldfastError } from '../../contract/code
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
-import { WsConnection, type WsHandler } from './conn.js';
+import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
+import { MAX_FRAGMENTS } from './frame.js';
 import { handshake } from './handshake.js';
 import { isCommandError, parseCommand } from './protocol.js';
 import { type FrameLimit, WsSession } from './session.js';
@@ -23,6 +24,7 @@ export class WsServer implements WsHandler {
   readonly #wheel: TimerWheel;
   readonly #pinger: PacedSweep<WsSession>;
   readonly #newFrameLimit: (perSecond: number) => FrameLimit;
+  readonly #limits: WsLimits;
 
   /** `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`). */
   constructor(
@@ -33,6 +35,11 @@ export class WsServer implements WsHandler {
   ) {
     this.#node = node;
     this.#config = config;
+    this.#limits = {
+      maxPayload: config.maxFrameBytes,
+      maxFragments: MAX_FRAGMENTS,
+      maxQueuedBytes: config.maxQueuedBytes,
+    };
     this.#wheel = wheel;
     this.#newFrameLimit = newFrameLimit;
     this.#pinger = new PacedSweep(this.sessions, config.pingInterval * 1000, pingOrReap);
@@ -68,23 +75,42 @@ export class WsServer implements WsHandler {
       return null;
     }
     socket.write(answer.response);
-    return new WsConnection(socket, handler, this.#config.maxFrameBytes);
+    return new WsConnection(socket, handler, this.#limits);
+  }
+
+  /**
+   * WsHandler. Every frame takes one from the budget, control frames and fragments included: a
+   * refused ping goes unanswered, a refused data frame drops its message (onDropped answers).
+   */
+  onFrame(conn: WsConnection): boolean {
+    const session = conn.owner as WsSession;
+    session.alive = true;
+    if (session.budget.take()) return true;
+    // Sustained flooding (a second's worth of refused frames) ends the connection.
+    if (session.budget.violations > Math.max(10, session.budget.perSecond))
+      session.close(Disconnects.rateLimited);
+    return false;
+  }
+
+  /** WsHandler */
+  onDropped(conn: WsConnection): void {
+    (conn.owner as WsSession).reply({
+      error: { code: 'rate_limited', message: 'Too many frames; slow down.' },
+    });
+  }
+
+  /** WsHandler */
+  onSlow(conn: WsConnection): void {
+    (conn.owner as WsSession).close(Disconnects.slow);
   }
 
   /** WsHandler */
   onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
     const session = conn.owner as WsSession;
-    session.alive = true;
-    if (!session.budget.take()) {
-      // Sustained flooding (a second's worth of refused frames) ends the connection.
-      if (session.budget.violations > Math.max(10, session.budget.perSecond))
-        session.close(Disconnects.rateLimited);
-      else session.reply({ error: { code: 'rate_limited', message: 'Too many frames; slow down.' } });
-      return;
-    }
     if (isBinary) {
+      // The protocol is JSON text frames: a binary one is a client that speaks something else.
       this.#badFrame(session, 'binary');
-      session.reply({ error: { code: 'bad_request', message: 'Send JSON text frames.' } });
+      session.close(Disconnects.unsupportedData);
       return;
     }
     const cmd = parseCommand(data.toString(), this.#config.maxChannelLength);
@@ -177,8 +203,11 @@ function asError(err: unknown): { error: { code: string; message: string } } {
 
 /** Events of a connection refused at the door: nothing to do but let it close. */
 const REFUSED: WsHandler = {
+  onFrame: () => false,
   onMessage: () => undefined,
+  onDropped: () => undefined,
   onPong: () => undefined,
+  onSlow: (conn) => conn.terminate(),
   onClose: () => undefined,
 };
 

@@ -27,7 +27,8 @@ export class WsTransport implements Transport {
   }
 
   close(reason: Disconnect): void {
-    if (reason.code === 3001 || reason.code === 3002) this.#ws.terminate();
+    if (reason.code === Disconnects.slow.code || reason.code === Disconnects.noPong.code)
+      this.#ws.terminate();
     else this.#ws.close(reason.code, reason.reason);
   }
 }
