@@ -53,6 +53,11 @@ export class ClusterHub {
     }
   }
 
+  /** The history the primary holds for every worker (MemoryEngine.historyChannels, historySlots). */
+  get history(): { channels: number; slots: number } {
+    return { channels: this.#store.historyChannels, slots: this.#store.historySlots };
+  }
+
   get workerCount(): number {
     return this.#workers.size;
   }

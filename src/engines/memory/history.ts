@@ -113,4 +113,11 @@ export class MemoryHistory {
   get channelCount(): number {
     return this.#streams.size;
   }
+
+  /** Ring slots allocated over every channel (what history holds room for). */
+  get slotCount(): number {
+    let n = 0;
+    for (const s of this.#streams.values()) n += s.ring.length;
+    return n;
+  }
 }
