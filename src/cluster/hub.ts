@@ -62,6 +62,12 @@ export class ClusterHub {
     return this.#workers.size;
   }
 
+  /** Tells every worker the primary's RSS, which their memory watermark counts too. */
+  broadcastMemory(rss: number): void {
+    for (const port of this.#workers.values())
+      if (port.connected()) port.send({ v: PROTOCOL_VERSION, t: 'primary-memory', rss });
+  }
+
   /** Tells every worker to drain (graceful shutdown). */
   broadcastDrain(): void {
     for (const port of this.#workers.values())
