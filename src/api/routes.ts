@@ -103,8 +103,10 @@ export class Api {
     const epoch = epochParam ?? first.epoch;
     const res = await history.read(channel, { since: { epoch, offset: since }, limit });
     const pubs = res.publications;
+    const from = res.from ?? { epoch, offset: since };
     const complete =
-      epoch === res.epoch && (since >= res.offset || (pubs.length > 0 && pubs[0]!.offset === since + 1));
+      from.epoch === res.epoch &&
+      (from.offset >= res.offset || (pubs.length > 0 && pubs[0]!.offset === from.offset + 1));
     return {
       channel,
       epoch: res.epoch,

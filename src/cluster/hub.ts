@@ -59,8 +59,19 @@ export class ClusterHub {
     }
   }
 
+  /** The history the primary holds for every worker (MemoryEngine.historyChannels, historySlots). */
+  get history(): { channels: number; slots: number } {
+    return { channels: this.#store.historyChannels, slots: this.#store.historySlots };
+  }
+
   get workerCount(): number {
     return this.#workers.size;
+  }
+
+  /** Tells every worker the primary's RSS, which their memory watermark counts too. */
+  broadcastMemory(rss: number): void {
+    for (const port of this.#workers.values())
+      if (port.connected()) port.send({ v: PROTOCOL_VERSION, t: 'primary-memory', rss });
   }
 
   /** Tells every worker to drain (graceful shutdown). */

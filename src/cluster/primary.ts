@@ -72,6 +72,12 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
     });
   }
 
+  // The primary holds every channel's history: the workers' memory watermark counts it too.
+  const memory =
+    config.memoryWatermark > 0
+      ? setInterval(() => hub.broadcastMemory(process.memoryUsage.rss()), 1000).unref()
+      : null;
+
   const fork = (): void => {
     // Workers read the same flags and environment; the key is passed so a generated one is shared.
     const w = cluster.fork({ HOLDFAST_API_KEY: config.apiKey, HOLDFAST_WORKERS: String(count) });
@@ -101,6 +107,7 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
   const stop = (reason: string): void => {
     if (stopping) return;
     stopping = true;
+    if (memory !== null) clearInterval(memory);
     log.info({ reason }, 'stopping workers');
     hub.broadcastDrain();
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');

@@ -62,8 +62,11 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       () => process.exit(1),
     );
   };
+  let primaryRss = 0;
+  server.admission.countAlso(() => primaryRss);
   processPort.onMessage((m) => {
     if (m.t === 'drain') stop('drain', 0);
+    else if (m.t === 'primary-memory') primaryRss = m.rss;
   });
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => undefined); // the primary decides; it forwards a drain

@@ -218,7 +218,7 @@ export const OPTIONS = {
     default: 3072,
     min: 0,
     max: 1_000_000,
-    doc: 'MiB of RSS per worker above which new connections are refused (0: off).',
+    doc: 'MiB of RSS per worker, and of the cluster primary (it holds history for every worker), above which new connections are refused (0: off).',
   },
   maxSubscribersPerChannel: {
     kind: 'int',

@@ -152,7 +152,7 @@ export class Node implements SessionOwner {
         result.epoch = res.epoch;
         result.offset = res.offset;
         if (since !== undefined) {
-          result.recovered = isComplete(since, res.epoch, res.offset, res.publications);
+          result.recovered = isComplete(res.from ?? since, res.epoch, res.offset, res.publications);
           if (result.recovered) backlog = res.publications;
         }
         // Only under the same engine subscription: had the channel been left and followed again
@@ -254,7 +254,7 @@ export class Node implements SessionOwner {
       const since = { epoch: sub.epoch, offset: sub.offset };
       const res = await history.read(channel, { since, limit: this.#opts.maxRecover });
       if (session.subscriptions.get(channel) !== sub) return;
-      if (!isComplete(since, res.epoch, res.offset, res.publications)) {
+      if (!isComplete(res.from ?? since, res.epoch, res.offset, res.publications)) {
         session.close(Disconnects.insufficientState);
         return;
       }

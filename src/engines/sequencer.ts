@@ -1,4 +1,5 @@
 import type { Publication, StreamPosition } from '../contract/stream.js';
+import { isEmptyEpoch } from './empty.js';
 import type { HistoryResult, PublicationHandler } from './types.js';
 
 /** Reads a channel's history after a position (an engine's HistoryStore.read, bound). */
@@ -86,6 +87,11 @@ export class Sequencer {
   }
 
   #accept(channel: string, st: ChannelState, pub: Publication, noFill: boolean): void {
+    if (pub.epoch !== st.epoch && st.offset === 0 && isEmptyEpoch(st.epoch)) {
+      // Read before the channel's first publication: whatever comes is of the epoch it began,
+      // from offset 1 on (engines/empty.ts); a gap before `pub` is filled like any other.
+      st.epoch = pub.epoch;
+    }
     if (pub.epoch === st.epoch) {
       if (pub.offset <= st.offset) return;
       if (pub.offset > st.offset + 1 && !noFill && this.#read !== null) {
@@ -106,10 +112,13 @@ export class Sequencer {
       const res = await this.#read!(channel, since, FILL_LIMIT);
       if (this.#channels.get(channel) !== st) return;
       const pubs = res.publications;
+      const from = res.from ?? since;
       complete =
-        res.epoch === st.epoch &&
-        (res.offset <= st.offset || (pubs.length > 0 && pubs[0]!.offset === st.offset + 1));
+        res.epoch === from.epoch &&
+        (res.offset <= from.offset || (pubs.length > 0 && pubs[0]!.offset === from.offset + 1));
       if (complete) {
+        st.epoch = from.epoch;
+        st.offset = from.offset;
         for (const p of pubs) {
           if (p.offset > st.offset) {
             st.offset = p.offset;

@@ -42,9 +42,18 @@ export interface HistoryResult {
   offset: number;
   /** Publications after `since` (same epoch only), oldest first, at most `limit`. */
   publications: Publication[];
+  /**
+   * Set when the engine read `since` as another position: a position taken before the channel's
+   * first publication (an empty epoch) that `epoch` continues reads as (epoch, since.offset)
+   * (engines/empty.ts). `publications` follow this one; without it they follow `since`.
+   */
+  from?: StreamPosition;
 }
 
-/** Bounded per-channel history (count and age). */
+/**
+ * Bounded per-channel history (count and age). Reading keeps no state for a channel that has
+ * no publication: its position is (an empty epoch, 0), see engines/empty.ts.
+ */
 export interface HistoryStore {
   read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult>;
 }

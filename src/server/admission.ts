@@ -1,8 +1,9 @@
 /**
  * Load shedding at the door (STYLE.md "Caps at the door"): a new long-lived connection is
  * refused — 503 with Retry-After for HTTP, close 1013 for WebSocket — when this worker holds its
- * maximum, when connections arrive faster than the allowed rate, or when the process's RSS is
- * over the memory watermark. Connected clients are never touched. RSS is sampled by one timer.
+ * maximum, when connections arrive faster than the allowed rate, or when the process's RSS, or
+ * that of another process it counts (the cluster primary, which holds history for every worker),
+ * is over the memory watermark. Connected clients are never touched. RSS is sampled by one timer.
  */
 export type Refusal = 'max_connections' | 'rate' | 'memory' | 'draining';
 
@@ -25,7 +26,7 @@ export interface AdmissionLimits {
   maxConnections: number;
   /** New connections per second (0: no cap); bursts up to one second's worth. */
   maxNewPerSecond: number;
-  /** Refuse new connections while RSS is above this many bytes (0: off). */
+  /** Refuse new connections while an RSS counted (own, or countAlso's) is above this many bytes (0: off). */
   memoryWatermarkBytes: number;
 }
 
@@ -40,6 +41,8 @@ export class Admission {
   #lastRefill = Date.now();
   #rss = 0;
   #sampler: NodeJS.Timeout | null = null;
+  /** RSS of other processes the watermark counts (countAlso). */
+  readonly #others: (() => number)[] = [];
   draining = false;
 
   constructor(
@@ -63,6 +66,20 @@ export class Admission {
   }
 
   /**
+   * The watermark also refuses while `rss()` (another process's RSS in bytes, as last reported;
+   * 0 while unknown) is above it: each process is held to it, whichever grows.
+   */
+  countAlso(rss: () => number): void {
+    this.#others.push(rss);
+  }
+
+  #overWatermark(bytes: number): boolean {
+    if (this.#rss > bytes) return true;
+    for (const other of this.#others) if (other() > bytes) return true;
+    return false;
+  }
+
+  /**
    * Null when a new connection may come in, else why not. Takes nothing: the streams opened since
    * the last check are charged to the accept rate here (see AdmissionKind). Refusals are counted
    * by whoever answers them (NodeStats.reject).
@@ -71,7 +88,7 @@ export class Admission {
     const l = this.#limits;
     if (this.draining) return 'draining';
     if (l.maxConnections > 0 && this.#current() >= l.maxConnections) return 'max_connections';
-    if (l.memoryWatermarkBytes > 0 && this.#rss > l.memoryWatermarkBytes) return 'memory';
+    if (l.memoryWatermarkBytes > 0 && this.#overWatermark(l.memoryWatermarkBytes)) return 'memory';
     if (l.maxNewPerSecond > 0) {
       this.#charge(now);
       if (kind === 'stream' && this.#tokens < 1) return 'rate';

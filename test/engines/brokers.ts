@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { connect } from 'nats';
 
 /**
  * Real brokers for the engine tests: a redis-server / nats-server of our own on a free loopback
@@ -157,4 +159,32 @@ export async function startNats(opts: { jetstream?: boolean } = {}): Promise<Sta
 /** A key/subject prefix unique to this test run. */
 export function runPrefix(tag: string): string {
   return `hft-${tag}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Keys of channels under `prefix` in the Redis at `url` (meta hashes and streams). */
+export async function redisChannelKeys(url: string, prefix: string): Promise<number> {
+  const admin = new Redis(url);
+  try {
+    let count = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:{*`, 'COUNT', 1000);
+      cursor = next;
+      count += keys.length;
+    } while (cursor !== '0');
+    return count;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Messages in the history stream under `prefix` in the NATS at `url` (every channel's). */
+export async function natsStreamMessages(url: string, prefix: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    return (await jsm.streams.info(`${prefix}-history`)).state.messages;
+  } finally {
+    await nc.close();
+  }
 }

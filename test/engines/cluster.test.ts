@@ -28,14 +28,14 @@ function cluster(limits: EngineLimits, workers: number) {
     for (const e of engines) await e.close();
     await hub.close();
   };
-  return { engines, cleanup };
+  return { hub, engines, cleanup };
 }
 
 runEngineConformance(
   'cluster',
   async (limits) => {
-    const { engines, cleanup } = cluster(limits, 1);
-    return { engine: engines[0]!, cleanup };
+    const { hub, engines, cleanup } = cluster(limits, 1);
+    return { engine: engines[0]!, records: async () => hub.history.channels, cleanup };
   },
   {
     makePeers: async (limits) => {

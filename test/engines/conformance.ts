@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Publication } from '../../src/contract/stream.js';
+import { emptyEpoch } from '../../src/engines/empty.js';
 import type { Engine } from '../../src/engines/types.js';
 
 /**
@@ -17,6 +18,11 @@ export interface EngineLimits {
 
 export interface EngineFixture {
   engine: Engine;
+  /**
+   * How many per-channel records the engine's backend holds now (history streams in memory,
+   * keys under the prefix in Redis, messages in the JetStream stream): what reads must not grow.
+   */
+  records?(): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -181,7 +187,6 @@ export function runEngineConformance(
         assert.deepEqual(empty.publications, []);
         for (let i = 1; i <= 10; i++) await fx.engine.pubsub.publish(ch, `{"i":${i}}`);
         const top = await h.read(ch, { limit: 10 });
-        assert.equal(top.epoch, empty.epoch, 'the epoch seen before the first publication holds');
         assert.equal(top.offset, 10);
         assert.deepEqual(top.publications, [], 'no since: the position only');
         const mid = await h.read(ch, { since: { epoch: top.epoch, offset: 3 }, limit: 4 });
@@ -203,6 +208,92 @@ export function runEngineConformance(
         assert.equal(other.epoch, top.epoch);
         assert.equal(other.offset, 10);
         assert.deepEqual(other.publications, [], 'a position in another epoch is not continued');
+      });
+
+      it('keeps nothing for channels that are only read and followed, never published', async (t) => {
+        if (skipIfNone(t)) return;
+        if (fx.records === undefined) {
+          t.skip(`the ${name} fixture cannot count the engine's records`);
+          return;
+        }
+        const h = fx.engine.history!;
+        const before = await fx.records();
+        const names = range(1, 256).map((i) => freshChannel(`read-only-${i}`));
+        for (let i = 0; i < names.length; i += 64) {
+          await Promise.all(
+            names.slice(i, i + 64).map(async (ch) => {
+              const pos = await h.read(ch, { limit: 0 });
+              assert.equal(pos.offset, 0);
+              await h.read(ch, { since: { epoch: pos.epoch, offset: 0 }, limit: 100 });
+              await h.read(ch, { since: { epoch: 'k3j9x2ab', offset: 7 }, limit: 100 });
+              await fx.engine.pubsub.subscribe(ch);
+              await fx.engine.pubsub.unsubscribe(ch);
+            }),
+          );
+        }
+        assert.equal(await fx.records(), before, 'no record for any of them');
+        await fx.engine.pubsub.publish(names[0]!, '"first"');
+        assert.ok((await fx.records()) > before, 'a publication does make one');
+      });
+
+      it('continues a position read before the first publication, and holds it until then', async (t) => {
+        if (skipIfNone(t)) return;
+        const h = fx.engine.history!;
+        const ch = freshChannel('before-first');
+        const empty = await h.read(ch, { limit: 10 });
+        assert.deepEqual([empty.offset, empty.publications], [0, []]);
+        const still = await h.read(ch, { since: { epoch: empty.epoch, offset: 0 }, limit: 10 });
+        assert.deepEqual(
+          [still.epoch, still.offset, still.publications],
+          [empty.epoch, 0, []],
+          'a client that comes back to an unpublished channel keeps its position',
+        );
+        const sent: Publication[] = [];
+        for (let i = 1; i <= 4; i++) sent.push(await fx.engine.pubsub.publish(ch, String(i)));
+        const epoch = sent[0]!.epoch;
+        const all = await h.read(ch, { since: { epoch: empty.epoch, offset: 0 }, limit: 100 });
+        assert.equal(all.epoch, epoch);
+        assert.equal(all.offset, 4);
+        assert.deepEqual(all.from, { epoch, offset: 0 }, 'read as the start of the new epoch');
+        assert.deepEqual(offsets(all.publications), [1, 2, 3, 4]);
+        assert.deepEqual(
+          all.publications.map((p) => [p.epoch, p.data]),
+          sent.map((p) => [epoch, p.data]),
+        );
+        // A WebSocket client keeps its subscribe reply's epoch and the offsets pushed after it.
+        const later = await h.read(ch, { since: { epoch: empty.epoch, offset: 2 }, limit: 100 });
+        assert.deepEqual(later.from, { epoch, offset: 2 });
+        assert.deepEqual(offsets(later.publications), [3, 4]);
+        const tag = empty.epoch.slice(1, 7);
+        const otherTag = tag === 'aaaaaa' ? 'bbbbbb' : 'aaaaaa';
+        const foreign = await h.read(ch, {
+          since: { epoch: emptyEpoch(otherTag, Date.now()), offset: 0 },
+          limit: 100,
+        });
+        assert.deepEqual(
+          [foreign.from, foreign.publications],
+          [undefined, []],
+          "another store's is not continued",
+        );
+        const old = emptyEpoch(tag, Date.now() - DEFAULT_LIMITS.metaTtlMs - 60_000);
+        const stale = await h.read(ch, { since: { epoch: old, offset: 0 }, limit: 100 });
+        assert.deepEqual(
+          [stale.from, stale.publications],
+          [undefined, []],
+          'older than metaTtl: another epoch may have come and gone since',
+        );
+      });
+
+      it('delivers from offset 1 to a node that followed the channel before its first publication', async () => {
+        const ch = freshChannel('follow-first');
+        await fx.engine.pubsub.subscribe(ch);
+        const sent = await Promise.all(range(1, 20).map((i) => fx.engine.pubsub.publish(ch, String(i))));
+        await eventually('20 publications', () => got.on(ch).length >= 20);
+        await sleep(50);
+        assert.deepEqual(offsets(got.on(ch)), range(1, 20));
+        assert.equal(new Set(got.on(ch).map((p) => p.epoch)).size, 1);
+        assert.equal(got.on(ch)[0]!.epoch, sent[0]!.epoch);
+        await fx.engine.pubsub.unsubscribe(ch);
       });
 
       it('keeps at most `size` publications per channel, dropping the oldest', async (t) => {

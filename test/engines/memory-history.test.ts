@@ -89,3 +89,91 @@ test('size 0 keeps no publications but still numbers them', () => {
   const r = h.read('a', { since: { epoch: p.epoch, offset: 0 }, limit: 10 }, 0);
   assert.equal(r.publications.length, 0);
 });
+
+test('reading channels that were never published allocates nothing', () => {
+  const h = new MemoryHistory({ size: 1000, ttlMs: 10_000, metaTtlMs: 60_000 });
+  for (let i = 0; i < 10_000; i++) {
+    const pos = h.read(`never-${i}`, { limit: 0 }, 0);
+    h.read(`never-${i}`, { since: { epoch: pos.epoch, offset: 0 }, limit: 100 }, 0);
+  }
+  assert.equal(h.channelCount, 0);
+  assert.equal(h.slotCount, 0);
+});
+
+test('a ring is allocated at the first publication and doubles as needed, up to size', () => {
+  const h = new MemoryHistory({ size: 100, ttlMs: 10_000, metaTtlMs: 60_000 });
+  const slots: number[] = [];
+  for (let i = 1; i <= 150; i++) {
+    h.append('a', String(i), 0);
+    if ([1, 4, 5, 9, 17, 33, 65, 100, 150].includes(i)) slots.push(h.slotCount);
+  }
+  assert.deepEqual(slots, [4, 4, 8, 16, 32, 64, 100, 100, 100]);
+  const epoch = h.read('a', { limit: 0 }, 0).epoch;
+  const all = h.read('a', { since: { epoch, offset: 0 }, limit: 1000 }, 0);
+  assert.deepEqual(
+    all.publications.map((p) => p.offset),
+    Array.from({ length: 100 }, (_, k) => 51 + k),
+    'growing kept every publication, in order',
+  );
+});
+
+test('a ring grown past a wrap keeps its order', () => {
+  const h = new MemoryHistory({ size: 6, ttlMs: 10_000, metaTtlMs: 60_000 });
+  for (let i = 1; i <= 9; i++) h.append('a', String(i), 0);
+  const epoch = h.read('a', { limit: 0 }, 0).epoch;
+  const r = h.read('a', { since: { epoch, offset: 0 }, limit: 100 }, 0);
+  assert.deepEqual(
+    r.publications.map((p) => p.data),
+    ['4', '5', '6', '7', '8', '9'],
+  );
+});
+
+test('a ring whose publications all aged out is given back; epoch and offset stay', () => {
+  const h = new MemoryHistory(limits);
+  const first = h.append('a', '1', 0);
+  h.sweep(20_000);
+  assert.equal(h.slotCount, 0);
+  assert.equal(h.channelCount, 1);
+  const next = h.append('a', '2', 20_000);
+  assert.deepEqual([next.epoch, next.offset], [first.epoch, 2]);
+  assert.equal(h.slotCount, 4);
+});
+
+test('a position read before the first publication resumes into its epoch within metaTtl', () => {
+  const h = new MemoryHistory(limits);
+  const empty = h.read('a', { limit: 0 }, 1000);
+  const same = h.append('a', '1', 1000);
+  const r = h.read('a', { since: { epoch: empty.epoch, offset: 0 }, limit: 10 }, 2000);
+  assert.deepEqual(r.from, { epoch: same.epoch, offset: 0 }, 'an epoch born the same millisecond');
+  assert.deepEqual(
+    r.publications.map((p) => p.offset),
+    [1],
+  );
+
+  const late = new MemoryHistory(limits);
+  const early = late.read('b', { limit: 0 }, 0);
+  // A first publication metaTtl later: another epoch could have come and gone in between.
+  late.append('b', '1', limits.metaTtlMs);
+  const gone = late.read('b', { since: { epoch: early.epoch, offset: 0 }, limit: 10 }, limits.metaTtlMs);
+  assert.equal(gone.from, undefined);
+  assert.deepEqual(gone.publications, []);
+
+  const restarted = new MemoryHistory(limits);
+  restarted.append('a', '1', 1500);
+  const other = restarted.read('a', { since: { epoch: empty.epoch, offset: 0 }, limit: 10 }, 2000);
+  assert.equal(other.from, undefined, "another store's (a restart's) position is not continued");
+});
+
+test('an empty position is kept while the channel stays unpublished within metaTtl', () => {
+  const h = new MemoryHistory(limits);
+  const empty = h.read('a', { limit: 0 }, 0);
+  assert.equal(
+    h.read('a', { since: { epoch: empty.epoch, offset: 0 }, limit: 1 }, 59_999).epoch,
+    empty.epoch,
+  );
+  assert.notEqual(
+    h.read('a', { since: { epoch: empty.epoch, offset: 0 }, limit: 1 }, 60_000).epoch,
+    empty.epoch,
+  );
+  assert.notEqual(h.read('a', { since: { epoch: empty.epoch, offset: 3 }, limit: 1 }, 1).epoch, empty.epoch);
+});

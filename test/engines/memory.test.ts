@@ -5,7 +5,7 @@ runEngineConformance(
   'memory',
   async (limits) => {
     const engine = new MemoryEngine(limits);
-    return { engine, cleanup: () => engine.close() };
+    return { engine, records: async () => engine.historyChannels, cleanup: () => engine.close() };
   },
   { peersSkipReason: 'the memory engine lives in one process: there is no backend to share' },
 );

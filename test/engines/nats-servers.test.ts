@@ -1,4 +1,4 @@
-import { startNats } from './brokers.js';
+import { natsStreamMessages, startNats } from './brokers.js';
 import { runServersSuite } from './servers.js';
 
-runServersSuite('NATS (JetStream)', await startNats(), { natsHistory: true });
+runServersSuite('NATS (JetStream)', await startNats(), { natsHistory: true }, natsStreamMessages);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { NatsEngine } from '../../src/engines/nats/engine.js';
-import { runPrefix, startNats } from './brokers.js';
+import { natsStreamMessages, runPrefix, startNats } from './brokers.js';
 import {
   DEFAULT_LIMITS,
   type EngineLimits,
@@ -26,8 +26,10 @@ for (const jetstream of [true, false]) {
   runEngineConformance(
     jetstream ? 'nats (JetStream history)' : 'nats (pub/sub only)',
     async (limits) => {
-      const engine = make(runPrefix(`nats${n++}`), limits, jetstream);
-      return { engine, cleanup: () => engine.close() };
+      const prefix = runPrefix(`nats${n++}`);
+      const engine = make(prefix, limits, jetstream);
+      const records = jetstream ? () => natsStreamMessages(url, prefix) : undefined;
+      return { engine, ...(records === undefined ? {} : { records }), cleanup: () => engine.close() };
     },
     {
       skip,

@@ -1,4 +1,4 @@
-import { startRedis } from './brokers.js';
+import { redisChannelKeys, startRedis } from './brokers.js';
 import { runServersSuite } from './servers.js';
 
-runServersSuite('Redis', await startRedis());
+runServersSuite('Redis', await startRedis(), {}, redisChannelKeys);

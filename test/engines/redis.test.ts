@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisEngine } from '../../src/engines/redis/engine.js';
-import { runPrefix, startRedis } from './brokers.js';
+import { redisChannelKeys, runPrefix, startRedis } from './brokers.js';
 import {
   DEFAULT_LIMITS,
   type EngineLimits,
@@ -26,8 +26,9 @@ function make(prefix: string, limits: EngineLimits): RedisEngine {
 runEngineConformance(
   'redis',
   async (limits) => {
-    const engine = make(runPrefix(`redis${n++}`), limits);
-    return { engine, cleanup: () => engine.close() };
+    const prefix = runPrefix(`redis${n++}`);
+    const engine = make(prefix, limits);
+    return { engine, records: () => redisChannelKeys(url, prefix), cleanup: () => engine.close() };
   },
   {
     skip: 'skip' in started ? started.skip : false,

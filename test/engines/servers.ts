@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runPrefix, type Started } from './brokers.js';
 import { Client, KEY, publishOk, type Server, startHoldfast } from './holdfast-servers.js';
+import { readNeverPublished } from './read-attack.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -14,6 +15,8 @@ export function runServersSuite(
   name: string,
   started: Started,
   extraFlags: Record<string, unknown> = {},
+  /** The broker's per-channel records under a prefix (keys, stream messages). */
+  records?: (url: string, prefix: string) => Promise<number>,
 ): void {
   const skip = 'skip' in started ? started.skip : false;
   const url = 'broker' in started ? started.broker.url : '';
@@ -47,7 +50,7 @@ export function runServersSuite(
       const replyB = await onB.subscribe(1, channel);
       const replyA = await onA.subscribe(1, channel);
       assert.equal(replyB['ok'], true);
-      assert.equal(replyA['epoch'], replyB['epoch'], 'both servers see one epoch');
+      assert.deepEqual([replyA['offset'], replyB['offset']], [0, 0], 'nothing published yet');
 
       const sent: { epoch: string; offset: number }[] = [];
       for (const i of range(40)) sent.push(await publishOk(i % 4 === 0 ? b : a, channel, { i }));
@@ -71,7 +74,8 @@ export function runServersSuite(
       );
 
       // The client on A stops at offset 25 (as if its connection dropped there), A goes away,
-      // more is published through B, and the client comes back on B from A's position.
+      // more is published through B, and the client comes back on B from A's position: the
+      // epoch of its subscribe reply (taken before the first publication) and the last offset.
       const last = gotA[24]!;
       assert.equal(last['offset'], 25);
       onA.close();
@@ -79,7 +83,7 @@ export function runServersSuite(
       for (const i of range(10)) await publishOk(b, channel, { i: 40 + i });
       const back = await Client.open(b.wsUrl);
       clients.push(back);
-      const reply = await back.subscribe(7, channel, { epoch: sent[0]!.epoch, offset: 25 });
+      const reply = await back.subscribe(7, channel, { epoch: replyA['epoch'] as string, offset: 25 });
       assert.equal(reply['ok'], true);
       assert.equal(reply['recovered'], true);
       assert.equal(reply['offset'], 50);
@@ -92,6 +96,20 @@ export function runServersSuite(
         resumed.map((m) => (m['data'] as { i: number }).i),
         range(25).map((i) => 25 + i),
       );
+    });
+
+    it('clients that follow never-published channels and leave leave nothing in the broker', async (t) => {
+      if (records === undefined) {
+        t.skip(`no way to count ${name}'s records here`);
+        return;
+      }
+      const prefix = runPrefix('read-attack');
+      const a = await startHoldfast(flags(prefix));
+      servers.push(a);
+      await publishOk(a, 'published', 1);
+      const before = await records(url, prefix);
+      await readNeverPublished(a.server, a.base, { sse: 8, perRequest: 128, ws: 2, perClient: 64 });
+      assert.equal(await records(url, prefix), before, 'no record for any of the names read');
     });
 
     it('shares history: GET /api/history on B lists what A published', async () => {

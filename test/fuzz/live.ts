@@ -5,6 +5,7 @@ import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import WebSocket from 'ws';
+import { isEmptyEpoch } from '../../src/engines/empty.js';
 import { type ServerProcess, spawnServer, workerPids } from '../helpers/proc.js';
 import { parseAnswer } from './http-wire.js';
 import type { HttpAnswer } from './oracle.js';
@@ -228,7 +229,11 @@ export class WellBehaved {
       if (m['id'] === 1) {
         if (m['ok'] !== true) this.problems.push(`subscribe failed: ${data.toString()}`);
         else {
-          if (this.#epoch !== '' && m['epoch'] !== this.#epoch) this.problems.push('epoch changed');
+          // An epoch taken before the channel's first publication (engines/empty.ts) gives way
+          // to the epoch that publication began; any other change means history was lost.
+          if (this.#epoch !== '' && m['epoch'] !== this.#epoch && !isEmptyEpoch(this.#epoch)) {
+            this.problems.push('epoch changed');
+          }
           if (this.#epoch !== '' && m['recovered'] !== true) this.problems.push('not recovered');
           this.#epoch = m['epoch'] as string;
           if (this.received.length === 0) this.#offset = m['offset'] as number;

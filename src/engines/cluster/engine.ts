@@ -81,6 +81,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
         });
         return;
       case 'drain':
+      case 'primary-memory':
         return; // handled by the worker process (cluster/worker.ts)
     }
   }

@@ -36,6 +36,8 @@ export type ToWorker =
   | { v: number; t: 'msgs'; pubs: Publication[] }
   /** The primary asks for this worker's local channel counts (answered with channels-local). */
   | { v: number; t: 'channels?'; id: number }
+  /** The primary's RSS in bytes, sent every second while a memory watermark is set (admission.ts). */
+  | { v: number; t: 'primary-memory'; rss: number }
   | { v: number; t: 'drain' };
 
 /** One end of an IPC pipe: node:cluster's process/worker channel, or an in-process pair in tests. */

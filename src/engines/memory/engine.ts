@@ -60,6 +60,16 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
     return this.#store.read(channel, opts, Date.now());
   }
 
+  /** Channels history holds an epoch for (published ones only). */
+  get historyChannels(): number {
+    return this.#store.channelCount;
+  }
+
+  /** Ring slots history has allocated over every channel. */
+  get historySlots(): number {
+    return this.#store.slotCount;
+  }
+
   ready(): boolean {
     return true;
   }

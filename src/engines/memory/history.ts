@@ -1,5 +1,6 @@
 import { newEpoch } from '../../contract/positions.js';
-import type { Publication } from '../../contract/stream.js';
+import type { Publication, StreamPosition } from '../../contract/stream.js';
+import { continues, emptyPosition, newTag } from '../empty.js';
 import type { HistoryReadOptions, HistoryResult } from '../types.js';
 
 export interface HistoryLimits {
@@ -11,32 +12,51 @@ export interface HistoryLimits {
   metaTtlMs: number;
 }
 
-/** One channel's stream: a ring buffer of its newest publications. */
+/** Slots of a ring when its channel is first published; it doubles as needed, up to `size`. */
+const FIRST_SLOTS = 4;
+const NONE: (Publication | undefined)[] = [];
+
+/** One published channel's stream: a ring buffer of its newest publications. */
 class Stream {
   readonly epoch: string;
+  /** When the epoch began (its first publication): see engines/empty.ts. */
+  readonly born: number;
   offset = 0;
   lastTouch: number;
-  readonly ring: (Publication | undefined)[];
+  /** Grown by append() as publications are kept, given back when all have aged out. */
+  ring: (Publication | undefined)[] = NONE;
   /** Index of the oldest kept publication and how many are kept. */
   head = 0;
   count = 0;
 
-  constructor(size: number, now: number) {
+  constructor(now: number) {
     this.epoch = newEpoch();
+    this.born = now;
     this.lastTouch = now;
-    this.ring = new Array<Publication | undefined>(size);
   }
 
-  append(pub: Publication): void {
-    const size = this.ring.length;
-    if (size === 0) return;
-    if (this.count < size) {
-      this.ring[(this.head + this.count) % size] = pub;
+  /** Keeps `pub`, dropping the oldest when `size` are kept. */
+  append(pub: Publication, size: number): void {
+    if (size <= 0) return;
+    if (this.count === this.ring.length && this.count < size) this.#grow(size);
+    const slots = this.ring.length;
+    if (this.count < slots) {
+      this.ring[(this.head + this.count) % slots] = pub;
       this.count++;
     } else {
       this.ring[this.head] = pub;
-      this.head = (this.head + 1) % size;
+      this.head = (this.head + 1) % slots;
     }
+  }
+
+  /** Doubles the ring (up to `size`), oldest first from index 0. */
+  #grow(size: number): void {
+    const ring = new Array<Publication | undefined>(
+      Math.min(size, Math.max(FIRST_SLOTS, this.ring.length * 2)),
+    );
+    for (let i = 0; i < this.count; i++) ring[i] = this.at(i);
+    this.ring = ring;
+    this.head = 0;
   }
 
   at(i: number): Publication {
@@ -49,56 +69,66 @@ class Stream {
       this.head = (this.head + 1) % this.ring.length;
       this.count--;
     }
+    if (this.count === 0 && this.ring !== NONE) {
+      this.ring = NONE;
+      this.head = 0;
+    }
   }
 }
 
 /**
- * In-process bounded history: per channel an epoch, the newest offset and a ring of the last
- * `size` publications younger than `ttlMs`. A channel's epoch is kept for `metaTtlMs` after its
- * last use; when it goes, a later publication starts a new epoch, so a client holding an old
- * position is told `recovered: false` rather than handed unrelated offsets.
+ * In-process bounded history: per published channel an epoch, the newest offset and a ring of
+ * the last `size` publications younger than `ttlMs`. A channel's epoch is kept for `metaTtlMs`
+ * after its last use; when it goes, a later publication starts a new epoch, so a client holding
+ * an old position is told `recovered: false` rather than handed unrelated offsets. Reading a
+ * channel that has no publication keeps nothing (engines/empty.ts).
  */
 export class MemoryHistory {
   readonly #streams = new Map<string, Stream>();
   readonly #limits: HistoryLimits;
+  /** Empty positions given out by this store carry it; a new store (a restart) has another. */
+  readonly #tag = newTag();
 
   constructor(limits: HistoryLimits) {
     this.#limits = limits;
   }
 
-  #stream(channel: string, now: number): Stream {
-    let s = this.#streams.get(channel);
-    if (s === undefined) {
-      s = new Stream(this.#limits.size, now);
-      this.#streams.set(channel, s);
-    }
-    return s;
-  }
-
   /** Assigns the next offset and keeps the publication. */
   append(channel: string, data: string, now: number): Publication {
-    const s = this.#stream(channel, now);
+    let s = this.#streams.get(channel);
+    if (s === undefined) {
+      s = new Stream(now);
+      this.#streams.set(channel, s);
+    }
     s.offset++;
     s.lastTouch = now;
     const pub: Publication = { channel, epoch: s.epoch, offset: s.offset, data, time: now };
-    s.append(pub);
+    s.append(pub, this.#limits.size);
     return pub;
   }
 
   read(channel: string, opts: HistoryReadOptions, now: number): HistoryResult {
-    const s = this.#stream(channel, now);
+    const s = this.#streams.get(channel);
+    if (s === undefined) {
+      const pos = emptyPosition(opts.since, this.#tag, now, this.#limits.metaTtlMs);
+      return { epoch: pos.epoch, offset: 0, publications: [] };
+    }
     s.lastTouch = now;
     s.dropOlderThan(now - this.#limits.ttlMs);
-    const publications: Publication[] = [];
-    const since = opts.since;
+    const result: HistoryResult = { epoch: s.epoch, offset: s.offset, publications: [] };
+    let since: StreamPosition | undefined = opts.since;
+    if (since !== undefined && continues(since, this.#tag, s.born, this.#limits.metaTtlMs)) {
+      since = { epoch: s.epoch, offset: since.offset };
+      result.from = since;
+    }
     if (since !== undefined && since.epoch === s.epoch && since.offset < s.offset && opts.limit > 0) {
       // Offsets in the ring are consecutive: find the first one after since.offset directly.
       const first = s.count > 0 ? s.at(0).offset : s.offset + 1;
       const start = Math.max(0, since.offset + 1 - first);
       const end = Math.min(s.count, start + opts.limit);
-      for (let i = start; i < end; i++) publications.push(s.at(i));
+      for (let i = start; i < end; i++) result.publications.push(s.at(i));
     }
-    return { epoch: s.epoch, offset: s.offset, publications };
+    return result;
   }
 
   /** Drops expired publications and forgets channels unused for metaTtlMs. */
@@ -111,7 +141,15 @@ export class MemoryHistory {
     }
   }
 
+  /** Channels with an epoch (published ones). */
   get channelCount(): number {
     return this.#streams.size;
+  }
+
+  /** Ring slots allocated over every channel (what history holds room for). */
+  get slotCount(): number {
+    let n = 0;
+    for (const s of this.#streams.values()) n += s.ring.length;
+    return n;
   }
 }

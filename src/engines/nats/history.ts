@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DeliverPolicy,
   headers,
@@ -10,6 +11,7 @@ import {
 } from 'nats';
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
+import { continues, emptyPosition } from '../empty.js';
 import type { HistoryLimits } from '../memory/history.js';
 import type { HistoryReadOptions, HistoryResult } from '../types.js';
 import type { NatsSubjects } from './subjects.js';
@@ -17,6 +19,8 @@ import type { NatsSubjects } from './subjects.js';
 const H_EPOCH = 'Hf-Epoch';
 const H_OFFSET = 'Hf-Offset';
 const H_TIME = 'Hf-Time';
+/** When the epoch began (its first publication), carried by every message of it. */
+const H_BORN = 'Hf-Born';
 /** JetStream's error code for a failed expected-last-subject-sequence check. */
 const WRONG_LAST_SEQUENCE = 10071;
 const MAX_ATTEMPTS = 50;
@@ -29,6 +33,8 @@ interface Head {
   epoch: string;
   offset: number;
   time: number;
+  /** NaN for messages written before epochs carried it: such an epoch continues no empty position. */
+  born: number;
 }
 
 /**
@@ -39,8 +45,10 @@ interface Head {
  *
  * The stream keeps `size` messages per subject for `metaTtl` (the newest message is the
  * channel's epoch and offset, so it must outlive `ttl`); publications older than `ttl` are left
- * out when reading. A channel with no message yet gets a marker message (offset 0) that fixes
- * its epoch, so a reader and a later publisher agree on it.
+ * out when reading. Reading a channel with no message writes nothing: the reader gets an empty
+ * position (engines/empty.ts) tagged with the stream's creation, and the epoch of the first
+ * publication, whose messages carry when it was born, continues it. Times are the publishing
+ * and reading servers' clocks.
  */
 export class JetStreamHistory {
   readonly #js: JetStreamClient;
@@ -49,6 +57,8 @@ export class JetStreamHistory {
   readonly #limits: HistoryLimits;
   /** Newest known message per channel, from this node's own appends; checked by the server. */
   readonly #heads = new Map<string, Head>();
+  /** Empty positions carry it: from the stream's creation time, so a recreated stream has another. */
+  #tag = '';
 
   constructor(js: JetStreamClient, jsm: JetStreamManager, subjects: NatsSubjects, limits: HistoryLimits) {
     this.#js = js;
@@ -65,12 +75,15 @@ export class JetStreamHistory {
       max_msgs_per_subject: Math.max(1, this.#limits.size),
       max_age: nanos(Math.max(this.#limits.metaTtlMs, this.#limits.ttlMs)),
     };
+    let info: { created: string };
     try {
-      await this.#jsm.streams.add(config);
+      info = await this.#jsm.streams.add(config);
     } catch (err) {
       if (!(err instanceof NatsError) || err.api_error?.err_code !== 10058) throw err;
-      await this.#jsm.streams.update(config.name, config);
+      info = await this.#jsm.streams.update(config.name, config);
     }
+    const n = createHash('sha256').update(`${config.name} ${info.created}`).digest().readUInt32BE(0);
+    this.#tag = (n % 36 ** 6).toString(36).padStart(6, '0');
   }
 
   async #head(channel: string): Promise<Head | null> {
@@ -86,17 +99,20 @@ export class JetStreamHistory {
   }
 
   /** Appends after `head` (null: the channel has no message); null when another node got there first. */
-  async #tryAppend(channel: string, head: Head | null, data: string, marker: boolean): Promise<Head | null> {
+  async #tryAppend(channel: string, head: Head | null, data: string): Promise<Head | null> {
     const h = headers();
+    const time = Date.now();
     const next: Head = {
       seq: 0,
       epoch: head?.epoch ?? newEpoch(),
-      offset: marker ? 0 : (head?.offset ?? 0) + 1,
-      time: Date.now(),
+      offset: (head?.offset ?? 0) + 1,
+      time,
+      born: head === null ? time : head.born,
     };
     h.set(H_EPOCH, next.epoch);
     h.set(H_OFFSET, String(next.offset));
     h.set(H_TIME, String(next.time));
+    if (Number.isFinite(next.born)) h.set(H_BORN, String(next.born));
     try {
       const ack = await this.#js.publish(this.#subjects.history(channel), data, {
         headers: h,
@@ -120,28 +136,25 @@ export class JetStreamHistory {
   async append(channel: string, data: string): Promise<Publication> {
     let head = this.#heads.get(channel) ?? (await this.#head(channel));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const next = await this.#tryAppend(channel, head, data, false);
+      const next = await this.#tryAppend(channel, head, data);
       if (next !== null) return { channel, epoch: next.epoch, offset: next.offset, data, time: next.time };
       head = await this.#head(channel);
     }
     throw new Error(`nats engine: could not append to ${channel} after ${MAX_ATTEMPTS} attempts`);
   }
 
-  /** The channel's newest message, making the epoch marker when there is none. */
-  async #position(channel: string): Promise<Head> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const head = await this.#head(channel);
-      if (head !== null) return head;
-      const made = await this.#tryAppend(channel, null, '', true);
-      if (made !== null) return made;
-    }
-    throw new Error(`nats engine: could not read the position of ${channel}`);
-  }
-
   async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
-    const head = await this.#position(channel);
+    const head = await this.#head(channel);
+    if (head === null) {
+      const pos = emptyPosition(opts.since, this.#tag, Date.now(), this.#limits.metaTtlMs);
+      return { epoch: pos.epoch, offset: 0, publications: [] };
+    }
     const result: HistoryResult = { epoch: head.epoch, offset: head.offset, publications: [] };
-    const since = opts.since;
+    let since = opts.since;
+    if (since !== undefined && continues(since, this.#tag, head.born, this.#limits.metaTtlMs)) {
+      since = { epoch: head.epoch, offset: since.offset };
+      result.from = since;
+    }
     const cutoff = Date.now() - this.#limits.ttlMs;
     if (
       since === undefined ||
@@ -159,7 +172,8 @@ export class JetStreamHistory {
       opt_start_time: new Date(cutoff).toISOString(),
     });
     // Offsets are not a JetStream sequence: the stream is read from the age cutoff, skipping
-    // what is not after `since`. A subject holds at most `size` messages (+1 epoch marker).
+    // what is not after `since`. A subject holds at most `size` messages (one more was an epoch
+    // marker of offset 0, which readers wrote before they stopped writing).
     const batch = await consumer.fetch({ max_messages: this.#limits.size + 1, expires: 2000 });
     for await (const m of batch) {
       const pub = publicationOf(channel, m.headers, m.string());
@@ -179,7 +193,9 @@ export class JetStreamHistory {
 
 function headOf(m: StoredMsg): Head | null {
   const pub = publicationOf('', m.header, '');
-  return pub === null ? null : { seq: m.seq, epoch: pub.epoch, offset: pub.offset, time: pub.time };
+  if (pub === null) return null;
+  const born = Number(m.header?.get(H_BORN) || Number.NaN);
+  return { seq: m.seq, epoch: pub.epoch, offset: pub.offset, time: pub.time, born };
 }
 
 function publicationOf(channel: string, h: MsgHdrs | undefined, data: string): Publication | null {

@@ -1,23 +1,12 @@
 -- Shared by publish.lua and read.lua (prepended when the scripts are loaded).
--- KEYS[1]: the channel's meta hash (e: epoch, o: newest offset); KEYS[2]: its stream, whose
--- entry ids are `<offset>-0` and whose fields are t (Redis time, ms) and d (data).
+-- KEYS[1]: the channel's meta hash (e: epoch, o: newest offset, b: when the epoch was born, Redis
+-- time in ms); KEYS[2]: its stream, whose entry ids are `<offset>-0` and whose fields are t
+-- (Redis time, ms) and d (data). Only a publication writes them: a channel that has none has
+-- neither key (engines/empty.ts).
 
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
--- The channel's epoch; a missing meta hash (never published, expired, or lost with Redis)
--- starts a new epoch at offset 0 and drops any stream left from the old one.
-local function ensure_epoch(meta, stream, candidate, meta_ttl)
-  local epoch = redis.call('HGET', meta, 'e')
-  if not epoch then
-    epoch = candidate
-    redis.call('DEL', stream)
-    redis.call('HSET', meta, 'e', epoch, 'o', 0)
-  end
-  redis.call('PEXPIRE', meta, meta_ttl)
-  return epoch
 end
 
 -- Drops publications older than cutoff (ms), the oldest first.

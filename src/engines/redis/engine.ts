@@ -5,6 +5,7 @@ import { HoldfastError } from '../../contract/codes.js';
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff, withDeadline } from '../backoff.js';
+import { emptyPosition, emptyTime, newTag } from '../empty.js';
 import type { HistoryLimits } from '../memory/history.js';
 import { Sequencer } from '../sequencer.js';
 import type {
@@ -51,7 +52,8 @@ class Script {
 /**
  * Redis engine: pub/sub over Redis channels (a server subscribes to a channel only while it has
  * subscribers for it), history in one stream per channel with its epoch and offset in a hash,
- * both written by publish.lua in one step. Two connections: commands, and subscriptions.
+ * both written by publish.lua in one step; reading (read.lua) writes nothing for a channel that
+ * has no publication (engines/empty.ts). Two connections: commands, and subscriptions.
  * See engines/types.ts for the contracts.
  */
 export class RedisEngine implements Engine, PubSub, HistoryStore {
@@ -70,6 +72,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   #sub: Redis | null = null;
   #seq: Sequencer | null = null;
   #wasReady = false;
+  #tagValue: Promise<string> | null = null;
   /** Times the subscription connection came back after being lost. */
   reconnects = 0;
 
@@ -97,6 +100,9 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
     // Errors surface through ready() and failed calls; an 'error' listener keeps them from
     // being thrown as unhandled events while ioredis reconnects.
     cmd.on('error', () => undefined);
+    cmd.on('ready', () => {
+      this.#tagValue = null;
+    });
     sub.on('error', () => undefined);
     sub.on('message', (name: string, text: string) => {
       const channel = this.#keys.channelOf(name);
@@ -171,16 +177,22 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
 
   async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
     const cmd = this.#ready();
+    const tag = await this.#tag(cmd);
     const h = this.#opts.history;
     const since = opts.since;
+    const emptyAt = since === undefined ? null : emptyTime(since.epoch, tag);
     const res = (await this.#readScript.run(
       cmd,
       [this.#keys.meta(channel), this.#keys.stream(channel)],
-      [newEpoch(), since?.epoch ?? '', since?.offset ?? 0, opts.limit, h.ttlMs, h.metaTtlMs],
+      [since?.epoch ?? '', since?.offset ?? 0, opts.limit, h.ttlMs, h.metaTtlMs, emptyAt ?? ''],
     )) as string[];
     const epoch = res[0]!;
+    if (epoch === '') {
+      const pos = emptyPosition(since, tag, Number(res[3]), h.metaTtlMs);
+      return { epoch: pos.epoch, offset: 0, publications: [] };
+    }
     const publications: Publication[] = [];
-    for (let i = 2; i + 2 < res.length; i += 3) {
+    for (let i = 4; i + 2 < res.length; i += 3) {
       publications.push({
         channel,
         epoch,
@@ -189,7 +201,32 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
         data: res[i + 2]!,
       });
     }
-    return { epoch, offset: Number(res[1]), publications };
+    const result: HistoryResult = { epoch, offset: Number(res[1]), publications };
+    if (res[2] === '1') result.from = { epoch, offset: since!.offset };
+    return result;
+  }
+
+  /**
+   * This Redis's tag for empty positions (engines/empty.ts): one key under the prefix, made by
+   * the first server that needs it. Read again after every reconnection, so that a Redis that
+   * lost its data (and the tag with it) is told apart from the one that gave out older positions.
+   */
+  #tag(cmd: Redis): Promise<string> {
+    if (this.#tagValue === null) {
+      const key = this.#keys.tag();
+      const p = cmd
+        .set(key, newTag(), 'NX')
+        .then(() => cmd.get(key))
+        .then((v) => {
+          if (v === null) throw new HoldfastError('unavailable', 'The engine lost its tag key.');
+          return v;
+        });
+      this.#tagValue = p;
+      p.catch(() => {
+        if (this.#tagValue === p) this.#tagValue = null;
+      });
+    }
+    return this.#tagValue;
   }
 
   #ready(): Redis {

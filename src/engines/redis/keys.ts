@@ -9,7 +9,7 @@ export class RedisKeys {
     this.#prefix = prefix;
   }
 
-  /** Hash: e (epoch), o (newest offset). */
+  /** Hash: e (epoch), o (newest offset), b (when the epoch was born, ms); made by a publication. */
   meta(channel: string): string {
     return `${this.#prefix}:{${channel}}:m`;
   }
@@ -17,6 +17,11 @@ export class RedisKeys {
   /** Stream of the kept publications, entry id `<offset>-0`. */
   stream(channel: string): string {
     return `${this.#prefix}:{${channel}}:s`;
+  }
+
+  /** String: this Redis's tag for empty positions (engines/empty.ts); one key, not per channel. */
+  tag(): string {
+    return `${this.#prefix}:tag`;
   }
 
   /** Pub/sub channel carrying the channel's publications. */

@@ -5,7 +5,15 @@
 -- Returns {epoch, offset, time}. The pub/sub message is `1|sender|epoch|offset|time|data`
 -- (wire version 1; see wire.ts).
 local now = now_ms()
-local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[1], ARGV[5])
+-- A missing meta hash (never published, expired, or lost with Redis) starts a new epoch, born
+-- now, at offset 0, and drops any stream left from the old one.
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'b', now)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 local size = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
