@@ -367,3 +367,65 @@ test('every frame goes through onFrame; a refused frame is skipped, a refused fr
   new FrameParser(limits(1024)).push(clientFrame(8, Buffer.from([0x03, 0xe8])), r4);
   assert.deepEqual(r4.events, [{ kind: 'close', code: 1000, reason: '' }]);
 });
+
+/**
+ * Feeds `bytes` one byte per push, each byte on an ArrayBuffer of its own (as separate socket
+ * reads would be), and notes a WeakRef to each: a chunk the parser kept stays reachable.
+ */
+function feedBytewise(p: FrameParser, r: FrameSink, bytes: Buffer, refs: WeakRef<ArrayBuffer>[]): void {
+  for (const b of bytes) {
+    const chunk = Buffer.from(new ArrayBuffer(1));
+    chunk[0] = b;
+    refs.push(new WeakRef(chunk.buffer));
+    p.push(chunk, r);
+  }
+}
+
+/** How many of the chunks are still alive after a full collection. */
+async function kept(refs: WeakRef<ArrayBuffer>[]): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets live to the end of a job
+  gc();
+  return refs.filter((w) => w.deref() !== undefined).length;
+}
+
+test('a 64 KiB frame fed one byte per push keeps no chunk, only one buffer of at most its payload', async () => {
+  // The attack: one frame header (one frame of the budget), then its payload one byte per read.
+  // Keeping each read's Buffer cost about 200 bytes of heap per payload byte.
+  const data = Buffer.alloc(65535);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
+  const frame = clientFrame(2, data, { mask: [0x01, 0x80, 0xfe, 0x33] });
+  const whole = parse(Buffer.from(frame));
+  assert.deepEqual(whole, [{ kind: 'message', binary: true, data: data.toString('hex') }]);
+  const p = new FrameParser(limits(65536));
+  const r = new Recorder();
+  const refs: WeakRef<ArrayBuffer>[] = [];
+  feedBytewise(p, r, frame.subarray(0, frame.length - 1), refs);
+  assert.equal(refs.length, 8 + 65534); // the header (16-bit length form) and all but one payload byte
+  assert.deepEqual(r.events, []);
+  const alive = await kept(refs);
+  assert.equal(alive, 0, `${alive} one-byte chunks kept alive by one unfinished frame`);
+  const held = p.bufferedBytes;
+  assert.ok(held >= 65534 && held <= 65535, `holds ${held} B for 65,534 payload bytes received`);
+  feedBytewise(p, r, frame.subarray(frame.length - 1), refs);
+  assert.deepEqual(r.events, whole);
+  assert.equal(p.bufferedBytes, 0);
+});
+
+test('a refused frame fed one byte per push is counted and dropped as it arrives: nothing is kept', async () => {
+  const frame = clientFrame(1, Buffer.alloc(65535, 0x20));
+  const p = new FrameParser(limits(65536));
+  const r = new Recorder();
+  r.allow = 0;
+  const refs: WeakRef<ArrayBuffer>[] = [];
+  feedBytewise(p, r, frame.subarray(0, frame.length - 1), refs);
+  assert.equal(r.frames, 1);
+  assert.equal(p.bufferedBytes, 0, 'a refused payload is not held');
+  const alive = await kept(refs);
+  assert.equal(alive, 0, `${alive} one-byte chunks kept alive by a refused frame`);
+  feedBytewise(p, r, frame.subarray(frame.length - 1), refs);
+  assert.deepEqual(r.events, [{ kind: 'dropped' }]);
+  // The next frame starts right after the skipped one.
+  r.allow = Number.POSITIVE_INFINITY;
+  feedBytewise(p, r, clientFrame(1, 'next'), refs);
+  assert.deepEqual(r.events, [{ kind: 'dropped' }, { kind: 'message', binary: false, data: 'next' }]);
+});
