@@ -367,3 +367,205 @@ test('every frame goes through onFrame; a refused frame is skipped, a refused fr
   new FrameParser(limits(1024)).push(clientFrame(8, Buffer.from([0x03, 0xe8])), r4);
   assert.deepEqual(r4.events, [{ kind: 'close', code: 1000, reason: '' }]);
 });
+
+/**
+ * Feeds `bytes` one byte per push, each byte on an ArrayBuffer of its own (as separate socket
+ * reads would be), and notes a WeakRef to each: a chunk the parser kept stays reachable.
+ */
+function feedBytewise(p: FrameParser, r: FrameSink, bytes: Buffer, refs: WeakRef<ArrayBuffer>[]): void {
+  for (const b of bytes) {
+    const chunk = Buffer.from(new ArrayBuffer(1));
+    chunk[0] = b;
+    refs.push(new WeakRef(chunk.buffer));
+    p.push(chunk, r);
+  }
+}
+
+/** How many of the chunks are still alive after a full collection. */
+async function kept(refs: WeakRef<ArrayBuffer>[]): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets live to the end of a job
+  gc();
+  return refs.filter((w) => w.deref() !== undefined).length;
+}
+
+test('a 64 KiB frame fed one byte per push keeps no chunk, only one buffer of at most its payload', async () => {
+  // The attack: one frame header (one frame of the budget), then its payload one byte per read.
+  // Keeping each read's Buffer cost about 200 bytes of heap per payload byte.
+  const data = Buffer.alloc(65535);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
+  const frame = clientFrame(2, data, { mask: [0x01, 0x80, 0xfe, 0x33] });
+  const whole = parse(Buffer.from(frame));
+  assert.deepEqual(whole, [{ kind: 'message', binary: true, data: data.toString('hex') }]);
+  const p = new FrameParser(limits(65536));
+  const r = new Recorder();
+  const refs: WeakRef<ArrayBuffer>[] = [];
+  feedBytewise(p, r, frame.subarray(0, frame.length - 1), refs);
+  assert.equal(refs.length, 8 + 65534); // the header (16-bit length form) and all but one payload byte
+  assert.deepEqual(r.events, []);
+  const alive = await kept(refs);
+  assert.equal(alive, 0, `${alive} one-byte chunks kept alive by one unfinished frame`);
+  const held = p.bufferedBytes;
+  assert.ok(held >= 65534 && held <= 65535, `holds ${held} B for 65,534 payload bytes received`);
+  feedBytewise(p, r, frame.subarray(frame.length - 1), refs);
+  assert.deepEqual(r.events, whole);
+  assert.equal(p.bufferedBytes, 0);
+});
+
+test('a refused frame fed one byte per push is counted and dropped as it arrives: nothing is kept', async () => {
+  const frame = clientFrame(1, Buffer.alloc(65535, 0x20));
+  const p = new FrameParser(limits(65536));
+  const r = new Recorder();
+  r.allow = 0;
+  const refs: WeakRef<ArrayBuffer>[] = [];
+  feedBytewise(p, r, frame.subarray(0, frame.length - 1), refs);
+  assert.equal(r.frames, 1);
+  assert.equal(p.bufferedBytes, 0, 'a refused payload is not held');
+  const alive = await kept(refs);
+  assert.equal(alive, 0, `${alive} one-byte chunks kept alive by a refused frame`);
+  feedBytewise(p, r, frame.subarray(frame.length - 1), refs);
+  assert.deepEqual(r.events, [{ kind: 'dropped' }]);
+  // The next frame starts right after the skipped one.
+  r.allow = Number.POSITIVE_INFINITY;
+  feedBytewise(p, r, clientFrame(1, 'next'), refs);
+  assert.deepEqual(r.events, [{ kind: 'dropped' }, { kind: 'message', binary: false, data: 'next' }]);
+});
+
+test('a declared length costs nothing until its bytes come, then what they need', () => {
+  const p = new FrameParser(limits(1 << 20));
+  const r = new Recorder();
+  const frame = clientFrame(2, Buffer.alloc(1 << 20, 0x61));
+  p.push(frame.subarray(0, 14), r); // header and mask only
+  assert.equal(p.bufferedBytes, 0);
+  p.push(frame.subarray(14, 24), r);
+  assert.ok(p.bufferedBytes <= 1024, `holds ${p.bufferedBytes} B for 10`);
+  p.push(frame.subarray(24, 14 + 100_000), r);
+  assert.ok(p.bufferedBytes <= 2 * 100_000, `holds ${p.bufferedBytes} B for 100,000`);
+  p.push(frame.subarray(14 + 100_000), r);
+  assert.equal(r.events.length, 1);
+  assert.equal(p.bufferedBytes, 0);
+  // The largest length the header can declare (2^53 - 1), under a limit that lets it through:
+  // still nothing before the payload, and its first bytes cost what they need.
+  const q = new FrameParser(limits(Number.MAX_SAFE_INTEGER));
+  const huge = Buffer.from([0x82, 0xff, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]);
+  q.push(huge, r);
+  assert.equal(q.bufferedBytes, 0);
+  q.push(Buffer.alloc(100), r);
+  assert.ok(q.bufferedBytes <= 1024, `holds ${q.bufferedBytes} B for 100`);
+  // Over the limit: refused from the header, byte by byte too, with nothing held.
+  const s = new FrameParser(limits(1024));
+  const rs = new Recorder();
+  for (const b of clientFrame(1, Buffer.alloc(1025, 0x61)).subarray(0, 8)) s.push(Buffer.from([b]), rs);
+  assert.deepEqual(rs.events, [{ kind: 'error', code: 1009 }]);
+  assert.equal(s.bufferedBytes, 0);
+});
+
+test('a header split at any byte (or at every one) parses the same', () => {
+  const targets = [
+    clientFrame(1, 'hello'), // 6-byte header
+    clientFrame(2, Buffer.alloc(300, 5)), // 8
+    clientFrame(2, Buffer.alloc(70_000, 9)), // 14
+    clientFrame(1, 'x', { long: true }), // 14, a small length in the 64-bit form
+    clientFrame(9, 'pi'),
+    clientFrame(1, '', { mask: [1, 2, 3, 4] }),
+  ];
+  for (const target of targets) {
+    const headSize = target[1]! & 0x7f;
+    const size = headSize === 127 ? 14 : headSize === 126 ? 8 : 6;
+    const prefix = clientFrame(1, 'before');
+    const stream = Buffer.concat([prefix, target, clientFrame(1, 'after')]);
+    const expected = parse(Buffer.from(stream));
+    assert.equal(expected.length, 3);
+    const from = prefix.length;
+    // Every pair of cuts in or at the edges of the header: two or three pieces.
+    for (let i = from; i <= from + size; i++) {
+      for (let j = i; j <= from + size; j++) {
+        const pieces = [stream.subarray(0, i), stream.subarray(i, j), stream.subarray(j)];
+        assert.deepEqual(
+          parse(pieces.filter((b) => b.length > 0).map((b) => Buffer.from(b))),
+          expected,
+          `cuts ${i - from}, ${j - from}`,
+        );
+      }
+    }
+    // Its header one byte per push, the rest at once.
+    const bytewise = [...stream.subarray(0, from + size)].map((b) => Buffer.from([b]));
+    assert.deepEqual(parse([...bytewise, Buffer.from(stream.subarray(from + size))]), expected);
+  }
+  // What the first two bytes show fails at once, before the rest of the header.
+  const p = new FrameParser(limits(1024));
+  const r = new Recorder();
+  p.push(Buffer.from([0x81]), r);
+  assert.deepEqual(r.events, []);
+  p.push(Buffer.from([0x7e]), r); // unmasked, 16-bit length to follow
+  assert.deepEqual(r.events, [{ kind: 'error', code: 1002 }]);
+  assert.equal(p.bufferedBytes, 0);
+});
+
+test('masks run on across reads: any split of masked frames and fragments round-trips', () => {
+  const mask = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ bytes: fc.uint8Array({ maxLength: 300 }), mask }), { minLength: 1, maxLength: 3 }),
+      fc.uniqueArray(fc.integer({ min: 1, max: 1000 }), { maxLength: 30 }),
+      (frags, cutsAt) => {
+        const frames = frags.map((f, i) =>
+          clientFrame(i === 0 ? 2 : 0, Buffer.from(f.bytes), { fin: i === frags.length - 1, mask: f.mask }),
+        );
+        const stream = Buffer.concat(frames);
+        const cuts = [...new Set(cutsAt.map((c) => c % stream.length))]
+          .filter((c) => c > 0)
+          .sort((a, b) => a - b);
+        const pieces: Buffer[] = [];
+        let at = 0;
+        for (const c of cuts) {
+          pieces.push(Buffer.from(stream.subarray(at, c)));
+          at = c;
+        }
+        pieces.push(Buffer.from(stream.subarray(at)));
+        const data = Buffer.concat(frags.map((f) => Buffer.from(f.bytes))).toString('hex');
+        assert.deepEqual(parse(pieces), [{ kind: 'message', binary: true, data }]);
+      },
+    ),
+  );
+  // One byte per push, the mask's four phases at every start.
+  for (let n = 1; n <= 9; n++) {
+    const data = Buffer.from('abcdefghi'.slice(0, n));
+    const frame = clientFrame(1, data, { mask: [0x11, 0x22, 0x44, 0x88] });
+    assert.deepEqual(parse([...frame].map((b) => Buffer.from([b]))), [
+      { kind: 'message', binary: false, data: data.toString() },
+    ]);
+  }
+});
+
+test('a payload whole inside one chunk is a view of it (no copy); a split one is copied', () => {
+  const payloads: Buffer[] = [];
+  class Keeper extends Recorder {
+    override onMessage(payload: Buffer, binary: boolean): void {
+      payloads.push(payload);
+      super.onMessage(payload, binary);
+    }
+  }
+  const r = new Keeper();
+  const p = new FrameParser(limits(1 << 20));
+  const one = clientFrame(2, Buffer.alloc(5000, 1));
+  p.push(one, r);
+  assert.equal(payloads[0]!.buffer, one.buffer, 'the frame in one chunk');
+  // Header in one chunk, the whole payload in the next.
+  const two = clientFrame(2, Buffer.alloc(5000, 2));
+  const payloadChunk = Buffer.from(two.subarray(8));
+  p.push(Buffer.from(two.subarray(0, 8)), r);
+  p.push(payloadChunk, r);
+  assert.equal(payloads[1]!.buffer, payloadChunk.buffer, 'the payload in one chunk');
+  // The payload split: a buffer of the parser's, not a view of either chunk.
+  const three = clientFrame(2, Buffer.alloc(5000, 3));
+  const a = Buffer.from(three.subarray(0, 100));
+  const b = Buffer.from(three.subarray(100));
+  p.push(a, r);
+  p.push(b, r);
+  assert.notEqual(payloads[2]!.buffer, a.buffer);
+  assert.notEqual(payloads[2]!.buffer, b.buffer);
+  assert.deepEqual(
+    r.events.map((e) => (e.kind === 'message' ? e.data : '')),
+    [1, 2, 3].map((v) => Buffer.alloc(5000, v).toString('hex')),
+  );
+});

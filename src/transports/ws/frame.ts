@@ -65,20 +65,40 @@ export function isValidCloseCode(code: number): boolean {
 
 const HEADER = 0;
 const PAYLOAD = 1;
-/** The payload of a frame the sink refused: read, not kept. */
+/** The payload of a frame the sink refused: counted as it arrives, never kept. */
 const SKIP = 2;
 const FAILED = 3;
 
+/** Longest frame header: 2 bytes, a 64-bit length, the mask. */
+const MAX_HEADER = 14;
+/** First size of the buffer of a payload split over reads (or the payload's length if smaller). */
+const MIN_PARTIAL = 1024;
+
+/** Bytes of a header from its second byte (the 7-bit length says which length form follows). */
+function headerSize(b1: number): number {
+  const len7 = b1 & 0x7f;
+  return len7 === 126 ? 8 : len7 === 127 ? MAX_HEADER : 6;
+}
+
 /**
  * Incremental frame parser for one connection. Idle cost is this object's fields: buffers exist
- * only while a frame is incomplete.
+ * only while a frame is incomplete. Whatever the split of the input, it holds no received chunk:
+ * a frame whole inside one chunk is read there (its payload is a view of the chunk), and the bytes
+ * of a frame split over reads are copied as they arrive into one buffer per part (the header's,
+ * 14 bytes at most; the payload's, grown by doubling up to its declared length, which the header
+ * check bounds by maxPayload), so what it holds follows the bytes received, whatever the number of
+ * reads they took. A refused frame's payload is counted and dropped as it arrives.
  */
 export class FrameParser<L extends FrameLimits = FrameLimits> {
   /** Shared, not copied: the connection reads its own limits here too. */
   readonly limits: L;
-  /** Received bytes not consumed yet (null when none). */
-  #chunks: Buffer[] | null = null;
-  #buffered = 0;
+  /** A header split over reads: its bytes so far (null when none) and how many. */
+  #head: Buffer | null = null;
+  #headLength = 0;
+  /** A payload split over reads: its bytes so far, still masked (null when none or refused). */
+  #payload: Buffer | null = null;
+  /** Payload bytes of the current frame received so far (kept or, when refused, skipped). */
+  #received = 0;
   #state = HEADER;
   #fin = false;
   #opcode = 0;
@@ -99,59 +119,121 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
     this.limits = limits;
   }
 
-  /** Bytes held for the peer's unfinished input: received and unread, and the message so far. */
+  /** Bytes held for the peer's unfinished input: a split header or payload, and the message so far. */
   get bufferedBytes(): number {
-    return this.#buffered + (this.#message?.length ?? 0);
+    return (this.#head?.length ?? 0) + (this.#payload?.length ?? 0) + (this.#message?.length ?? 0);
   }
 
-  /** Feeds received bytes. Payloads are unmasked in place: `chunk` is modified and may be kept. */
+  /**
+   * Feeds received bytes. A payload whole inside `chunk` is unmasked in place and reported as a
+   * view of it (no copy): `chunk` is modified and may be kept by the sink, never by the parser.
+   */
   push(chunk: Buffer, sink: FrameSink): void {
-    if (this.#state === FAILED || chunk.length === 0) return;
-    if (this.#chunks === null) this.#chunks = [chunk];
-    else this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (this.#state !== FAILED) {
-      if (this.#state === HEADER) {
-        if (!this.#readHeader(sink)) return;
-      } else {
-        if (this.#buffered < this.#length) return;
-        const payload = this.#take(this.#length);
-        const refused = this.#state === SKIP;
-        this.#state = HEADER;
-        if (refused) this.#skip(sink);
-        else {
+    const n = chunk.length;
+    if (this.#state === FAILED || n === 0) return;
+    let at = 0;
+    for (;;) {
+      const state = this.#state;
+      if (state === HEADER) {
+        if (at === n) return;
+        if (this.#head === null && n - at >= 2) {
+          const size = headerSize(chunk[at + 1]!);
+          if (n - at >= size) {
+            // The common case: the whole header in this chunk.
+            if (!this.#checkStart(chunk[at]!, chunk[at + 1]!, sink)) return;
+            if (!this.#readHeader(chunk, at, sink)) return;
+            at += size;
+            continue;
+          }
+        }
+        at = this.#gatherHeader(chunk, at, sink);
+      } else if (state === PAYLOAD) {
+        const length = this.#length;
+        if (this.#payload === null && n - at >= length) {
+          // The common case: the whole payload in this chunk.
+          const payload = length === 0 ? EMPTY : chunk.subarray(at, at + length);
+          at += length;
+          this.#state = HEADER;
           unmask(payload, this.#mask);
           this.#dispatch(payload, sink);
+          continue;
         }
-      }
+        if (at === n) return;
+        const received = this.#received;
+        const k = Math.min(length - received, n - at);
+        const buf = this.#partial(received + k);
+        chunk.copy(buf, received, at, at + k);
+        at += k;
+        this.#received = received + k;
+        if (received + k < length) return;
+        this.#payload = null;
+        this.#received = 0;
+        this.#state = HEADER;
+        // Whole (#partial never grows it past the length), unmasked from its first byte: the
+        // mask's phase runs on across the reads.
+        unmask(buf, this.#mask);
+        this.#dispatch(buf, sink);
+      } else if (state === SKIP) {
+        const k = Math.min(this.#length - this.#received, n - at);
+        at += k;
+        this.#received += k;
+        if (this.#received < this.#length) return;
+        this.#received = 0;
+        this.#state = HEADER;
+        this.#skip(sink);
+      } else return;
     }
   }
 
   #fail(sink: FrameSink, reason: Disconnect, message: string): false {
     this.#state = FAILED;
-    this.#chunks = null;
+    this.#head = null;
+    this.#payload = null;
     this.#message = null;
     sink.onProtocolError(reason, message);
     return false;
   }
 
-  /** Reads one frame header when all of it has arrived; false to wait for more (or on failure). */
-  #readHeader(sink: FrameSink): boolean {
-    if (this.#buffered < 2) return false;
-    const b0 = this.#byte(0);
-    const b1 = this.#byte(1);
-    const len7 = b1 & 0x7f;
-    const extra = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
-    const masked = (b1 & 0x80) !== 0;
-    // Fail early on what the first two bytes already show, before waiting for more.
+  /**
+   * Copies header bytes from `chunk` at `at` until the header is whole (then reads it) or the
+   * chunk ends (then keeps them); returns the offset after the bytes used. The first two bytes
+   * are checked as soon as they are in, before waiting for the rest.
+   */
+  #gatherHeader(chunk: Buffer, at: number, sink: FrameSink): number {
+    const n = chunk.length;
+    let head = this.#head;
+    if (head === null) this.#head = head = Buffer.allocUnsafeSlow(MAX_HEADER); // not a slice of the pool
+    let have = this.#headLength;
+    while (at < n) {
+      const need = have < 2 ? 2 : headerSize(head[1]!);
+      const k = Math.min(need - have, n - at);
+      chunk.copy(head, have, at, at + k);
+      have += k;
+      at += k;
+      if (have < need) break;
+      if (need === 2) {
+        if (!this.#checkStart(head[0]!, head[1]!, sink)) return n;
+        continue;
+      }
+      this.#head = null;
+      this.#headLength = 0;
+      this.#readHeader(head, 0, sink);
+      return at;
+    }
+    this.#headLength = have;
+    return at;
+  }
+
+  /** Checks what a header's first two bytes already show; false on failure. */
+  #checkStart(b0: number, b1: number, sink: FrameSink): boolean {
     if ((b0 & 0x70) !== 0) return this.#fail(sink, Disconnects.protocolError, 'RSV bits must be clear');
-    if (!masked) return this.#fail(sink, Disconnects.protocolError, 'client frames must be masked');
+    if ((b1 & 0x80) === 0) return this.#fail(sink, Disconnects.protocolError, 'client frames must be masked');
     const fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
     if (opcode >= 0x8) {
       if (opcode > 0xa) return this.#fail(sink, Disconnects.protocolError, `unknown opcode ${opcode}`);
       if (!fin) return this.#fail(sink, Disconnects.protocolError, 'control frames must not be fragmented');
-      if (len7 > 125)
+      if ((b1 & 0x7f) > 125)
         return this.#fail(sink, Disconnects.protocolError, 'control frame payload over 125 bytes');
     } else if (opcode === Opcodes.continuation) {
       if (this.#fragOpcode === 0)
@@ -162,14 +244,26 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
     } else {
       return this.#fail(sink, Disconnects.protocolError, `unknown opcode ${opcode}`);
     }
-    if (this.#buffered < 2 + extra + 4) return false;
-    const head = this.#take(2 + extra + 4);
+    return true;
+  }
+
+  /**
+   * Reads a whole header, already checked by #checkStart, at `at` in `head`; false on failure.
+   * The declared length is checked against maxPayload here, before any of the payload's bytes
+   * (and so any buffer for them) is taken.
+   */
+  #readHeader(head: Buffer, at: number, sink: FrameSink): boolean {
+    const b0 = head[at]!;
+    const len7 = head[at + 1]! & 0x7f;
+    const extra = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    const fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
     let length = len7;
-    if (len7 === 126) length = head.readUInt16BE(2);
+    if (len7 === 126) length = head.readUInt16BE(at + 2);
     else if (len7 === 127) {
-      const high = head.readUInt32BE(2);
+      const high = head.readUInt32BE(at + 2);
       if (high >= 0x200000) return this.#fail(sink, Disconnects.protocolError, 'payload length over 2^53');
-      length = high * 0x100000000 + head.readUInt32BE(6);
+      length = high * 0x100000000 + head.readUInt32BE(at + 6);
     }
     if (opcode < 0x8) {
       if (this.#fragLength + length > this.limits.maxPayload)
@@ -181,10 +275,27 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
     const refused = !sink.onFrame(opcode) && opcode !== Opcodes.close;
     this.#fin = fin;
     this.#opcode = opcode;
-    this.#mask = head.readUInt32BE(2 + extra);
+    this.#mask = head.readUInt32BE(at + 2 + extra);
     this.#length = length;
+    this.#received = 0;
     this.#state = refused ? SKIP : PAYLOAD;
     return true;
+  }
+
+  /**
+   * The buffer of the payload split over reads, with room for `need` bytes: grown by doubling
+   * as they arrive (from MIN_PARTIAL), never past the declared length, so a header declaring a
+   * large payload costs nothing until that payload's bytes come.
+   */
+  #partial(need: number): Buffer {
+    const buf = this.#payload;
+    if (buf !== null && need <= buf.length) return buf;
+    const size = Math.min(this.#length, Math.max(need, MIN_PARTIAL, (buf?.length ?? 0) * 2));
+    // Not from the shared pool: a slice of it would pin the pool's 8 KiB for as long as it is held.
+    const grown = Buffer.allocUnsafeSlow(size);
+    if (buf !== null) buf.copy(grown, 0, 0, this.#received);
+    this.#payload = grown;
+    return grown;
   }
 
   #dispatch(payload: Buffer, sink: FrameSink): void {
@@ -217,7 +328,6 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
           return;
         }
         this.#state = FAILED;
-        this.#chunks = null;
         sink.onCloseFrame(code, reason.toString());
         return;
       }
@@ -280,44 +390,6 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
     this.#fragRefused = false;
     this.#message = null;
     this.#fragLength = 0;
-  }
-
-  #byte(i: number): number {
-    const chunks = this.#chunks!;
-    for (const c of chunks) {
-      if (i < c.length) return c[i]!;
-      i -= c.length;
-    }
-    return 0;
-  }
-
-  /** Removes and returns the first n buffered bytes (a view when they lie in one chunk). */
-  #take(n: number): Buffer {
-    if (n === 0) return EMPTY;
-    const chunks = this.#chunks!;
-    this.#buffered -= n;
-    const first = chunks[0]!;
-    if (n === first.length) {
-      chunks.shift();
-      if (chunks.length === 0) this.#chunks = null;
-      return first;
-    }
-    if (n < first.length) {
-      chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = chunks[0]!;
-      const k = Math.min(c.length, n - at);
-      c.copy(out, at, 0, k);
-      at += k;
-      if (k === c.length) chunks.shift();
-      else chunks[0] = c.subarray(k);
-    }
-    if (chunks.length === 0) this.#chunks = null;
-    return out;
   }
 }
 
