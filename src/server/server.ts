@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KeyGate, offeredKey } from '../api/auth.js';
 import { Api } from '../api/routes.js';
@@ -137,6 +137,7 @@ export class HoldfastServer {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (pipelined(res) && this.#behindStream(req.socket)) return;
     if ((req.url?.length ?? 0) > this.config.maxUrlLength) {
       res.setHeader('connection', 'close');
       sendError(res, new HoldfastError('uri_too_long'));
@@ -220,6 +221,24 @@ export class HoldfastServer {
     res.setHeader('connection', 'close');
     sendError(res, pipelinedError());
     return true;
+  }
+
+  /**
+   * A request pipelined behind a stream that node:http serves (README "Pipelining"): its answer
+   * would wait for one that comes late (a held poll) or never (an SSE stream), and answers
+   * queued past the socket's high-water mark stop node:http reading it, so the client's close
+   * would go unseen. Behind an SSE stream the connection is closed (the session ends with it); a
+   * held poll is answered now and the requests behind it after. True: not to be served.
+   */
+  #behindStream(socket: Socket): boolean {
+    // Closed by an earlier request of the same read.
+    if (socket.destroyed) return true;
+    if (this.sse.cut(socket)) {
+      this.node.stats.reject('bad_request');
+      return true;
+    }
+    this.poll.hurry(socket);
+    return false;
   }
 
   /** Counts a long-lived HTTP connection in, or answers 503 with Retry-After. */

@@ -2,7 +2,14 @@ import type { Socket } from 'node:net';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { corsFor } from '../http/cors.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';
-import { type RequestHead, startsGetFor, targetPathIs } from './http1/head.js';
+import {
+  HEAD_NOT_BEGUN,
+  HEAD_WHOLE,
+  type RequestHead,
+  scanHeadEnd,
+  startsGetFor,
+  targetPathIs,
+} from './http1/head.js';
 import { type PollReply, type PollServer, PollSession } from './poll.js';
 import { pollHead } from './poll-head.js';
 import { parsePollRequest } from './poll-request.js';
@@ -164,7 +171,8 @@ class SocketReply implements PollReply {
    * answer. At most maxHeadBytes are kept (a request head the fast path takes is no bigger, and
    * node:http refuses a bigger header block), a connection sending more is closed; and like any
    * request head, they must be whole within the headers time-out of their first byte (the fast
-   * path's first-bytes clock), held poll or not.
+   * path's first-bytes clock), held poll or not. Once they hold a whole head the clock stops:
+   * that request waits for the answer, however long the poll is held, and is served after it.
    */
   held(chunk: Buffer): void {
     let unread = this.#unread;
@@ -178,6 +186,10 @@ class SocketReply implements PollReply {
       return;
     }
     unread.chunks.push(chunk);
+    if (unread.scan !== HEAD_WHOLE) {
+      unread.scan = scanHeadEnd(chunk, unread.scan);
+      if (unread.scan === HEAD_WHOLE) this.#fp.arrived(this.socket);
+    }
   }
 
   send(status: number, body: string, bodyBytes: number, extra: Record<string, string>): void {
@@ -267,6 +279,8 @@ function startsStreamRequest(bytes: Buffer): boolean {
 class Unread {
   readonly chunks: Buffer[] = [];
   bytes = 0;
+  /** How far the bytes make a request head (scanHeadEnd's state). */
+  scan = HEAD_NOT_BEGUN;
 
   /** The chunks joined, copied once. */
   joined(): Buffer {

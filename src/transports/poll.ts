@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from '../config/config.js';
 import {
   type Disconnect,
@@ -147,6 +148,16 @@ export class PollSession extends ParkingSession implements Expirable {
     this.answer();
   }
 
+  /**
+   * Answers on the next turn with what there is, once every channel is subscribed: false when
+   * they are not yet (PollServer.hurry then calls it again once they are).
+   */
+  hurry(): boolean {
+    if (!this.#ready) return false;
+    this.#queueAnswer();
+    return true;
+  }
+
   /** Answers the held poll (parking the session when the connection stays open); ends a parked session. */
   answer(): void {
     if (this.closed) return;
@@ -204,6 +215,10 @@ export class PollServer {
   readonly #config: Config;
   readonly #wheel: TimerWheel;
   readonly sessions = new Set<PollSession>();
+  /** The polls node:http holds, by socket (handle), for a request pipelined behind one (hurry). */
+  readonly #held = new WeakMap<Socket, PollSession>();
+  /** Held polls hurried before their channels were subscribed: answered once they are (start). */
+  readonly #hurried = new WeakSet<PollSession>();
   /** Sessions with an answer due on the next turn of the event loop (answerSoon). */
   #due: PollSession[] = [];
   #flushQueued = false;
@@ -223,10 +238,29 @@ export class PollServer {
       return;
     }
     const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
-    // The socket's current response (server.ts refuses pipelined streams): its 'close' comes
-    // when the socket closes.
-    res.on('close', () => session.close(Disconnects.normal));
+    // The socket's current response (server.ts refuses pipelined streams, and hurries this
+    // one at a request pipelined behind it): its 'close' comes when the socket closes.
+    const socket = req.socket;
+    this.#held.set(socket, session);
+    res.on('close', () => {
+      if (this.#held.get(socket) === session) this.#held.delete(socket);
+      session.close(Disconnects.normal);
+    });
     await this.start(session, request.since);
+  }
+
+  /**
+   * A request came on `socket` behind the poll node:http holds there (server.ts): its answer is
+   * queued behind the poll's, and queued answers past the socket's high-water mark stop
+   * node:http reading it, so the client's close would go unseen until the poll time-out. The
+   * poll is answered now, with what it has (once its channels are subscribed: its cursor must
+   * hold their positions), and the requests behind it after.
+   */
+  hurry(socket: Socket): void {
+    const session = this.#held.get(socket);
+    if (session === undefined) return;
+    this.#held.delete(socket);
+    if (!session.hurry()) this.#hurried.add(session);
   }
 
   /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
@@ -248,6 +282,7 @@ export class PollServer {
       if (session.closed) return;
     }
     this.resume(session);
+    if (this.#hurried.delete(session)) session.hurry();
   }
 
   /**

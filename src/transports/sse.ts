@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
 import { formatCursor } from '../contract/positions.js';
@@ -102,6 +103,8 @@ const ID_FIELD = Buffer.from('id: ');
 /** GET /sse?channel=a&channel=b, resuming from Last-Event-ID (or ?lastEventId=). */
 export class SseServer {
   readonly sessions = new Set<SseSession>();
+  /** The streams node:http serves, by socket (handle): a request behind one ends it (cut). */
+  readonly #streams = new WeakMap<Socket, SseSession>();
   readonly #node: Node;
   readonly #config: Config;
   readonly #heartbeat: PacedSweep<SseSession>;
@@ -136,10 +139,31 @@ export class SseServer {
       request.since,
       this.#config.maxQueuedBytes,
     );
-    // The socket's current response (server.ts refuses pipelined streams): its 'close' comes
-    // when the socket closes.
-    res.on('close', () => this.ended(session));
+    // The socket's current response (server.ts refuses pipelined streams, and cuts the
+    // connection at a request pipelined behind this one): its 'close' comes when the socket closes.
+    const socket = req.socket;
+    this.#streams.set(socket, session);
+    res.on('close', () => {
+      this.#streams.delete(socket);
+      this.ended(session);
+    });
     await this.start(session);
+  }
+
+  /**
+   * A request came on `socket` behind the stream node:http serves there (server.ts): its answer
+   * could only be queued behind one that never ends, and queued answers past the socket's
+   * high-water mark stop node:http reading it, so the client's close would go unseen and the
+   * session outlive the socket. The connection is closed and the session ends. False when no
+   * such stream is on `socket`.
+   */
+  cut(socket: Socket): boolean {
+    const session = this.#streams.get(socket);
+    if (session === undefined) return false;
+    this.#streams.delete(socket);
+    socket.destroy();
+    this.ended(session);
+    return true;
   }
 
   /** The stream is open: register the session and subscribe its channels in order. */

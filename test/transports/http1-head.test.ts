@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseGetHead, startsGetFor, targetPathIs } from '../../src/transports/http1/head.js';
+import {
+  HEAD_NOT_BEGUN,
+  HEAD_WHOLE,
+  parseGetHead,
+  scanHeadEnd,
+  startsGetFor,
+  targetPathIs,
+} from '../../src/transports/http1/head.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -79,4 +86,28 @@ test('startsGetFor: a GET of the path, with or without a query, seen from its fi
     assert.equal(startsGetFor(Buffer.from(b), '/poll'), true, b);
   for (const b of ['GET /poll', 'GET /pollx HTTP/1.1', 'POST /poll HTTP/1.1', 'GET /sse?x', 'get /poll ', ''])
     assert.equal(startsGetFor(Buffer.from(b), '/poll'), false, b);
+});
+
+test('scanHeadEnd: a head is whole at its blank line, however its bytes are split', () => {
+  const bytes = Buffer.from('\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /x');
+  const end = bytes.indexOf('\r\n\r\n', 2) + 4;
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const first = scanHeadEnd(bytes.subarray(0, cut), HEAD_NOT_BEGUN);
+    assert.equal(first === HEAD_WHOLE, cut >= end, `cut at ${cut}`);
+    assert.equal(scanHeadEnd(bytes.subarray(cut), first), HEAD_WHOLE, `cut at ${cut}`);
+  }
+  // Byte by byte.
+  let state = HEAD_NOT_BEGUN;
+  for (let i = 0; i < end; i++) state = scanHeadEnd(bytes.subarray(i, i + 1), state);
+  assert.equal(state, HEAD_WHOLE);
+  // Empty lines before a request line, a head not ended yet, and bare LFs are not whole heads.
+  for (const text of [
+    '\r\n\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\n',
+    'GET / HTTP/1.1\n\n',
+    'GET / HTTP/1.1\r\n\r\r\n',
+  ]) {
+    assert.notEqual(scanHeadEnd(Buffer.from(text), HEAD_NOT_BEGUN), HEAD_WHOLE, JSON.stringify(text));
+  }
+  assert.equal(scanHeadEnd(Buffer.from('GET / HTTP/1.0\r\n\r\n'), HEAD_NOT_BEGUN), HEAD_WHOLE);
 });

@@ -34,6 +34,32 @@ export function startsGetFor(bytes: Buffer, path: string): boolean {
   return (c === 0x20 || c === 0x3f) && bytes.toString('latin1', 0, n) === `GET ${path}`;
 }
 
+/** scanHeadEnd's state before any byte: no request line begun yet. */
+export const HEAD_NOT_BEGUN = -1;
+/** scanHeadEnd's state once a whole head has come. */
+export const HEAD_WHOLE = 4;
+
+/**
+ * One step of looking for the end of a request head in bytes that come in pieces: `state` is
+ * what the bytes before `chunk` left (HEAD_NOT_BEGUN at first), the result what they and `chunk`
+ * leave, HEAD_WHOLE once a head is whole (a blank line after a request line). Empty lines before
+ * the request line are skipped, as node:http's parser skips them; lines end with CRLF.
+ */
+export function scanHeadEnd(chunk: Buffer, state: number): number {
+  let s = state;
+  for (let i = 0; i < chunk.length && s !== HEAD_WHOLE; i++) {
+    const c = chunk[i]!;
+    if (s === HEAD_NOT_BEGUN) {
+      if (c !== CR && c !== LF) s = 0;
+    } else if (c === (s % 2 === 0 ? CR : LF)) s++;
+    else s = c === CR ? 1 : 0;
+  }
+  return s;
+}
+
+const CR = 13;
+const LF = 10;
+
 /** Characters of an HTTP token (RFC 9110 tchar), by char code. */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
