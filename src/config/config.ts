@@ -210,8 +210,8 @@ export const OPTIONS = {
     min: 0,
     max: 1_000_000,
     doc:
-      'New long-lived streams per second per worker (0: no cap): WebSocket, SSE, and long-polls that do not continue a ' +
-      'session parked on their connection. Past it: 503 / close 1013 (long-polls are not refused by it). Other requests take nothing.',
+      'New WebSocket and SSE streams per second per worker (0: no cap); past it: 503 / close 1013. ' +
+      'Long-polls and other requests neither count nor are refused by it.',
   },
   memoryWatermark: {
     kind: 'int',

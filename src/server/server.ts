@@ -76,7 +76,7 @@ export class HoldfastServer {
       },
       () => this.node.sessionCount,
       undefined,
-      () => this.node.stats.sessionsOpened,
+      () => this.node.stats.streamsOpened,
     );
     this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
     this.sse = new SseServer(this.node, config);
@@ -117,7 +117,7 @@ export class HoldfastServer {
     // A stream the admission check would refuse goes to node:http, which answers the 503.
     installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll)], {
       admit: (target) =>
-        this.admission.check(Date.now(), target.startsWith('/poll') ? 'request' : 'stream') === null,
+        this.admission.check(Date.now(), target.startsWith('/poll') ? 'poll' : 'stream') === null,
       accepting: () => !this.#draining,
       maxHeadBytes: config.maxHeaderBytes,
       firstBytesTimeoutMs: this.http.headersTimeout,
@@ -181,7 +181,7 @@ export class HoldfastServer {
           return;
         }
         if (this.#refusePipelined(res)) return;
-        if (this.#admit(res, 'request')) void this.poll.handle(req, res);
+        if (this.#admit(res, 'poll')) void this.poll.handle(req, res);
         return;
       case '/':
         if (req.method !== 'GET') {
