@@ -91,6 +91,24 @@ test('behind a trusted proxy the client address is the last X-Forwarded-For entr
   }
 });
 
+test('behind a trusted proxy a port on the forwarded address does not make a client many (it was never throttled)', async () => {
+  const s = await startServer({ keyFailuresPerMinute: 2, trustProxy: true });
+  try {
+    const via = (key: string, xff: string) =>
+      once(s.port, '/api/channels', { headers: { 'x-api-key': key, 'x-forwarded-for': xff } });
+    assert.equal((await via('guess', '10.7.7.7:51')).status, 401);
+    assert.equal((await via('guess', '10.7.7.7:52')).status, 401);
+    assert.equal((await via('guess', '10.7.7.7:53')).status, 429);
+    assert.equal((await via(API_KEY, '10.7.7.7')).status, 429, 'the same client without a port');
+    assert.equal((await via('guess', '[2001:db8::7]:1')).status, 401);
+    assert.equal((await via('guess', '[2001:db8::7]:2')).status, 401);
+    assert.equal((await via('guess', '[2001:db8::7]:3')).status, 429);
+    assert.equal((await via(API_KEY, '10.7.7.8:51')).status, 200, 'another client');
+  } finally {
+    await s.close();
+  }
+});
+
 test('a key shorter than 16 characters gets a warning at start', { timeout: 30_000 }, async () => {
   const srv = await spawnServer(['--workers', '1'], 'short-key');
   try {
