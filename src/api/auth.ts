@@ -32,6 +32,11 @@ export interface KeyGateOptions {
   failuresPerMinute: number;
   /** The peer is a trusted reverse proxy: the client's address is the last X-Forwarded-For entry. */
   trustProxy: boolean;
+  /**
+   * Told when an address becomes blocked (once per address per window), with the seconds until
+   * it may try again: the server logs it, so an operator whose publisher gets 429 sees why.
+   */
+  onBlocked?: (address: string, retryAfterS: number) => void;
 }
 
 /** Addresses whose failures are remembered at once; past it the oldest window is dropped. */
@@ -41,13 +46,16 @@ const MAX_TRACKED_ADDRESSES = 10_000;
  * Every check of the API key (HTTP API, /metrics, dashboard) goes through one gate per worker:
  * the constant-time comparison, and the throttle of wrong keys per client address
  * (api/throttle.ts). An address over its limit gets 429 `too_many_attempts` with Retry-After
- * for every key it offers, the right one included, until its window ends. A request without
- * any key is refused (401) without counting: that is not a guess.
+ * for every key it offers, the right one included, until its window ends: otherwise guessing
+ * would go on. So a client that shares an address with a guesser (the same NAT, or every client
+ * behind a proxy when trustProxy is off) is locked out with it; README "Access" gives the
+ * remedies. A request without any key is refused (401) without counting: that is not a guess.
  */
 export class KeyGate {
   readonly #key: ApiKeyCheck;
   readonly #throttle: FailureThrottle;
   readonly #trustProxy: boolean;
+  readonly #onBlocked: ((address: string, retryAfterS: number) => void) | null;
 
   constructor(apiKey: string, opts: KeyGateOptions) {
     this.#key = new ApiKeyCheck(apiKey);
@@ -57,6 +65,7 @@ export class KeyGate {
       maxAddresses: MAX_TRACKED_ADDRESSES,
     });
     this.#trustProxy = opts.trustProxy;
+    this.#onBlocked = opts.onBlocked ?? null;
   }
 
   /** Null when `offered` is the key and the client may try one now; else what to answer. */
@@ -71,7 +80,9 @@ export class KeyGate {
     }
     if (this.#key.matches(offered)) return null;
     const given = typeof offered === 'string' && offered.length > 0;
-    if (given) this.#throttle.failed(address, now);
+    if (given && this.#throttle.failed(address, now) && this.#onBlocked !== null) {
+      this.#onBlocked(address, this.#throttle.blockedFor(address, now));
+    }
     return { error: new HoldfastError('unauthorized'), headers: {} };
   }
 }

@@ -42,15 +42,18 @@ export class FailureThrottle {
     return Math.max(1, Math.ceil((w.start + l.windowMs - now) / 1000));
   }
 
-  /** Records a wrong key from `address`. */
-  failed(address: string, now = Date.now()): void {
+  /**
+   * Records a wrong key from `address`; true when this failure blocks it, which happens once per
+   * address per window (a blocked address's keys are not checked, so it fails no more).
+   */
+  failed(address: string, now = Date.now()): boolean {
     const l = this.#limits;
-    if (l.maxFailures <= 0) return;
+    if (l.maxFailures <= 0) return false;
     const key = addressKey(address);
     const w = this.#windows.get(key);
     if (w !== undefined && now - w.start < l.windowMs) {
       w.failures++;
-      return;
+      return w.failures === l.maxFailures;
     }
     this.#windows.delete(key);
     if (this.#windows.size >= l.maxAddresses) {
@@ -58,6 +61,7 @@ export class FailureThrottle {
       if (oldest.done !== true) this.#windows.delete(oldest.value);
     }
     this.#windows.set(key, { start: now, failures: 1 });
+    return l.maxFailures === 1;
   }
 
   /** Addresses tracked now (for tests and metrics). */

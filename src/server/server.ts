@@ -84,6 +84,13 @@ export class HoldfastServer {
     this.keys = new KeyGate(config.apiKey, {
       failuresPerMinute: config.keyFailuresPerMinute,
       trustProxy: config.trustProxy,
+      onBlocked: (address, retryAfterS) =>
+        this.logLimiter.log(
+          'warn',
+          'key_throttled',
+          { address, retryAfterS, keyFailuresPerMinute: config.keyFailuresPerMinute },
+          'too many wrong API keys from one address: every key it offers, the right one too, gets 429 until its window ends',
+        ),
     });
     this.api = new Api(this.node, config, this.keys);
     this.metrics = new ServerMetrics(this);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
-import { clientAddress } from '../../src/api/auth.js';
+import { clientAddress, KeyGate } from '../../src/api/auth.js';
 
 const req = (xff: string | string[] | undefined, peer = '192.0.2.1') =>
   ({
@@ -26,4 +26,25 @@ test('an entry that is not an address counts as the peer (the proxy), as does no
 
 test('without trustProxy X-Forwarded-For is ignored', () => {
   assert.equal(clientAddress(req('10.7.7.7'), false), '192.0.2.1');
+});
+
+test('the gate tells once per address per window when an address becomes blocked', () => {
+  const told: [string, number][] = [];
+  const gate = new KeyGate('the-right-key-0123456789', {
+    failuresPerMinute: 2,
+    trustProxy: false,
+    onBlocked: (address, s) => told.push([address, s]),
+  });
+  const from = (peer: string) => req(undefined, peer) as IncomingMessage;
+  assert.equal(gate.verify(from('192.0.2.7'), 'guess', 0)?.error.status, 401);
+  assert.deepEqual(told, []);
+  assert.equal(gate.verify(from('192.0.2.7'), 'guess', 1000)?.error.status, 401);
+  assert.deepEqual(told, [['192.0.2.7', 59]], 'the failure that blocked it');
+  for (let i = 0; i < 5; i++) assert.equal(gate.verify(from('192.0.2.7'), 'guess', 2000)?.error.status, 429);
+  assert.equal(gate.verify(from('192.0.2.7'), 'the-right-key-0123456789', 2000)?.error.status, 429);
+  assert.equal(told.length, 1, 'told once, however often it knocks');
+  gate.verify(from('192.0.2.7'), 'guess', 60_000);
+  gate.verify(from('192.0.2.7'), 'guess', 60_001);
+  assert.deepEqual(told[1], ['192.0.2.7', 60], 'and once again in the next window');
+  assert.equal(gate.verify(from('192.0.2.8'), 'the-right-key-0123456789', 60_001), null);
 });

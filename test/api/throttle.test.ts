@@ -62,3 +62,22 @@ test('a port is no part of an address: a.b.c.d:port and [v6]:port count as the a
   assert.ok(t.blockedFor('10.7.7.7:53', 0) > 0, 'one client, whatever port it came from');
   assert.ok(t.blockedFor('10.7.7.7', 0) > 0);
 });
+
+test('failed() says when a failure blocks its address: once per address per window', () => {
+  const t = new FailureThrottle({ maxFailures: 3, windowMs: 60_000, maxAddresses: 100 });
+  const blocked = (a: string, now: number) => t.failed(a, now);
+  assert.deepEqual(
+    [blocked('10.0.0.1', 0), blocked('10.0.0.1', 1), blocked('10.0.0.1', 2)],
+    [false, false, true],
+  );
+  assert.equal(blocked('10.0.0.1', 3), false, 'already blocked in this window');
+  assert.equal(blocked('10.0.0.2', 3), false, 'another address has its own count');
+  assert.deepEqual(
+    [blocked('10.0.0.1', 60_000), blocked('10.0.0.1', 60_001), blocked('10.0.0.1', 60_002)],
+    [false, false, true],
+  );
+  const one = new FailureThrottle({ maxFailures: 1, windowMs: 60_000, maxAddresses: 100 });
+  assert.equal(one.failed('10.0.0.3', 0), true);
+  const off = new FailureThrottle({ maxFailures: 0, windowMs: 60_000, maxAddresses: 100 });
+  assert.equal(off.failed('10.0.0.3', 0), false);
+});
