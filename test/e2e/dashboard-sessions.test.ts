@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { HoldfastServer } from '../../src/server/server.js';
+import { loadConfig } from '../../src/config/config.js';
+import { LocalSessions, SessionStore } from '../../src/observe/dashboard/sessions.js';
+import { createEngine, HoldfastServer } from '../../src/server/server.js';
 import { once } from '../helpers/http-once.js';
 import { spawnServer } from '../helpers/proc.js';
 import { API_KEY, startServer } from '../helpers/server.js';
@@ -77,6 +79,33 @@ describe('dashboard sessions', () => {
       assert.doesNotMatch(viaHttp.setCookie, /Secure/);
     } finally {
       await proxied.close();
+    }
+  });
+});
+
+describe('dashboard with X-API-Key', () => {
+  it("makes no session, so a script polling the page cannot end the operator's login (each made one)", async () => {
+    const config = loadConfig({ flags: { port: 0, host: '127.0.0.1', apiKey: API_KEY, logLevel: 'silent' } });
+    const store = new SessionStore({ ttlMs: 60_000, max: 3 });
+    const server = new HoldfastServer(config, createEngine(config), { sessions: new LocalSessions(store) });
+    const port = await server.listen(0, '127.0.0.1');
+    try {
+      const operator = await login(port);
+      for (let i = 0; i < 5; i++) {
+        const res = await once(port, '/dashboard', { headers: { 'x-api-key': API_KEY } });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers['set-cookie'], undefined, 'no login made');
+      }
+      assert.equal(store.size, 1, "only the operator's session");
+      assert.equal(await page(port, operator.cookie), 200, 'the operator is still logged in');
+      const stream = await once(port, '/dashboard/stream', {
+        method: 'HEAD',
+        headers: { 'x-api-key': API_KEY },
+      });
+      assert.equal(stream.status, 200, 'the stream takes the key too');
+      assert.equal((await once(port, '/dashboard', { headers: { 'x-api-key': 'wrong' } })).status, 401);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -132,10 +132,9 @@ export class Dashboard {
         this.#loginPage(res, throttled ? 429 : 401, throttled ? access.error.message : '', access.headers);
         return;
       }
-      // A key given in a header becomes a login: EventSource cannot send headers.
-      const extra: Record<string, string> =
-        access.via === 'header' ? { 'set-cookie': await this.#auth.login(req) } : {};
-      serve(res, loadAssets().get('/dashboard')!, { ...PAGE_HEADERS, ...extra });
+      // A key in X-API-Key is checked on every request and makes no login: a script that polls
+      // the page would otherwise fill the store, whose oldest logins (the operator's) then end.
+      serve(res, loadAssets().get('/dashboard')!, PAGE_HEADERS);
     } catch (err) {
       sendError(res, err instanceof HoldfastError ? err : new HoldfastError('unavailable'));
     }
