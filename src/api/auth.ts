@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HoldfastError } from '../contract/codes.js';
-import { FailureThrottle } from './throttle.js';
+import { bareAddress, FailureThrottle } from './throttle.js';
 
 /**
  * Compares an offered API key with the configured one in constant time: both are hashed to
@@ -32,6 +32,11 @@ export interface KeyGateOptions {
   failuresPerMinute: number;
   /** The peer is a trusted reverse proxy: the client's address is the last X-Forwarded-For entry. */
   trustProxy: boolean;
+  /**
+   * Told when an address becomes blocked (once per address per window), with the seconds until
+   * it may try again: the server logs it, so an operator whose publisher gets 429 sees why.
+   */
+  onBlocked?: (address: string, retryAfterS: number) => void;
 }
 
 /** Addresses whose failures are remembered at once; past it the oldest window is dropped. */
@@ -41,13 +46,16 @@ const MAX_TRACKED_ADDRESSES = 10_000;
  * Every check of the API key (HTTP API, /metrics, dashboard) goes through one gate per worker:
  * the constant-time comparison, and the throttle of wrong keys per client address
  * (api/throttle.ts). An address over its limit gets 429 `too_many_attempts` with Retry-After
- * for every key it offers, the right one included, until its window ends. A request without
- * any key is refused (401) without counting: that is not a guess.
+ * for every key it offers, the right one included, until its window ends: otherwise guessing
+ * would go on. So a client that shares an address with a guesser (the same NAT, or every client
+ * behind a proxy when trustProxy is off) is locked out with it; README "Access" gives the
+ * remedies. A request without any key is refused (401) without counting: that is not a guess.
  */
 export class KeyGate {
   readonly #key: ApiKeyCheck;
   readonly #throttle: FailureThrottle;
   readonly #trustProxy: boolean;
+  readonly #onBlocked: ((address: string, retryAfterS: number) => void) | null;
 
   constructor(apiKey: string, opts: KeyGateOptions) {
     this.#key = new ApiKeyCheck(apiKey);
@@ -57,6 +65,7 @@ export class KeyGate {
       maxAddresses: MAX_TRACKED_ADDRESSES,
     });
     this.#trustProxy = opts.trustProxy;
+    this.#onBlocked = opts.onBlocked ?? null;
   }
 
   /** Null when `offered` is the key and the client may try one now; else what to answer. */
@@ -71,22 +80,26 @@ export class KeyGate {
     }
     if (this.#key.matches(offered)) return null;
     const given = typeof offered === 'string' && offered.length > 0;
-    if (given) this.#throttle.failed(address, now);
+    if (given && this.#throttle.failed(address, now) && this.#onBlocked !== null) {
+      this.#onBlocked(address, this.#throttle.blockedFor(address, now));
+    }
     return { error: new HoldfastError('unauthorized'), headers: {} };
   }
 }
 
 /**
  * The client's address: the peer's, or behind a trusted proxy the last X-Forwarded-For entry
- * (the one that proxy appended; entries before it were written by the client and prove nothing).
+ * (the one that proxy appended; entries before it were written by the client and prove nothing),
+ * without its port. An entry that is not an IP address counts as the peer's (the proxy's), so no
+ * spelling of one client makes it many.
  */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, trustProxy: boolean): string {
   if (trustProxy) {
     const xff = req.headers['x-forwarded-for'];
     const list = Array.isArray(xff) ? xff.join(',') : xff;
     if (list !== undefined) {
-      const last = list.slice(list.lastIndexOf(',') + 1).trim();
-      if (last !== '') return last;
+      const last = bareAddress(list.slice(list.lastIndexOf(',') + 1));
+      if (last !== null) return last;
     }
   }
   return req.socket.remoteAddress ?? '';

@@ -1,3 +1,5 @@
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+
 /**
  * Failed key attempts per client address (issue 13 "guessing the key"): a fixed window per
  * address; an address that has failed `maxFailures` times in its window is refused until the
@@ -40,15 +42,18 @@ export class FailureThrottle {
     return Math.max(1, Math.ceil((w.start + l.windowMs - now) / 1000));
   }
 
-  /** Records a wrong key from `address`. */
-  failed(address: string, now = Date.now()): void {
+  /**
+   * Records a wrong key from `address`; true when this failure blocks it, which happens once per
+   * address per window (a blocked address's keys are not checked, so it fails no more).
+   */
+  failed(address: string, now = Date.now()): boolean {
     const l = this.#limits;
-    if (l.maxFailures <= 0) return;
+    if (l.maxFailures <= 0) return false;
     const key = addressKey(address);
     const w = this.#windows.get(key);
     if (w !== undefined && now - w.start < l.windowMs) {
       w.failures++;
-      return;
+      return w.failures === l.maxFailures;
     }
     this.#windows.delete(key);
     if (this.#windows.size >= l.maxAddresses) {
@@ -56,6 +61,7 @@ export class FailureThrottle {
       if (oldest.done !== true) this.#windows.delete(oldest.value);
     }
     this.#windows.set(key, { start: now, failures: 1 });
+    return l.maxFailures === 1;
   }
 
   /** Addresses tracked now (for tests and metrics). */
@@ -64,9 +70,29 @@ export class FailureThrottle {
   }
 }
 
-/** The unit an address is counted by: IPv4 as is (also IPv4-mapped IPv6), IPv6 by its /64. */
-export function addressKey(address: string): string {
-  if (!address.includes(':')) return address;
+/**
+ * The IP address in `entry`, a peer or X-Forwarded-For address: `a.b.c.d`, an IPv6 address,
+ * either with a port (`a.b.c.d:port`, `[v6]:port`, as some proxies write them) or `[v6]`;
+ * null when it is none of these (net.isIP decides).
+ */
+export function bareAddress(entry: string): string | null {
+  const e = entry.trim();
+  if (isIP(e) !== 0) return e;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(e);
+  if (v4 !== null && isIPv4(v4[1]!)) return v4[1]!;
+  const v6 = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(e);
+  if (v6 !== null && isIPv6(v6[1]!)) return v6[1]!;
+  return null;
+}
+
+/**
+ * The unit an address is counted by: IPv4 as is (also IPv4-mapped IPv6), IPv6 by its /64; a
+ * port is not part of it. Anything that is not an address counts as the string itself.
+ */
+export function addressKey(entry: string): string {
+  const address = bareAddress(entry);
+  if (address === null) return entry;
+  if (isIPv4(address)) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped !== null) return mapped[1]!;
   const bare = address.split('%', 1)[0]!.toLowerCase();

@@ -34,7 +34,8 @@ export const OPTIONS = {
     doc:
       'Wrong API keys (HTTP API, /metrics, dashboard) one client address may offer per minute in each worker ' +
       '(so up to this times the workers in all); past it every key from it, the right one too, gets 429 ' +
-      'too_many_attempts with Retry-After until its minute ends. IPv6 addresses count by their /64. 0: no limit.',
+      'too_many_attempts with Retry-After until its minute ends (logged as key_throttled): clients sharing the ' +
+      'address are locked out with it, so set trustProxy behind a proxy. IPv6 addresses count by their /64. 0: no limit.',
   },
   metricsRequireKey: {
     kind: 'bool',
@@ -53,7 +54,8 @@ export const OPTIONS = {
     default: false,
     doc:
       'The server is reached only through a reverse proxy that sets X-Forwarded-For and X-Forwarded-Proto: ' +
-      'the client address (for keyFailuresPerMinute) is the last X-Forwarded-For entry, and the dashboard ' +
+      'the client address (for keyFailuresPerMinute) is the last X-Forwarded-For entry (its port dropped; ' +
+      'the proxy itself when it is not an IP address), and the dashboard ' +
       'cookie is Secure when X-Forwarded-Proto is https. Off: both headers are ignored (a client could forge them).',
   },
   engine: {
@@ -210,8 +212,8 @@ export const OPTIONS = {
     min: 0,
     max: 1_000_000,
     doc:
-      'New long-lived streams per second per worker (0: no cap): WebSocket, SSE, and long-polls that do not continue a ' +
-      'session parked on their connection. Past it: 503 / close 1013 (long-polls are not refused by it). Other requests take nothing.',
+      'New WebSocket and SSE streams per second per worker (0: no cap); past it: 503 / close 1013. ' +
+      'Long-polls and other requests neither count nor are refused by it.',
   },
   memoryWatermark: {
     kind: 'int',

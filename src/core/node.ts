@@ -79,10 +79,14 @@ export class Node implements SessionOwner {
     if (this.stats.onFanout !== null) this.stats.onFanout(pub);
   }
 
-  /** Registers a new session; it leaves every channel when it closes. */
-  attach(session: Session): void {
+  /**
+   * Registers a new session; it leaves every channel when it closes. `kind` says whether it is a
+   * new long-lived stream (WebSocket, SSE), which the accept rate counts (server/admission.ts),
+   * or a long-poll, which it does not.
+   */
+  attach(session: Session, kind: 'stream' | 'poll' = 'stream'): void {
     this.#sessions++;
-    this.stats.sessionsOpened++;
+    if (kind === 'stream') this.stats.streamsOpened++;
     session.owner = this;
   }
 

@@ -13,8 +13,8 @@ export class NodeStats {
   bytesOut = 0;
   /** Client frames or commands that failed to parse or validate. */
   badFrames = 0;
-  /** Sessions registered (Node.attach) since start: the new streams the accept rate counts. */
-  sessionsOpened = 0;
+  /** WebSocket and SSE sessions registered (Node.attach) since start, long-polls not: what the accept rate counts. */
+  streamsOpened = 0;
   /** Sessions ended, by disconnect code (codes.ts). */
   readonly disconnects = new Map<number, number>();
   /** Connections refused before a session existed, by error code. */

@@ -9,17 +9,19 @@ export type Refusal = 'max_connections' | 'rate' | 'memory' | 'draining';
 
 /**
  * What is coming in: a request for a new long-lived stream (WebSocket upgrade, SSE), refused by
- * every cap including the accept rate; or a long-poll request, which may continue a session
- * parked on a kept-alive connection (not known at the door) and so is never refused by the rate.
+ * every cap including the accept rate; or a long-poll request, refused by the other caps only.
  *
- * The accept rate counts streams, not requests: a token is taken once for every new long-lived
- * stream the Node registers (Node.attach, counted by `opened`): a WebSocket whose handshake was
- * answered, an SSE stream whose head was written, a long-poll session that is not the
- * continuation of one parked on its connection. Checks only look: plain GETs (/health,
- * /metrics, the API, the dashboard), requests refused by validation or by a cap, and checks
- * repeated for one request (the fast path's, then node:http's) take nothing.
+ * The accept rate counts streams, not requests: a token is taken once for every new WebSocket
+ * or SSE stream the Node registers (Node.attach with 'stream', counted by `opened`): a WebSocket
+ * whose handshake was answered, an SSE stream whose head was written. Long-polls neither take a
+ * token nor are refused by the rate: a poll is one request among many of a client (a client on
+ * HTTP/1.0 or `Connection: close` makes a new session per poll), and whether it continues a
+ * session parked on its connection is not known at the door, so charging them would let polls
+ * starve the streams the rate is there to pace. Checks only look: plain GETs (/health,
+ * /metrics, the API, the dashboard), long-polls, requests refused by validation or by a cap,
+ * and checks repeated for one request (the fast path's, then node:http's) take nothing.
  */
-export type AdmissionKind = 'stream' | 'request';
+export type AdmissionKind = 'stream' | 'poll';
 
 export interface AdmissionLimits {
   /** Long-lived connections this worker accepts (0: no cap). */
@@ -34,7 +36,7 @@ export class Admission {
   readonly #limits: AdmissionLimits;
   /** Long-lived connections held now (the Node's session count). */
   readonly #current: () => number;
-  /** Streams registered so far (monotonic); each one opened since the last check takes a token. */
+  /** WebSocket and SSE streams registered so far (monotonic); each one opened since the last check takes a token. */
   readonly #opened: () => number;
   #openedSeen: number;
   #tokens: number;
@@ -98,8 +100,8 @@ export class Admission {
 
   /**
    * Refills the bucket for the time passed and takes a token per stream opened since the last
-   * call. It never goes below empty: streams opened past the rate (long-polls, which are not
-   * refused by it) keep it empty rather than owing tokens for later.
+   * call. It never goes below empty: streams that passed their checks together before any of
+   * them opened keep it empty rather than owing tokens for later.
    */
   #charge(now: number): void {
     const l = this.#limits;

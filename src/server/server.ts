@@ -76,7 +76,7 @@ export class HoldfastServer {
       },
       () => this.node.sessionCount,
       undefined,
-      () => this.node.stats.sessionsOpened,
+      () => this.node.stats.streamsOpened,
     );
     this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
     this.sse = new SseServer(this.node, config);
@@ -84,6 +84,13 @@ export class HoldfastServer {
     this.keys = new KeyGate(config.apiKey, {
       failuresPerMinute: config.keyFailuresPerMinute,
       trustProxy: config.trustProxy,
+      onBlocked: (address, retryAfterS) =>
+        this.logLimiter.log(
+          'warn',
+          'key_throttled',
+          { address, retryAfterS, keyFailuresPerMinute: config.keyFailuresPerMinute },
+          'too many wrong API keys from one address: every key it offers, the right one too, gets 429 until its window ends',
+        ),
     });
     this.api = new Api(this.node, config, this.keys);
     this.metrics = new ServerMetrics(this);
@@ -117,7 +124,7 @@ export class HoldfastServer {
     // A stream the admission check would refuse goes to node:http, which answers the 503.
     installFastPath(this.http, [new SseFastRoute(this.sse), new PollFastRoute(this.poll)], {
       admit: (target) =>
-        this.admission.check(Date.now(), target.startsWith('/poll') ? 'request' : 'stream') === null,
+        this.admission.check(Date.now(), target.startsWith('/poll') ? 'poll' : 'stream') === null,
       accepting: () => !this.#draining,
       maxHeadBytes: config.maxHeaderBytes,
       firstBytesTimeoutMs: this.http.headersTimeout,
@@ -182,7 +189,7 @@ export class HoldfastServer {
           return;
         }
         if (this.#refusePipelined(res)) return;
-        if (this.#admit(res, 'request')) void this.poll.handle(req, res);
+        if (this.#admit(res, 'poll')) void this.poll.handle(req, res);
         return;
       case '/':
         if (req.method !== 'GET') {

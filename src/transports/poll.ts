@@ -267,7 +267,7 @@ export class PollServer {
   async start(session: PollSession, since: StreamPosition[] | null): Promise<void> {
     const channels = session.channels;
     this.sessions.add(session);
-    this.#node.attach(session);
+    this.#node.attach(session, 'poll');
     session.onClose = this.#released;
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
+import { Agent, type ClientRequest, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { HoldfastServer } from '../../src/server/server.js';
+import { loadConfig } from '../../src/config/config.js';
+import { LocalSessions, SessionStore } from '../../src/observe/dashboard/sessions.js';
+import { createEngine, HoldfastServer } from '../../src/server/server.js';
 import { once } from '../helpers/http-once.js';
 import { spawnServer } from '../helpers/proc.js';
+import { until } from '../helpers/raw-http.js';
 import { API_KEY, startServer } from '../helpers/server.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -33,6 +36,28 @@ function logout(port: number, cookie: string, agent?: Agent): Promise<number> {
     headers: { cookie },
     ...(agent !== undefined ? { agent } : {}),
   }).then((r) => r.status);
+}
+
+/** A /dashboard/stream followed with `cookie`: the events seen, and whether it ended. */
+function follow(port: number, cookie: string, agent?: Agent) {
+  const seen = { status: 0, events: 0, ended: false, req: null as ClientRequest | null };
+  seen.req = request(
+    { host: '127.0.0.1', port, path: '/dashboard/stream', headers: { cookie }, agent: agent ?? false },
+    (res) => {
+      seen.status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        seen.events += d.split('event: stats').length - 1;
+      });
+      res.on('end', () => {
+        seen.ended = true;
+      });
+      res.on('error', () => undefined);
+    },
+  );
+  seen.req.on('error', () => undefined);
+  seen.req.end();
+  return seen;
 }
 
 describe('dashboard sessions', () => {
@@ -81,6 +106,63 @@ describe('dashboard sessions', () => {
   });
 });
 
+describe('dashboard with X-API-Key', () => {
+  it("makes no session, so a script polling the page cannot end the operator's login (each made one)", async () => {
+    const config = loadConfig({ flags: { port: 0, host: '127.0.0.1', apiKey: API_KEY, logLevel: 'silent' } });
+    const store = new SessionStore({ ttlMs: 60_000, max: 3 });
+    const server = new HoldfastServer(config, createEngine(config), { sessions: new LocalSessions(store) });
+    const port = await server.listen(0, '127.0.0.1');
+    try {
+      const operator = await login(port);
+      for (let i = 0; i < 5; i++) {
+        const res = await once(port, '/dashboard', { headers: { 'x-api-key': API_KEY } });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers['set-cookie'], undefined, 'no login made');
+      }
+      assert.equal(store.size, 1, "only the operator's session");
+      assert.equal(await page(port, operator.cookie), 200, 'the operator is still logged in');
+      const stream = await once(port, '/dashboard/stream', {
+        method: 'HEAD',
+        headers: { 'x-api-key': API_KEY },
+      });
+      assert.equal(stream.status, 200, 'the stream takes the key too');
+      assert.equal((await once(port, '/dashboard', { headers: { 'x-api-key': 'wrong' } })).status, 401);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('dashboard streams end with their session', () => {
+  it('at logout and at expiry (a stream opened before kept streaming)', async () => {
+    let clock = Date.now();
+    const config = loadConfig({ flags: { port: 0, host: '127.0.0.1', apiKey: API_KEY, logLevel: 'silent' } });
+    const store = new SessionStore({ ttlMs: 60_000, now: () => clock });
+    const server = new HoldfastServer(config, createEngine(config), { sessions: new LocalSessions(store) });
+    const port = await server.listen(0, '127.0.0.1');
+    const streams: ReturnType<typeof follow>[] = [];
+    try {
+      const a = await login(port);
+      const b = await login(port);
+      const sa = follow(port, a.cookie);
+      const sb = follow(port, b.cookie);
+      streams.push(sa, sb);
+      await until(() => sa.events > 0 && sb.events > 0, 10_000, 'a first push on both');
+      assert.equal(sa.status, 200);
+      assert.equal(await logout(port, a.cookie), 303);
+      await until(() => sa.ended, 10_000, 'the logged-out stream to end');
+      const before = sb.events;
+      await until(() => sb.events > before, 10_000, 'the other login to keep its stream');
+      assert.equal(sb.ended, false);
+      clock += 60_001;
+      await until(() => sb.ended, 10_000, 'the expired stream to end');
+    } finally {
+      for (const s of streams) s.req?.destroy();
+      await server.close();
+    }
+  });
+});
+
 /** A keep-alive agent whose one connection is served by the worker with `pid`. */
 async function agentOn(port: number, pid: number): Promise<Agent> {
   for (let i = 0; i < 200; i++) {
@@ -118,6 +200,19 @@ describe('dashboard sessions with two workers', { timeout: 60_000 }, () => {
       assert.equal(await page(srv.port, cookie, a), 401, 'ended where it logged out');
       assert.equal(await workerOf(srv.port, a), pa);
       assert.equal(await workerOf(srv.port, b), pb);
+
+      // A stream on one worker ends when its login logs out on the other.
+      const second = await login(srv.port, { agent: a });
+      const onB = await agentOn(srv.port, pb);
+      agents.push(onB);
+      const stream = follow(srv.port, second.cookie, onB);
+      try {
+        await until(() => stream.events > 0, 10_000, 'a first push');
+        assert.equal(await logout(srv.port, second.cookie, a), 303);
+        await until(() => stream.ended, 10_000, 'the stream on the other worker to end');
+      } finally {
+        stream.req?.destroy();
+      }
     } finally {
       for (const agent of agents) agent.destroy();
       await srv.stop();

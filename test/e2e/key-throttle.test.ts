@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/observe/log.js';
+import { createEngine, HoldfastServer } from '../../src/server/server.js';
 import { once } from '../helpers/http-once.js';
 import { spawnServer } from '../helpers/proc.js';
 import { API_KEY, startServer } from '../helpers/server.js';
@@ -88,6 +91,58 @@ test('behind a trusted proxy the client address is the last X-Forwarded-For entr
     assert.equal((await via(API_KEY, '203.0.113.8')).status, 200, 'another client behind the same proxy');
   } finally {
     await s.close();
+  }
+});
+
+test('behind a trusted proxy a port on the forwarded address does not make a client many (it was never throttled)', async () => {
+  const s = await startServer({ keyFailuresPerMinute: 2, trustProxy: true });
+  try {
+    const via = (key: string, xff: string) =>
+      once(s.port, '/api/channels', { headers: { 'x-api-key': key, 'x-forwarded-for': xff } });
+    assert.equal((await via('guess', '10.7.7.7:51')).status, 401);
+    assert.equal((await via('guess', '10.7.7.7:52')).status, 401);
+    assert.equal((await via('guess', '10.7.7.7:53')).status, 429);
+    assert.equal((await via(API_KEY, '10.7.7.7')).status, 429, 'the same client without a port');
+    assert.equal((await via('guess', '[2001:db8::7]:1')).status, 401);
+    assert.equal((await via('guess', '[2001:db8::7]:2')).status, 401);
+    assert.equal((await via('guess', '[2001:db8::7]:3')).status, 429);
+    assert.equal((await via(API_KEY, '10.7.7.8:51')).status, 200, 'another client');
+  } finally {
+    await s.close();
+  }
+});
+
+test('an address that becomes blocked is logged as a warning, once in its window', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger('warn', {}, 'json', {
+    write: (line: string) => {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  });
+  const config = loadConfig({
+    flags: { port: 0, host: '127.0.0.1', apiKey: API_KEY, keyFailuresPerMinute: 2 },
+  });
+  const server = new HoldfastServer(config, createEngine(config), { log });
+  const port = await server.listen(0, '127.0.0.1');
+  try {
+    const throttled = () => lines.filter((l) => l['key'] === 'key_throttled');
+    assert.equal((await api(port, 'guess-1', '127.0.0.6')).status, 401);
+    assert.equal(throttled().length, 0);
+    assert.equal((await api(port, 'guess-2', '127.0.0.6')).status, 401);
+    for (let i = 0; i < 3; i++) assert.equal((await api(port, API_KEY, '127.0.0.6')).status, 429);
+    const [line, ...more] = throttled();
+    assert.deepEqual(more, [], 'one line for the address in its window');
+    assert.equal(line?.['level'], 40, 'a warning');
+    assert.equal(line?.['address'], '127.0.0.6');
+    assert.match(String(line?.['msg']), /429/);
+    assert.equal((await api(port, 'guess', '127.0.0.7')).status, 401);
+    assert.equal((await api(port, 'guess', '127.0.0.7')).status, 401);
+    assert.deepEqual(
+      throttled().map((l) => l['address']),
+      ['127.0.0.6', '127.0.0.7'],
+    );
+  } finally {
+    await server.close();
   }
 });
 

@@ -18,8 +18,9 @@ export type Access = { via: 'header' } | { via: 'cookie'; session: string } | Ke
 
 /**
  * Dashboard access: the API key in `X-API-Key` (through the server's KeyGate, so wrong keys are
- * throttled like the API's), or the cookie of a login: a session id (sessions.ts) that the
- * server keeps until it expires or its owner logs out. The cookie never holds the key.
+ * throttled like the API's), checked on each request and making no session; or the cookie of a
+ * login through the form: a session id (sessions.ts) that the server keeps until it expires or
+ * its owner logs out. The cookie never holds the key.
  */
 export class DashboardAuth {
   readonly #keys: KeyGate;

@@ -64,7 +64,8 @@ const PAGE_HEADERS = {
 export class Dashboard {
   readonly #auth: DashboardAuth;
   readonly #scrape: () => Promise<string>;
-  readonly #streams = new Set<ServerResponse>();
+  /** Open streams, each with its login's session id (null: opened with X-API-Key). */
+  readonly #streams = new Map<ServerResponse, string | null>();
   readonly #builder = new SnapshotBuilder();
   #last: Buffer | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -132,10 +133,9 @@ export class Dashboard {
         this.#loginPage(res, throttled ? 429 : 401, throttled ? access.error.message : '', access.headers);
         return;
       }
-      // A key given in a header becomes a login: EventSource cannot send headers.
-      const extra: Record<string, string> =
-        access.via === 'header' ? { 'set-cookie': await this.#auth.login(req) } : {};
-      serve(res, loadAssets().get('/dashboard')!, { ...PAGE_HEADERS, ...extra });
+      // A key in X-API-Key is checked on every request and makes no login: a script that polls
+      // the page would otherwise fill the store, whose oldest logins (the operator's) then end.
+      serve(res, loadAssets().get('/dashboard')!, PAGE_HEADERS);
     } catch (err) {
       sendError(res, err instanceof HoldfastError ? err : new HoldfastError('unavailable'));
     }
@@ -152,7 +152,7 @@ export class Dashboard {
       sendError(res, access.error, access.headers);
       return;
     }
-    if (!res.destroyed) this.#openStream(req, res);
+    if (!res.destroyed) this.#openStream(req, res, access.via === 'cookie' ? access.session : null);
   }
 
   async #logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -192,7 +192,7 @@ export class Dashboard {
     res.end();
   }
 
-  #openStream(req: IncomingMessage, res: ServerResponse): void {
+  #openStream(req: IncomingMessage, res: ServerResponse, session: string | null): void {
     if (this.#streams.size >= MAX_STREAMS) {
       sendError(res, new HoldfastError('unavailable', 'Too many dashboards open.'), { 'retry-after': '5' });
       return;
@@ -213,7 +213,7 @@ export class Dashboard {
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
     if (this.#last !== null) res.write(this.#last);
-    this.#streams.add(res);
+    this.#streams.set(res, session);
     res.on('close', () => {
       this.#streams.delete(res);
       if (this.#streams.size === 0 && this.#timer !== null) {
@@ -228,15 +228,25 @@ export class Dashboard {
     }
   }
 
+  /**
+   * One push to every stream. A stream of a login ends when its session does (logout on any
+   * worker, expiry, or eviction from the store): each push asks the store first, once per
+   * session, alongside the scrape (at most MAX_STREAMS questions a second, over IPC with
+   * workers). The page's EventSource then reconnects and is refused.
+   */
   async #tick(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      const snapshot: Snapshot = this.#builder.build(await this.#scrape());
+      const [text, ended] = await Promise.all([this.#scrape(), this.#endedSessions()]);
+      const snapshot: Snapshot = this.#builder.build(text);
       const event = sseEvent('stats', snapshot);
       this.#last = event;
-      for (const res of this.#streams) {
-        if (res.writableLength > MAX_STREAM_BACKLOG) res.destroy();
+      for (const [res, session] of this.#streams) {
+        if (session !== null && ended.has(session)) {
+          this.#streams.delete(res);
+          res.end();
+        } else if (res.writableLength > MAX_STREAM_BACKLOG) res.destroy();
         else res.write(event);
       }
     } catch {
@@ -246,10 +256,23 @@ export class Dashboard {
     }
   }
 
+  /** The sessions of open streams that are no longer valid. */
+  async #endedSessions(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const session of this.#streams.values()) if (session !== null) ids.add(session);
+    const ended = new Set<string>();
+    await Promise.all(
+      [...ids].map(async (id) => {
+        if (!(await this.#auth.sessions.valid(id))) ended.add(id);
+      }),
+    );
+    return ended;
+  }
+
   close(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    for (const res of this.#streams) res.destroy();
+    for (const res of this.#streams.keys()) res.destroy();
     this.#streams.clear();
   }
 }
