@@ -35,7 +35,7 @@ export const now = (): number => performance.timeOrigin + performance.now();
 
 /**
  * A copy of a short string cut from a large one. V8 keeps a slice pointing into its parent,
- * so a cursor cut from a 10 KB chunk would hold the whole chunk for as long as it is kept.
+ * so a cursor cut from a read chunk would hold the whole chunk for as long as it is kept.
  */
 export function detach(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');

@@ -33,7 +33,7 @@ class Child {
 
   constructor(onTick: (c: Child, t: Tick) => void) {
     this.proc = fork(WORKER, [], {
-      // --expose-gc: the idle-memory measurement collects first. A 2 MB young generation keeps
+      // --expose-gc: the idle-memory measurement collects first. A small young generation (the semi-space flag) keeps
       // the fixed cost per child small, at a small cost in deliveries per CPU second (both
       // measured: docs/BENCHMARKS.md, "The bench's own memory per idle client").
       execArgv: ['--expose-gc', '--max-semi-space-size=2'],

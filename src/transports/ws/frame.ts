@@ -291,7 +291,7 @@ export class FrameParser<L extends FrameLimits = FrameLimits> {
     const buf = this.#payload;
     if (buf !== null && need <= buf.length) return buf;
     const size = Math.min(this.#length, Math.max(need, MIN_PARTIAL, (buf?.length ?? 0) * 2));
-    // Not from the shared pool: a slice of it would pin the pool's 8 KiB for as long as it is held.
+    // Not from the shared pool: a slice of it would pin a whole pool slab (Buffer.poolSize) for as long as it is held.
     const grown = Buffer.allocUnsafeSlow(size);
     if (buf !== null) buf.copy(grown, 0, 0, this.#received);
     this.#payload = grown;
