@@ -72,6 +72,15 @@ module.exports = {
       to: { path: '^src/(engines|server|api|cluster|cli)/' },
     },
     {
+      name: 'auth-stays-below',
+      comment:
+        'Access decisions (tokens, namespace rules, the backend proxy) know nothing of sessions, ' +
+        'transports, engines or the server: transports ask them (auth/access.ts).',
+      severity: 'error',
+      from: { path: '^src/auth/' },
+      to: { path: '^src/(core|transports|engines|server|api|observe|cluster|cli)/' },
+    },
+    {
       name: 'src-not-to-tests',
       comment: 'What ships (src/) never imports the tests or the benchmark scripts.',
       severity: 'error',

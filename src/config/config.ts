@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { NamespaceError, type Namespaces, parseNamespaces } from './namespaces.js';
 
 /**
  * Every option Holdfast takes, with its default, its environment variable and its meaning, in
@@ -7,11 +8,11 @@ import { readFileSync } from 'node:fs';
  * environment (HOLDFAST_<NAME in SNAKE_CASE>), command-line flags (--kebab-case). Validated at
  * boot; a bad value stops the server with a message saying what to change.
  */
-type Kind = 'int' | 'string' | 'bool' | 'list';
+type Kind = 'int' | 'string' | 'bool' | 'list' | 'json';
 
 interface OptionSpec {
   kind: Kind;
-  default: number | string | boolean | string[];
+  default: number | string | boolean | string[] | null;
   doc: string;
   min?: number;
   max?: number;
@@ -285,6 +286,95 @@ export const OPTIONS = {
     max: 600,
     doc: 'Seconds a graceful shutdown may take: clients are told to reconnect in batches over half of it.',
   },
+  tokenHmacSecret: {
+    kind: 'string',
+    default: '',
+    doc:
+      'Secret of HS256/384/512 connection tokens (docs/AUTH.md). With a token key or connectProxy set, ' +
+      'connections may carry a token (?token= or Authorization: Bearer) and user channels (#42) admit only their users.',
+  },
+  tokenPublicKey: {
+    kind: 'string',
+    default: '',
+    doc: 'Public key of RS*, PS*, ES* or EdDSA connection tokens: PEM text (SPKI or certificate) or the path of a PEM file.',
+  },
+  tokenJwksUrl: {
+    kind: 'string',
+    default: '',
+    doc: "URL of a JWKS (the identity provider's keys): fetched, cached, refetched when a token names an unknown kid (at most once per jwksMinRefetch).",
+  },
+  jwksMinRefetch: {
+    kind: 'int',
+    default: 30,
+    min: 1,
+    max: 86400,
+    doc: 'Seconds between two fetches of tokenJwksUrl prompted by unknown kids (a flood of forged kids fetches no more often).',
+  },
+  tokenAudience: { kind: 'string', default: '', doc: 'When set, a token must carry this aud claim.' },
+  tokenIssuer: { kind: 'string', default: '', doc: 'When set, a token must carry this iss claim.' },
+  namespaces: {
+    kind: 'json',
+    default: null,
+    doc:
+      'Namespaces by name ("" the default), each {access: "public"|"token", anonymous, presence, joinLeave, ' +
+      'clientPublish, historySize, historyTtl} (docs/AUTH.md). Only these exist; unset: every channel is public as in v1.',
+  },
+  connectProxy: {
+    kind: 'string',
+    default: '',
+    doc: "URL Holdfast POSTs each new connection to (its cookies and authorization header among the headers); the application's backend answers who it is (docs/AUTH.md).",
+  },
+  subscribeProxy: {
+    kind: 'string',
+    default: '',
+    doc: 'URL Holdfast POSTs each subscription to in token-only namespaces that the token does not grant; the backend allows or refuses it.',
+  },
+  publishProxy: {
+    kind: 'string',
+    default: '',
+    doc: 'URL Holdfast POSTs each client publication to; the backend allows or refuses it (and may replace its data).',
+  },
+  proxyTimeout: {
+    kind: 'int',
+    default: 3000,
+    min: 50,
+    max: 60_000,
+    doc: 'Milliseconds a proxy request may take; past it the client is refused (backend_unavailable), never let in.',
+  },
+  proxyMaxInFlight: {
+    kind: 'int',
+    default: 200,
+    min: 1,
+    max: 100_000,
+    doc: 'Proxy requests one worker may have open at once (keep-alive connections); past it clients are refused with backend_unavailable.',
+  },
+  proxyHeaders: {
+    kind: 'list',
+    default: [
+      'cookie',
+      'authorization',
+      'origin',
+      'user-agent',
+      'accept-language',
+      'x-forwarded-for',
+      'x-real-ip',
+    ],
+    doc: 'Request headers forwarded to connectProxy, subscribeProxy and publishProxy (lower case).',
+  },
+  clientPublishPerSecond: {
+    kind: 'int',
+    default: 20,
+    min: 0,
+    max: 100_000,
+    doc: 'Publications one WebSocket connection may make per second in clientPublish namespaces (then rate_limited).',
+  },
+  presenceTimeout: {
+    kind: 'int',
+    default: 15,
+    min: 2,
+    max: 3600,
+    doc: 'Seconds after which the presence members of a worker or server that stopped answering (killed) leave.',
+  },
   allowedOrigins: {
     kind: 'list',
     default: ['*'],
@@ -311,10 +401,14 @@ type ValueOf<K extends Kind> = K extends 'int'
     ? boolean
     : K extends 'list'
       ? string[]
-      : string;
+      : K extends 'json'
+        ? unknown
+        : string;
 export type Config = { -readonly [K in keyof Opts]: ValueOf<Opts[K]['kind']> } & {
   /** True when the API key was generated at start rather than given. */
   apiKeyGenerated: boolean;
+  /** The `namespaces` option, parsed; null when it is not set (every channel public, as in v1). */
+  namespaceTable: Namespaces | null;
 };
 export type OptionName = keyof Opts;
 
@@ -333,7 +427,7 @@ function coerce(
   spec: OptionSpec,
   raw: unknown,
   source: string,
-): number | string | boolean | string[] {
+): number | string | boolean | string[] | null {
   const where = `${name} (from ${source})`;
   switch (spec.kind) {
     case 'int': {
@@ -365,6 +459,14 @@ function coerce(
           .map((s) => s.trim())
           .filter((s) => s.length > 0);
       throw new ConfigError(`${where}: expected a list of strings, got ${JSON.stringify(raw)}`);
+    }
+    case 'json': {
+      if (typeof raw !== 'string') return raw as null;
+      try {
+        return JSON.parse(raw) as null;
+      } catch {
+        throw new ConfigError(`${where}: expected JSON, got ${JSON.stringify(raw.slice(0, 80))}`);
+      }
     }
     default: {
       if (typeof raw !== 'string' && typeof raw !== 'number') {
@@ -442,6 +544,32 @@ function validateCrossFields(c: Config): void {
     );
   }
   if (c.maxRecover > c.historySize && c.historySize > 0) c.maxRecover = c.historySize;
+  try {
+    c.namespaceTable = parseNamespaces(c.namespaces, c);
+  } catch (err) {
+    if (err instanceof NamespaceError) throw new ConfigError(err.message);
+    throw err;
+  }
+  for (const name of ['connectProxy', 'subscribeProxy', 'publishProxy', 'tokenJwksUrl'] as const) {
+    const url = c[name];
+    if (url === '') continue;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${name}: ${JSON.stringify(url)} is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ConfigError(`${name}: expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    }
+  }
+}
+
+/** Whether connections can have an identity (a token key or a connect proxy is configured). */
+export function authConfigured(c: Config): boolean {
+  return (
+    c.tokenHmacSecret !== '' || c.tokenPublicKey !== '' || c.tokenJwksUrl !== '' || c.connectProxy !== ''
+  );
 }
 
 /** The engine's kind from its option: memory, redis or nats. */

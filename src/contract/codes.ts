@@ -18,6 +18,10 @@ export const ErrorCodes = {
   already_subscribed: { status: 400, message: 'Already subscribed to this channel.' },
   not_subscribed: { status: 400, message: 'Not subscribed to this channel.' },
   unauthorized: { status: 401, message: 'Missing or wrong API key.' },
+  invalid_token: { status: 401, message: 'The connection token is not valid.' },
+  token_expired: { status: 401, message: 'The connection token has expired; get a new one.' },
+  permission_denied: { status: 403, message: 'Permission denied.' },
+  unknown_namespace: { status: 400, message: 'The channel is in no configured namespace.' },
   forbidden: { status: 403, message: 'Origin not allowed.' },
   not_found: { status: 404, message: 'No such route.' },
   channel_full: { status: 400, message: 'The channel has as many subscribers as allowed.' },
@@ -28,6 +32,10 @@ export const ErrorCodes = {
   rate_limited: { status: 429, message: 'Too many requests; slow down.' },
   too_many_attempts: { status: 429, message: 'Too many wrong keys from this address; retry later.' },
   internal: { status: 500, message: 'Internal error.' },
+  backend_unavailable: {
+    status: 503,
+    message: "The application's backend did not answer in time; retry later.",
+  },
   unavailable: { status: 503, message: 'The server cannot take this now; retry later.' },
   overloaded: { status: 503, message: 'The server is at its connection limit; retry later.' },
   draining: { status: 503, message: 'The server is shutting down; connect again.' },
@@ -66,7 +74,6 @@ export interface Disconnect {
 /**
  * Every close code the server sends. RFC 6455 codes (7.4.1) first: the protocol faults are sent by
  * transports/ws/frame.ts with a reason naming the fault; then Holdfast's own, in the ranges above.
- * Reserved for contract v2 (DESIGN.md): 3005 `token expired`, 3506 `invalid token`.
  */
 export const Disconnects = {
   // RFC 6455
@@ -86,10 +93,18 @@ export const Disconnects = {
   noPong: { code: 3002, reason: 'no pong', reconnect: true },
   idle: { code: 3003, reason: 'idle without subscriptions', reconnect: true },
   insufficientState: { code: 3004, reason: 'insufficient state', reconnect: true },
+  /** The connection's token (or the connect proxy's expireAt) has passed: reconnect with a new one. */
+  tokenExpired: { code: 3005, reason: 'token expired', reconnect: true },
   rateLimited: { code: 3006, reason: 'too many frames; reconnect later', reconnect: true },
+  /** The connect proxy (the application's backend) failed or timed out: reconnect with back-off. */
+  backendUnavailable: { code: 3007, reason: 'backend unavailable', reconnect: true },
   // Do not reconnect.
   badRequest: { code: 3500, reason: 'bad request', reconnect: false },
   forbidden: { code: 3501, reason: 'forbidden', reconnect: false },
+  /** A bad connection token (bad signature, malformed, wrong claims), or a refused refresh. */
+  invalidToken: { code: 3506, reason: 'invalid token', reconnect: false },
+  /** POST /api/disconnect: the application ended this user's connections. */
+  disconnected: { code: 3507, reason: 'disconnected by the application', reconnect: false },
 } as const satisfies Record<string, Disconnect>;
 
 export type DisconnectName = keyof typeof Disconnects;

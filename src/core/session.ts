@@ -1,4 +1,5 @@
 import { type Disconnect, Disconnects } from '../contract/codes.js';
+import type { Identity } from '../contract/identity.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
 import type { Encoded } from './encode.js';
 import type { NodeStats } from './stats.js';
@@ -45,6 +46,8 @@ export abstract class Session {
   closed = false;
   /** Set by Node.attach. */
   owner: SessionOwner | null = null;
+  /** Who the connection is (auth/access.ts); null for an anonymous one. */
+  identity: Identity | null = null;
   /** An optional hook for the transport, run after the owner has been told of the close. */
   onClose: ((session: Session) => void) | null = null;
 

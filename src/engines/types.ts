@@ -58,9 +58,59 @@ export interface HistoryStore {
   read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult>;
 }
 
-/** Presence comes with its own issue; the slot is here so engines can declare it. */
+/** One connection in a channel's presence (DESIGN.md "Presence"). */
+export interface PresenceMember {
+  /** The connection's id, unique over every worker and server. */
+  client: string;
+  /** Its user id (the token's `sub`). */
+  user: string;
+  /** The token's `info`, when it has one. */
+  info?: unknown;
+}
+
+export interface PresenceEvent {
+  op: 'join' | 'leave';
+  channel: string;
+  member: PresenceMember;
+}
+
+export type PresenceHandler = (event: PresenceEvent) => void;
+
+/**
+ * Who is in which channel, over every node. Members of a node that stops answering (a killed
+ * worker or server) leave within a bounded time (`presenceTimeout`), with a leave event.
+ */
 export interface PresenceStore {
-  readonly kind: 'presence';
+  /**
+   * Called once before any other method. The handler gets the join and leave events of every
+   * channel this node follows (PubSub.subscribe), its own members' included; it may get others'
+   * too (the core ignores channels without local followers).
+   */
+  start(handler: PresenceHandler): Promise<void>;
+  /** Adds the member (idempotent per client) and tells every node following the channel. */
+  join(channel: string, member: PresenceMember): Promise<void>;
+  /** Removes the member, if present, and tells every node following the channel. */
+  leave(channel: string, client: string): Promise<void>;
+  members(channel: string): Promise<PresenceMember[]>;
+  /** Counts of members: connections, and distinct users. */
+  stats(channel: string): Promise<{ clients: number; users: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Server-side commands for every connection of a user, on every node (POST /api/disconnect,
+ * /api/subscribe, /api/unsubscribe).
+ */
+export type ControlMessage =
+  | { t: 'disconnect'; user: string }
+  | { t: 'subscribe'; user: string; channel: string }
+  | { t: 'unsubscribe'; user: string; channel: string };
+
+export interface ControlBus {
+  /** Called once before broadcast: the handler gets every message, this node's own included. */
+  start(handler: (msg: ControlMessage) => void): Promise<void>;
+  /** Sends `msg` to every node (this one included); resolves once it is handed to the broker. */
+  broadcast(msg: ControlMessage): Promise<void>;
 }
 
 export interface Engine {
@@ -69,6 +119,8 @@ export interface Engine {
   /** null when the engine keeps no history: clients are then never told `recovered: true`. */
   readonly history: HistoryStore | null;
   readonly presence: PresenceStore | null;
+  /** null only where the engine has no other node to reach (never for a configured server). */
+  readonly control: ControlBus | null;
   /** Channels with subscribers summed over every node, where the engine can see them all. */
   clusterChannels?(): Promise<{ channel: string; subscribers: number }[]>;
   /** True while the engine can serve (e.g. its broker connection is up). */

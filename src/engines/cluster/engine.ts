@@ -36,6 +36,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence = null;
+  readonly control = null;
   readonly #port: Port<ToWorker, ToPrimary>;
   readonly #workerId: number;
   readonly #pending = new Map<number, Pending>();

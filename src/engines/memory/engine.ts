@@ -18,6 +18,7 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence = null;
+  readonly control = null;
   readonly #store: MemoryHistory;
   readonly #subscribed = new Set<string>();
   #handler: PublicationHandler | null = null;

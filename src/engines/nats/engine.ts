@@ -40,6 +40,7 @@ export class NatsEngine implements Engine, PubSub {
   readonly name = 'nats';
   readonly pubsub = this;
   readonly presence = null;
+  readonly control = null;
   readonly id = randomBytes(6).toString('hex');
   readonly #opts: NatsEngineOptions;
   readonly #subjects: NatsSubjects;

@@ -61,6 +61,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence = null;
+  readonly control = null;
   /** Sent with every publication; lets a server tell its own publications from others'. */
   readonly id = randomBytes(6).toString('hex');
   readonly #opts: RedisEngineOptions;
