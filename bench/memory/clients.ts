@@ -9,6 +9,7 @@
  * or the hard deadline passes: the process always ends by itself.
  */
 import { createConnection, type Socket } from 'node:net';
+import { type MintSpec, mint } from '../auth/mint.js';
 
 export interface ClientsArgs {
   transport: 'ws' | 'sse' | 'poll';
@@ -21,9 +22,15 @@ export interface ClientsArgs {
   /** Connections opened at once. */
   batch: number;
   deadlineMs: number;
+  /** Each connection carries a token for user u<first + i> (?token=), minted before any connects. */
+  auth?: MintSpec;
+  /** Channel names are `${channelPrefix}c<n>` (e.g. `room:` for a namespace). */
+  channelPrefix?: string;
+  /** After minting, report `minted` and wait for the parent's 'go' before connecting. */
+  waitGo?: boolean;
 }
 
-export type ClientsReport = { ready: number } | { error: string };
+export type ClientsReport = { ready: number } | { error: string } | { minted: true };
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ClientsArgs;
 const send = (m: ClientsReport): void => {
@@ -37,22 +44,29 @@ function maskedText(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
 }
 
+let tokens: string[] = [];
+
 function request(i: number): Buffer {
-  const channel = `c${(args.first + i) % args.channels}`;
+  const channel = `${args.channelPrefix ?? ''}c${(args.first + i) % args.channels}`;
   const host = `Host: 127.0.0.1:${args.port}\r\n`;
+  const token = tokens.length > 0 ? `token=${tokens[i]}` : '';
   switch (args.transport) {
     case 'ws':
       return Buffer.concat([
         Buffer.from(
-          `GET /ws HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `GET /ws${token === '' ? '' : `?${token}`} HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
             'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
         ),
         maskedText(JSON.stringify({ id: 1, op: 'subscribe', channel })),
       ]);
     case 'sse':
-      return Buffer.from(`GET /sse?channel=${channel} HTTP/1.1\r\n${host}Accept: text/event-stream\r\n\r\n`);
+      return Buffer.from(
+        `GET /sse?channel=${channel}${token === '' ? '' : `&${token}`} HTTP/1.1\r\n${host}Accept: text/event-stream\r\n\r\n`,
+      );
     case 'poll':
-      return Buffer.from(`GET /poll?channel=${channel} HTTP/1.1\r\n${host}\r\n`);
+      return Buffer.from(
+        `GET /poll?channel=${channel}${token === '' ? '' : `&${token}`} HTTP/1.1\r\n${host}\r\n`,
+      );
   }
 }
 
@@ -105,6 +119,12 @@ async function main(): Promise<void> {
   const deadline = setTimeout(() => process.exit(3), args.deadlineMs);
   deadline.unref();
   process.on('disconnect', () => process.exit(0));
+  if (args.auth !== undefined) tokens = await mint(args.auth, args.first, args.count);
+  if (args.waitGo === true) {
+    const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+    send({ minted: true });
+    await go;
+  }
   for (let i = 0; i < args.count; i += args.batch) {
     const batch: Promise<void>[] = [];
     for (let j = i; j < Math.min(args.count, i + args.batch); j++) batch.push(open(j));
