@@ -92,7 +92,7 @@ async function round(kind: string, n: number): Promise<Round> {
       child.on('message', (m: ClientsReport) => {
         if ('error' in m) failure ??= new Error(`clients ${args.localAddress}: ${m.error}`);
         else if ('minted' in m) onMinted();
-        else if (m.ready === args.count) onReady();
+        else if ('ready' in m && m.ready === args.count) onReady();
       });
       child.once('exit', (code) => {
         failure ??= new Error(`clients ${args.localAddress} exited (${code})`);

@@ -46,3 +46,13 @@ export async function mint(spec: MintSpec, first: number, count: number): Promis
   }
   return out;
 }
+
+/** One token for `user` with `info`. */
+export async function mintOne(spec: MintSpec, user: string, info: unknown): Promise<string> {
+  const key = await importJWK(spec.key, spec.alg);
+  return new SignJWT({ info })
+    .setProtectedHeader({ alg: spec.alg })
+    .setSubject(user)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + spec.ttlS)
+    .sign(key);
+}

@@ -28,14 +28,32 @@ export interface ClientsArgs {
   channelPrefix?: string;
   /** After minting, report `minted` and wait for the parent's 'go' before connecting. */
   waitGo?: boolean;
+  /**
+   * Strings to count in what the connections receive once subscribed (e.g. a probe's join
+   * push); the parent asks with the message 'count' and gets `{counts}`, one number per string.
+   */
+  watch?: string[];
 }
 
-export type ClientsReport = { ready: number } | { error: string } | { minted: true };
+export type ClientsReport = { ready: number } | { error: string } | { minted: true } | { counts: number[] };
 
 const args = JSON.parse(process.argv[2] ?? '{}') as ClientsArgs;
 const send = (m: ClientsReport): void => {
   if (process.connected) process.send?.(m);
 };
+
+const watch = args.watch ?? [];
+const counts = watch.map(() => 0);
+const keep = Math.max(0, ...watch.map((w) => w.length - 1));
+
+/** Adds the watched strings in `text` to the counts; returns the tail to prepend to the next chunk. */
+function countIn(text: string): string {
+  for (let k = 0; k < watch.length; k++) {
+    const w = watch[k]!;
+    for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + w.length)) counts[k]!++;
+  }
+  return keep === 0 ? '' : text.slice(-keep);
+}
 
 /** A client text frame: FIN + text, masked with the key 0 (RFC 6455 5.3 allows any key). */
 function maskedText(text: string): Buffer {
@@ -94,12 +112,18 @@ function open(i: number): Promise<void> {
         resolve();
       }
     });
+    let tail = '';
     s.on('data', (d: Buffer) => {
-      if (done) return;
+      if (done) {
+        if (watch.length > 0) tail = countIn(tail + d.toString('latin1'));
+        return;
+      }
       seen += d.toString('latin1');
-      if (mark !== null && seen.includes(mark)) {
+      const at = mark === null ? -1 : seen.indexOf(mark);
+      if (at >= 0) {
         done = true;
         ready++;
+        if (watch.length > 0) tail = countIn(seen.slice(at));
         seen = '';
         resolve();
       } else if (
@@ -125,6 +149,7 @@ async function main(): Promise<void> {
     send({ minted: true });
     await go;
   }
+  if (watch.length > 0) process.on('message', (m) => m === 'count' && send({ counts: [...counts] }));
   for (let i = 0; i < args.count; i += args.batch) {
     const batch: Promise<void>[] = [];
     for (let j = i; j < Math.min(args.count, i + args.batch); j++) batch.push(open(j));
