@@ -65,7 +65,7 @@ const STALE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 export class ProxyHttp {
   readonly #maxInFlight: number;
-  readonly #channel: Channel;
+  readonly #pool: Pool;
   #inFlight: number;
 
   constructor(opts: ProxyHttpOptions) {
@@ -78,7 +78,7 @@ export class ProxyHttp {
       timeout: IDLE_SOCKET_MS,
       scheduling: 'lifo' as const,
     };
-    this.#channel = {
+    this.#pool = {
       timeoutMs: opts.timeoutMs,
       http: new HttpAgent(agentOpts),
       https: new HttpsAgent(agentOpts),
@@ -107,19 +107,19 @@ export class ProxyHttp {
     }
     this.#inFlight++;
     return new Promise<ProxyAnswer>((resolve, reject) => {
-      new Exchange(this.#channel, url, Buffer.from(body), retryable, resolve, reject).start();
+      new Exchange(this.#pool, url, Buffer.from(body), retryable, resolve, reject).start();
     });
   }
 
   /** Closes every socket, idle or busy (at shutdown); requests in flight fail with 'network'. */
   close(): void {
-    this.#channel.http.destroy();
-    this.#channel.https.destroy();
+    this.#pool.http.destroy();
+    this.#pool.https.destroy();
   }
 }
 
 /** The parts of ProxyHttp an Exchange uses. */
-interface Channel {
+interface Pool {
   readonly timeoutMs: number;
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
@@ -127,7 +127,7 @@ interface Channel {
   readonly release: () => void;
 }
 
-function openRequest(ch: Channel, url: URL, length: number): ClientRequest {
+function openRequest(pool: Pool, url: URL, length: number): ClientRequest {
   const headers = {
     'content-type': 'application/json',
     'content-length': String(length),
@@ -135,13 +135,17 @@ function openRequest(ch: Channel, url: URL, length: number): ClientRequest {
     'user-agent': PROXY_USER_AGENT,
   };
   return url.protocol === 'https:'
-    ? httpsRequest(url, { method: 'POST', agent: ch.https, headers })
-    : httpRequest(url, { method: 'POST', agent: ch.http, headers });
+    ? httpsRequest(url, { method: 'POST', agent: pool.https, headers })
+    : httpRequest(url, { method: 'POST', agent: pool.http, headers });
 }
 
-/** One proxy request: its attempts (at most two), its deadline, its answer; settles once. */
+/**
+ * One proxy request: its attempts (at most two), its deadline, its answer; settles once. Its
+ * timer is its own: proxy requests come once per connection or subscription, never per message,
+ * and at most proxyMaxInFlight are open.
+ */
 class Exchange {
-  readonly #ch: Channel;
+  readonly #pool: Pool;
   readonly #url: URL;
   readonly #body: Buffer;
   #retryable: boolean;
@@ -152,14 +156,14 @@ class Exchange {
   #done: boolean;
 
   constructor(
-    ch: Channel,
+    pool: Pool,
     url: URL,
     body: Buffer,
     retryable: boolean,
     resolve: (a: ProxyAnswer) => void,
     reject: (e: ProxyRequestError) => void,
   ) {
-    this.#ch = ch;
+    this.#pool = pool;
     this.#url = url;
     this.#body = body;
     this.#retryable = retryable;
@@ -172,15 +176,15 @@ class Exchange {
 
   start(): void {
     this.#timer = setTimeout(() => {
-      this.#fail(new ProxyRequestError('timeout', `no complete answer within ${this.#ch.timeoutMs} ms`));
-    }, this.#ch.timeoutMs);
+      this.#fail(new ProxyRequestError('timeout', `no complete answer within ${this.#pool.timeoutMs} ms`));
+    }, this.#pool.timeoutMs);
     this.#attempt();
   }
 
   #attempt(): void {
     let req: ClientRequest;
     try {
-      req = openRequest(this.#ch, this.#url, this.#body.length);
+      req = openRequest(this.#pool, this.#url, this.#body.length);
     } catch (err) {
       this.#fail(new ProxyRequestError('network', (err as Error).message));
       return;
@@ -243,6 +247,6 @@ class Exchange {
     this.#done = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#ch.release();
+    this.#pool.release();
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import {
   isExpired,
   MAX_GRANTED_CHANNELS,
@@ -134,4 +135,50 @@ test('publish: the client data unless the backend sends "data"; bounded', () => 
   );
   assert.throws(() => parsePublishAnswer('[{"data": 1}]', '1', 100), MalformedAnswer);
   assert.throws(() => parsePublishAnswer('{"data": ', '1', 100), MalformedAnswer);
+});
+
+test('connect (property): any answer is refused, or grants exactly what it says', () => {
+  const field = fc.oneof(
+    fc.jsonValue(),
+    fc.string(),
+    fc.array(fc.oneof(fc.constantFrom('a', 'b*', '*', 'chat:#42', 'a b', ''), fc.jsonValue()), {
+      maxLength: 4,
+    }),
+    fc.integer({ min: -10, max: 3_000_000_000 }),
+  );
+  const answer = fc.record(
+    {
+      user: fc.oneof(fc.constantFrom('', '42'), field),
+      channels: field,
+      info: field,
+      expireAt: field,
+      extra: field,
+    },
+    { requiredKeys: [] },
+  );
+  fc.assert(
+    fc.property(answer, (o) => {
+      const body = JSON.stringify(o);
+      let id: ReturnType<typeof connect>;
+      try {
+        id = connect(body);
+      } catch (err) {
+        assert.ok(err instanceof MalformedAnswer, String(err));
+        return;
+      }
+      const sent = JSON.parse(body) as Record<string, unknown>;
+      if (id === null) {
+        assert.equal(sent.user, '');
+        return;
+      }
+      assert.equal(id.user, sent.user);
+      assert.deepEqual(id.channels, sent.channels ?? []);
+      assert.ok(id.channels.every((c) => typeof c === 'string'));
+      const exp = sent.expireAt ?? 0;
+      assert.equal(typeof exp, 'number');
+      assert.equal(id.expiresAt, (exp as number) * 1000);
+      assert.deepEqual(id.info, sent.info ?? undefined);
+    }),
+    { numRuns: 2000 },
+  );
 });

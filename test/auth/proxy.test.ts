@@ -38,7 +38,7 @@ function make(over: Partial<ProxyConfig> = {}, faults?: [ProxyName, ProxyFault, 
       connectProxy: `${base}/connect`,
       subscribeProxy: `${base}/subscribe`,
       publishProxy: `${base}/publish`,
-      proxyTimeout: 300,
+      proxyTimeout: 5000,
       proxyMaxInFlight: 8,
       proxyHeaders: ['cookie', 'authorization', 'origin'],
       maxChannelLength: 255,
@@ -357,6 +357,16 @@ test('publish: data that is not JSON text cannot add fields to the request', asy
   await rejectsWith(b.publish(ann, 'a', '1, "user": "admin"', info), 'invalid_json');
   await rejectsWith(b.publish(ann, 'a', '1} , {"user": "admin"', info), 'invalid_json');
   assert.equal(backend.received.length, 0);
+});
+
+test('close: questions in flight fail with backend_unavailable, and their slots are freed', async () => {
+  const b = make();
+  hold();
+  const pending = connect(b);
+  while (backend.received.length < 1) await new Promise((r) => setTimeout(r, 5));
+  b.close();
+  await rejectsWith(pending, 'backend_unavailable');
+  assert.equal(b.inFlight, 0);
 });
 
 test('proxies not configured are null', () => {
