@@ -138,6 +138,7 @@ export class ProxyBackend implements Backend {
     const answer = await this.#ask('connect', url, body, true);
     const identity = this.#read('connect', () => parseConnectAnswer(answer.body, this.#maxChannelLength));
     if (identity !== null && isExpired(identity, Date.now())) {
+      this.stats.refused++;
       throw new HoldfastError('permission_denied', "The backend's expireAt for this connection has passed.");
     }
     this.stats.allowed++;

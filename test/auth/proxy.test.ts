@@ -156,7 +156,9 @@ test('refusals: 401 and 403 are permission_denied, for every proxy', async () =>
 
 test('connect: an expireAt already passed refuses the connection', async () => {
   backend.handler = (_req, res) => json(res, 200, { user: '42', expireAt: 1000 });
-  await rejectsWith(connect(make()), 'permission_denied');
+  const b = make();
+  await rejectsWith(connect(b), 'permission_denied');
+  assert.equal(b.stats.refused, 1);
 });
 
 test('faults: other statuses, a reset, a refused connection are backend_unavailable', async () => {
