@@ -543,13 +543,18 @@ function validateCrossFields(c: Config): void {
       `enginePrefix: expected 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(c.enginePrefix)}`,
     );
   }
-  if (c.maxRecover > c.historySize && c.historySize > 0) c.maxRecover = c.historySize;
   try {
     c.namespaceTable = parseNamespaces(c.namespaces, c);
   } catch (err) {
     if (err instanceof NamespaceError) throw new ConfigError(err.message);
     throw err;
   }
+  // No resume needs more than the largest history keeps; a smaller one's channels read what they
+  // keep and are told recovered: false past it. Clamping to the server's historySize alone would
+  // refuse resumes that a namespace keeping more could serve.
+  let kept = c.historySize;
+  for (const ns of c.namespaceTable?.list() ?? []) kept = Math.max(kept, ns.historySize);
+  if (c.maxRecover > kept && kept > 0) c.maxRecover = kept;
   for (const name of ['connectProxy', 'subscribeProxy', 'publishProxy', 'tokenJwksUrl'] as const) {
     const url = c[name];
     if (url === '') continue;

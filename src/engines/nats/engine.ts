@@ -5,7 +5,7 @@ import { HoldfastError } from '../../contract/codes.js';
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff } from '../backoff.js';
-import type { HistoryLimits } from '../memory/history.js';
+import type { HistoryLimits } from '../limits.js';
 import { Sequencer } from '../sequencer.js';
 import type {
   Engine,
