@@ -96,7 +96,7 @@ export class NatsEngine implements Engine, PubSub {
       try {
         const jsm = await nc.jetstreamManager();
         this.#store = new JetStreamHistory(nc.jetstream(), jsm, this.#subjects, this.#opts.history);
-        await this.#store.ensureStream();
+        await this.#store.ensureStreams();
       } catch (err) {
         await nc.close();
         throw new Error(

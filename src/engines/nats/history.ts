@@ -38,9 +38,9 @@ interface Head {
 }
 
 /**
- * Where a channel keeps its history: a JetStream stream, and its subject's beginning (the
- * channel's base64url token follows). JetStream bounds the messages kept per subject stream by
- * stream (max_msgs_per_subject), so channels with different history sizes need different streams.
+ * Where a channel keeps its history: a JetStream stream, and the beginning of its subjects (the
+ * channel's base64url token follows). JetStream's limits (max_msgs_per_subject) are per stream,
+ * so channels with different history sizes need different streams.
  */
 interface Home {
   readonly stream: string;
@@ -51,30 +51,31 @@ interface Home {
 }
 
 /**
- * Channel history in JetStream, one subject per channel. Each message carries its
- * epoch and offset in headers; an append states the stream sequence of the channel's newest
- * message it builds on (expected last subject sequence), so of two publishers racing for an
- * offset one wins and the other retries: offsets stay consecutive across servers.
+ * Channel history in JetStream, one subject per channel. Each message carries its epoch and
+ * offset in headers; an append states the stream sequence of the channel's newest message it
+ * builds on (expected last subject sequence), so of two publishers racing for an offset one
+ * wins and the other retries: offsets stay consecutive across servers.
  *
- * A stream keeps `size` messages per subject for `metaTtl` (the newest message is the
- * channel's epoch and offset, so it must outlive `ttl`); publications older than `ttl` are left
- * out when reading.
+ * A stream keeps `size` messages per subject for `metaTtl` (the newest message is the channel's
+ * epoch and offset, so it must outlive `ttl`); publications older than `ttl` are left out when
+ * reading. Reading a channel with no message writes nothing: the reader gets an empty position
+ * (engines/empty.ts) tagged with its stream's creation, and the epoch of the first publication,
+ * whose messages carry when it was born, continues it. Times are the publishing and reading
+ * servers' clocks.
  *
  * Without namespaces every channel is in one stream, `<prefix>-history` (subjects
  * `<prefix>.h.<channel>`). With namespaces each namespace has a stream of its own,
  * `<prefix>-history-n<namespace>` (subjects `<prefix>.h.n<namespace>.<channel>`, tokens in
- * base64url) with its namespace's historySize as max_msgs_per_subject, and reads cut at its
- * historyTtl: JetStream has no per-subject limits within one stream, and trimming each subject
- * after each append would double the requests of a publish. A stream per namespace rather than
+ * base64url), with its namespace's historySize as max_msgs_per_subject; reads cut at its
+ * historyTtl. JetStream has no per-subject limits within one stream, and trimming a subject
+ * after each append would add a request to every publish. A stream per namespace rather than
  * per distinct (historySize, historyTtl) pair: changing a namespace's limits then updates its
  * stream in place (JetStream trims to a lowered max_msgs_per_subject), where a pair's stream
- * would have to hand its subjects to another (streams may not overlap) and strand their
- * messages. A channel in no configured namespace (refused by the core) keeps the server's
- * defaults in `<prefix>-history`. A namespace taken out of the configuration leaves its stream;
- * its messages age out after max_age. Reading a channel with no message writes nothing: the reader gets an empty
- * position (engines/empty.ts) tagged with the stream's creation, and the epoch of the first
- * publication, whose messages carry when it was born, continues it. Times are the publishing
- * and reading servers' clocks.
+ * would have to hand the namespace's subjects to another (streams may not overlap) and strand
+ * their messages. Namespaces are few (the configuration names each one). A channel in no
+ * configured namespace (which the core refuses) keeps the server's defaults in
+ * `<prefix>-history`. A namespace taken out of the configuration leaves its stream behind; its
+ * messages age out after max_age.
  */
 export class JetStreamHistory {
   readonly #js: JetStreamClient;
@@ -103,7 +104,7 @@ export class JetStreamHistory {
   }
 
   /** Creates the streams, or brings existing ones to these limits. */
-  async ensureStream(): Promise<void> {
+  async ensureStreams(): Promise<void> {
     for (const home of this.#homes.values()) {
       const config = {
         name: home.stream,
