@@ -4,6 +4,9 @@ import { continues, emptyPosition, newTag } from '../empty.js';
 import { type ChannelLimits, ChannelLimitsTable, type HistoryLimits } from '../limits.js';
 import type { HistoryReadOptions, HistoryResult } from '../types.js';
 
+/** Moved to engines/limits.ts (every engine's); still exported here for existing importers. */
+export type { HistoryLimits } from '../limits.js';
+
 /** Slots of a ring when its channel is first published; it doubles as needed, up to `size`. */
 const FIRST_SLOTS = 4;
 const NONE: (Publication | undefined)[] = [];
