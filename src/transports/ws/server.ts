@@ -102,7 +102,10 @@ export class WsServer implements WsHandler {
         if (!socket.destroyed) this.#open(req, socket, head, identity, info);
       },
       (err: unknown) => {
-        if (!socket.destroyed) this.refuse(req, socket, head, disconnectFor(asRefusal(err)));
+        if (socket.destroyed) return;
+        const refusal = asRefusal(err);
+        this.#node.stats.reject(refusal.code);
+        this.refuse(req, socket, head, disconnectFor(refusal));
       },
     );
   }
