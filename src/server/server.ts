@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KeyGate, offeredKey } from '../api/auth.js';
 import { Api } from '../api/routes.js';
+import { type Access, AccessControl, type Backend } from '../auth/access.js';
 import { type Config, engineKind } from '../config/config.js';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { Node } from '../core/node.js';
@@ -39,6 +40,8 @@ export interface ServerOptions {
   log?: Logger;
   /** Dashboard logins: the primary's store in a cluster; by default one in this process. */
   sessions?: Sessions;
+  /** The application's backend (connectProxy, subscribeProxy, publishProxy); none by default. */
+  backend?: Backend;
 }
 
 export class HoldfastServer {
@@ -49,6 +52,8 @@ export class HoldfastServer {
   readonly sse: SseServer;
   readonly poll: PollServer;
   readonly api: Api;
+  /** Who may connect, follow and publish (auth/access.ts): every transport asks it. */
+  readonly access: Access;
   /** Every API-key check (API, /metrics, dashboard), with one throttle of wrong keys. */
   readonly keys: KeyGate;
   readonly admission: Admission;
@@ -79,9 +84,16 @@ export class HoldfastServer {
       undefined,
       () => this.node.stats.streamsOpened,
     );
-    this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
-    this.sse = new SseServer(this.node, config);
-    this.poll = new PollServer(this.node, config, this.wheel);
+    this.access = new AccessControl(config, opts.backend ?? null);
+    this.ws = new WsServer(
+      this.node,
+      config,
+      this.wheel,
+      (perSecond) => new FrameBudget(perSecond),
+      this.access,
+    );
+    this.sse = new SseServer(this.node, config, this.access);
+    this.poll = new PollServer(this.node, config, this.wheel, this.access);
     this.keys = new KeyGate(config.apiKey, {
       failuresPerMinute: config.keyFailuresPerMinute,
       trustProxy: config.trustProxy,
@@ -293,7 +305,10 @@ export class HoldfastServer {
     res.writeHead(204, {
       'access-control-allow-origin': origin ?? '*',
       'access-control-allow-methods': 'GET, OPTIONS',
-      'access-control-allow-headers': 'Last-Event-ID, Content-Type',
+      // Authorization (a Bearer token) only where tokens are taken: v1's answer is unchanged.
+      'access-control-allow-headers': this.access.enabled
+        ? 'Last-Event-ID, Content-Type, Authorization'
+        : 'Last-Event-ID, Content-Type',
       'access-control-max-age': '600',
       vary: 'Origin',
     });

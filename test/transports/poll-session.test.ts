@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AccessControl } from '../../src/auth/access.js';
 import { loadConfig } from '../../src/config/config.js';
 import { Node } from '../../src/core/node.js';
 import { TimerWheel } from '../../src/core/wheel.js';
@@ -28,7 +29,7 @@ async function parkedSession(target: string, cursor: string | null) {
   });
   await node.start();
   const wheel = new TimerWheel(100);
-  const server = new PollServer(node, loadConfig(), wheel);
+  const server = new PollServer(node, loadConfig(), wheel, new AccessControl(loadConfig()));
   const reply = new KeptReply();
   const session = new PollSession(server, reply, ['a', 'b'], {});
   session.spelledAs(target, cursor);
