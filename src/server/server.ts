@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { KeyGate, offeredKey } from '../api/auth.js';
 import { Api } from '../api/routes.js';
 import { type Access, AccessControl, type Backend } from '../auth/access.js';
+import { ProxyBackend } from '../auth/proxy.js';
 import { type Config, engineKind } from '../config/config.js';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { Node } from '../core/node.js';
@@ -65,6 +66,8 @@ export class HoldfastServer {
   readonly logLimiter: LogLimiter;
   #draining = false;
   #drained: Promise<void> | null = null;
+  /** The proxy to the application's backend, when one of its URLs is configured (auth/proxy.ts). */
+  readonly #proxy: ProxyBackend | null;
 
   constructor(config: Config, engine: Engine, opts: ServerOptions = {}) {
     this.config = config;
@@ -84,7 +87,18 @@ export class HoldfastServer {
       undefined,
       () => this.node.stats.streamsOpened,
     );
-    this.access = new AccessControl(config, opts.backend ?? null);
+    this.#proxy =
+      opts.backend === undefined && proxyConfigured(config)
+        ? new ProxyBackend(config, (proxy, fault, detail) =>
+            this.logLimiter.log(
+              'warn',
+              `proxy_${proxy}_${fault}`,
+              { proxy, fault, detail },
+              "the application's backend failed a proxy request: the client was refused",
+            ),
+          )
+        : null;
+    this.access = new AccessControl(config, opts.backend ?? this.#proxy);
     this.ws = new WsServer(
       this.node,
       config,
@@ -400,6 +414,7 @@ export class HoldfastServer {
     this.metrics.close();
     this.dashboard.close();
     this.logLimiter.close();
+    this.#proxy?.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -413,6 +428,11 @@ export class HoldfastServer {
  * The answer to a request Node's parser refused: 431 when the header block is over
  * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
  */
+/** Whether any of the three proxies to the application's backend is configured. */
+function proxyConfigured(c: Config): boolean {
+  return c.connectProxy !== '' || c.subscribeProxy !== '' || c.publishProxy !== '';
+}
+
 export function clientErrorAnswer(code: string | undefined): string {
   const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
