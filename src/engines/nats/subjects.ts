@@ -22,6 +22,11 @@ export class NatsSubjects {
     return `${this.#prefix}.h.${Buffer.from(channel).toString('base64url')}`;
   }
 
+  /** Core NATS subject of the control bus (engines/control.ts): no channel's subject is this one. */
+  control(): string {
+    return `${this.#prefix}.control`;
+  }
+
   /** Subjects the history stream captures. */
   historyWildcard(): string {
     return `${this.#prefix}.h.*`;
