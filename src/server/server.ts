@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KeyGate, offeredKey } from '../api/auth.js';
 import { Api } from '../api/routes.js';
+import type { Access } from '../auth/access.js';
 import { type Config, engineKind } from '../config/config.js';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { Node } from '../core/node.js';
@@ -38,6 +40,11 @@ export interface ServerOptions {
   log?: Logger;
   /** Dashboard logins: the primary's store in a cluster; by default one in this process. */
   sessions?: Sessions;
+  /**
+   * Who may connect, follow and publish (auth/access.ts). Without one no client may publish
+   * (v1); the other checks are the transports' own.
+   */
+  access?: Access;
 }
 
 export class HoldfastServer {
@@ -67,6 +74,7 @@ export class HoldfastServer {
     this.node = new Node(engine, {
       maxRecover: config.maxRecover,
       maxSubscribersPerChannel: config.maxSubscribersPerChannel,
+      maxChannelsPerSession: config.maxChannelsPerConnection,
     });
     this.admission = new Admission(
       {
@@ -78,7 +86,9 @@ export class HoldfastServer {
       undefined,
       () => this.node.stats.streamsOpened,
     );
-    this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
+    this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond), {
+      access: opts.access ?? null,
+    });
     this.sse = new SseServer(this.node, config);
     this.poll = new PollServer(this.node, config, this.wheel);
     this.keys = new KeyGate(config.apiKey, {
@@ -92,7 +102,11 @@ export class HoldfastServer {
           'too many wrong API keys from one address: every key it offers, the right one too, gets 429 until its window ends',
         ),
     });
-    this.api = new Api(this.node, config, this.keys);
+    this.api = new Api(this.node, config, this.keys, {
+      worker: cluster.worker?.id ?? 0,
+      connections: () => this.connectionCounts(),
+      metrics: () => this.metrics.scrape(),
+    });
     this.metrics = new ServerMetrics(this);
     this.dashboard = new Dashboard(
       this.keys,

@@ -11,7 +11,9 @@ export type CommandId = number | string;
 export type Command =
   | { id: CommandId; op: 'subscribe'; channel: string; since?: StreamPosition }
   | { id: CommandId; op: 'unsubscribe'; channel: string }
-  | { id: CommandId; op: 'ping' };
+  | { id: CommandId; op: 'ping' }
+  /** A client publication (DESIGN.md "Client publish"); `data` is its JSON text. */
+  | { id: CommandId; op: 'publish'; channel: string; data: string };
 
 export interface CommandError {
   id?: CommandId;
@@ -70,6 +72,20 @@ export function parseCommand(text: string, maxChannelLength: number): Command | 
         return fail('bad_request', '"since" must be {"epoch": string, "offset": integer}.', id);
       }
       return { id, op, channel, since: { epoch, offset: offset as number } };
+    }
+    case 'publish': {
+      const channel = m['channel'];
+      if (!isValidChannel(channel, maxChannelLength)) return fail('invalid_channel', undefined, id);
+      if (!('data' in m)) return fail('bad_request', '"data" is required.', id);
+      // Any JSON; its size is bounded by the frame's (maxFrameBytes).
+      let data: string;
+      try {
+        data = JSON.stringify(m['data']);
+      } catch {
+        // JSON.parse takes nesting that JSON.stringify cannot give back (it runs out of stack).
+        return fail('bad_request', '"data" is nested too deeply.', id);
+      }
+      return { id, op, channel, data };
     }
     default:
       return fail(

@@ -1,15 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Access, ConnectInfo } from '../../auth/access.js';
 import type { Config } from '../../config/config.js';
-import { type Disconnect, Disconnects, HoldfastError } from '../../contract/codes.js';
+import { type Disconnect, Disconnects, ErrorCodes, HoldfastError } from '../../contract/codes.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
 import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
 import { MAX_FRAGMENTS } from './frame.js';
 import { handshake } from './handshake.js';
-import { isCommandError, parseCommand } from './protocol.js';
+import { type CommandId, isCommandError, parseCommand } from './protocol.js';
 import { type FrameLimit, WsSession } from './session.js';
+
+export interface WsServerOptions {
+  /**
+   * Who may publish (auth/access.ts). Without one, or while it is disabled (no namespaces), no
+   * client may publish: v1 had no client publications.
+   */
+  access?: Access | null;
+}
 
 /**
  * The WebSocket transport: completes the upgrade on /ws itself (handshake.ts, conn.ts, frame.ts:
@@ -25,15 +34,21 @@ export class WsServer implements WsHandler {
   readonly #pinger: PacedSweep<WsSession>;
   readonly #newFrameLimit: (perSecond: number) => FrameLimit;
   readonly #limits: WsLimits;
+  readonly #access: Access | null;
 
-  /** `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`). */
+  /**
+   * `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`) and
+   * publication-rate limit (`clientPublishPerSecond`).
+   */
   constructor(
     node: Node,
     config: Config,
     wheel: TimerWheel,
     newFrameLimit: (perSecond: number) => FrameLimit,
+    opts: WsServerOptions = {},
   ) {
     this.#node = node;
+    this.#access = opts.access ?? null;
     this.#config = config;
     this.#limits = {
       maxPayload: config.maxFrameBytes,
@@ -61,6 +76,7 @@ export class WsServer implements WsHandler {
     const session = new WsSession(conn, this.#config.maxQueuedBytes, budget);
     this.#wheel.schedule(session, this.#config.firstMessageTimeout * 1000);
     conn.owner = session;
+    if (this.#access?.enabled === true) session.connectInfo = connectInfoOf(req, this.#config);
     this.sessions.add(session);
     this.#node.attach(session);
     conn.start(head);
@@ -133,6 +149,9 @@ export class WsServer implements WsHandler {
           session.reply({ id: cmd.id, ...asError(err) });
         }
         return;
+      case 'publish':
+        void this.#publish(session, cmd.id, cmd.channel, cmd.data);
+        return;
       case 'subscribe': {
         if (session.subscriptions.size >= this.#config.maxChannelsPerConnection) {
           session.reply({
@@ -152,6 +171,41 @@ export class WsServer implements WsHandler {
           .catch((err: unknown) => session.reply({ id, ...asError(err) }));
         return;
       }
+    }
+  }
+
+  /**
+   * A client publication: refused without namespaces (v1) and where Access refuses it (the
+   * namespace lacks clientPublish, the connection may not follow the channel, the publish proxy
+   * says no); limited per connection to clientPublishPerSecond (0: no limit), whose bucket is
+   * made on the connection's first publication so that connections that never publish carry
+   * none. Published through the Node like an API publication: same offsets, history, resume.
+   */
+  async #publish(session: WsSession, id: CommandId, channel: string, data: string): Promise<void> {
+    const access = this.#access;
+    const info = session.connectInfo;
+    if (access === null || !access.enabled || this.#config.namespaceTable === null || info === null) {
+      session.reply({
+        id,
+        error: { code: 'permission_denied', message: ErrorCodes.permission_denied.message },
+      });
+      return;
+    }
+    const perSecond = this.#config.clientPublishPerSecond;
+    if (perSecond > 0) {
+      session.publishLimit ??= this.#newFrameLimit(perSecond);
+      if (!session.publishLimit.take()) {
+        session.reply({ id, error: { code: 'rate_limited', message: 'Too many publications; slow down.' } });
+        return;
+      }
+    }
+    try {
+      const allowed = await access.publish(session.identity, channel, data, info);
+      if (session.closed) return;
+      const pub = await this.#node.publish(channel, allowed);
+      session.reply({ id, ok: true, epoch: pub.epoch, offset: pub.offset });
+    } catch (err) {
+      session.reply({ id, ...asError(err) });
     }
   }
 
@@ -199,6 +253,22 @@ function pingOrReap(s: WsSession): void {
 function asError(err: unknown): { error: { code: string; message: string } } {
   if (err instanceof HoldfastError) return { error: { code: err.code, message: err.message } };
   return { error: { code: 'unavailable', message: 'The engine could not take this now; retry later.' } };
+}
+
+/** What Access needs to know of a WebSocket connection (auth/access.ts ConnectInfo). */
+function connectInfoOf(req: IncomingMessage, config: Config): ConnectInfo {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const bearer = req.headers.authorization;
+  const token =
+    url.searchParams.get('token') ??
+    (bearer !== undefined && /^bearer /i.test(bearer) ? bearer.slice(7).trim() : undefined);
+  const headers: Record<string, string> = {};
+  for (const name of config.proxyHeaders) {
+    const v = req.headers[name];
+    if (typeof v === 'string') headers[name] = v;
+    else if (Array.isArray(v)) headers[name] = v.join(', ');
+  }
+  return { transport: 'ws', token: token ?? undefined, headers, remoteAddr: req.socket.remoteAddress ?? '' };
 }
 
 /** Events of a connection refused at the door: nothing to do but let it close. */

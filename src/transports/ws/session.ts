@@ -1,3 +1,4 @@
+import type { ConnectInfo } from '../../auth/access.js';
 import { type Disconnect, Disconnects } from '../../contract/codes.js';
 import type { Encoded } from '../../core/encode.js';
 import { Session, type Transport } from '../../core/session.js';
@@ -68,6 +69,10 @@ export class WsSession extends Session implements Expirable {
   readonly budget: FrameLimit;
   /** Expirable (TimerWheel's record). */
   wheelTick = 0;
+  /** Client publications this connection may still make (clientPublishPerSecond): made on its first. */
+  publishLimit: FrameLimit | null = null;
+  /** What the connection's request showed, for the access checks; null while access is disabled. */
+  connectInfo: ConnectInfo | null = null;
 
   constructor(ws: WsConnection, maxQueuedBytes: number, budget: FrameLimit) {
     super(new WsTransport(ws), maxQueuedBytes);
@@ -84,6 +89,25 @@ export class WsSession extends Session implements Expirable {
     const frame = frameOf(enc);
     if (this.owner !== null) this.owner.stats.bytesOut += frame.length;
     (this.transport as WsTransport).writeFrame(frame);
+  }
+
+  /** POST /api/subscribe and /api/unsubscribe reach WebSocket clients as pushes. */
+  override get takesServerSubscribe(): boolean {
+    return true;
+  }
+
+  override get takesServerUnsubscribe(): boolean {
+    return true;
+  }
+
+  /** `{"op": "subscribe", "channel", "epoch", "offset"}`, before the channel's first message. */
+  override serverSubscribed(channel: string, epoch: string, offset: number): void {
+    this.reply({ op: 'subscribe', channel, epoch, offset });
+  }
+
+  /** `{"op": "unsubscribe", "channel"}`: no message of the channel follows. */
+  override serverUnsubscribed(channel: string): void {
+    this.reply({ op: 'unsubscribe', channel });
   }
 
   /** Sends a reply or control message (JSON). */
