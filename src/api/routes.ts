@@ -8,7 +8,6 @@ import type { ControlMessage } from '../engines/types.js';
 import { sendError, sendErrorAndClose, sendJson } from '../http/json.js';
 import type { KeyGate } from './auth.js';
 import { readJsonBody } from './body.js';
-import { type InfoSources, serverInfo } from './info.js';
 
 const MAX_HISTORY_LIMIT = 10_000;
 const MAX_BROADCAST_CHANNELS = 1000;
@@ -22,19 +21,19 @@ export class Api {
   readonly #node: Node;
   readonly #config: Config;
   readonly #keys: KeyGate;
-  readonly #info: InfoSources;
+  readonly #info: () => Promise<unknown>;
   /** Requests being handled (a drain waits for them). */
   inFlight = 0;
 
   /**
    * `keys` checks X-API-Key (shared with the server's other key checks, for one throttle);
-   * `info` is what GET /api/info reads besides the Node.
+   * `info` answers GET /api/info (observe/info.ts).
    */
-  constructor(node: Node, config: Config, keys: KeyGate, info: Omit<InfoSources, 'node' | 'config'>) {
+  constructor(node: Node, config: Config, keys: KeyGate, info: () => Promise<unknown>) {
     this.#node = node;
     this.#config = config;
     this.#keys = keys;
-    this.#info = { ...info, node, config };
+    this.#info = info;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -163,7 +162,7 @@ export class Api {
   }
 
   info(): Promise<unknown> {
-    return serverInfo(this.#info);
+    return this.#info();
   }
 
   async channels(): Promise<unknown> {

@@ -18,6 +18,7 @@ import { originAllowed } from '../http/cors.js';
 import { sendError, sendJson } from '../http/json.js';
 import { Dashboard } from '../observe/dashboard/index.js';
 import { LocalSessions, SessionStore, type Sessions } from '../observe/dashboard/sessions.js';
+import { serverInfo } from '../observe/info.js';
 import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
 import { ServerMetrics } from '../observe/metrics.js';
 import { closeWaitingConnections, installFastPath } from '../transports/http1/fastpath.js';
@@ -102,11 +103,15 @@ export class HoldfastServer {
           'too many wrong API keys from one address: every key it offers, the right one too, gets 429 until its window ends',
         ),
     });
-    this.api = new Api(this.node, config, this.keys, {
-      worker: cluster.worker?.id ?? 0,
-      connections: () => this.connectionCounts(),
-      metrics: () => this.metrics.scrape(),
-    });
+    this.api = new Api(this.node, config, this.keys, () =>
+      serverInfo({
+        node: this.node,
+        config,
+        worker: cluster.worker?.id ?? 0,
+        connections: () => this.connectionCounts(),
+        metrics: () => this.metrics.scrape(),
+      }),
+    );
     this.metrics = new ServerMetrics(this);
     this.dashboard = new Dashboard(
       this.keys,

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import type { Node } from '../core/node.js';
-import { byLabel, parsePrometheusText, sumOf } from '../observe/promtext.js';
+import { byLabel, parsePrometheusText, sumOf } from './promtext.js';
 
-/** What GET /api/info reads, given by the server. */
+/** What GET /api/info reads (the server gathers it). */
 export interface InfoSources {
   node: Node;
   config: Config;
