@@ -98,3 +98,53 @@ test('the server API reaches a user on every worker of a --workers 2 server', {
     await srv.stop();
   }
 });
+
+test('GET /api/info on a --workers 2 server describes both workers, whichever answers', {
+  timeout: 60_000,
+}, async () => {
+  const srv = await spawnServer(['--workers', '2', '--namespaces', '{"chat": {"clientPublish": true}}']);
+  const clients: TestWs[] = [];
+  try {
+    const wsUrl = `ws://127.0.0.1:${srv.port}/ws`;
+    for (let i = 0; i < 4; i++) {
+      const c = await TestWs.connect(wsUrl);
+      clients.push(c);
+      assert.equal((await c.request({ id: 1, op: 'subscribe', channel: `chat:${i % 2}` }))['ok'], true);
+    }
+    const seen = new Set<number>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) {
+      const res = await fetch(`${srv.base}/api/info`, {
+        headers: { 'x-api-key': 'test-key', connection: 'close' },
+      });
+      assert.equal(res.status, 200);
+      const info = (await res.json()) as Msg;
+      assert.equal(info['engine'], 'cluster');
+      const totals = info['totals'] as Msg;
+      assert.equal(totals['workers'], 2);
+      assert.equal((totals['connections'] as Msg)['ws'], 4);
+      assert.equal(totals['subscriptions'], 4);
+      const workers = info['workers'] as Msg[];
+      assert.deepEqual(
+        workers.map((w) => typeof w['worker']),
+        ['number', 'number'],
+      );
+      const local = info['local'] as Msg;
+      seen.add(local['worker'] as number);
+      assert.ok(
+        workers.some((w) => w['worker'] === local['worker']),
+        'the answering worker is among them',
+      );
+      assert.deepEqual(
+        (info['namespaces'] as Msg[]).map((n) => [n['name'], n['clientPublish']]),
+        [['chat', true]],
+      );
+    }
+    assert.equal(seen.size, 2, 'both workers answered in turn, with the same totals');
+    // A command is taken on any worker (no connection has an identity here: nothing closes).
+    assert.equal(await post(srv.base, '/api/disconnect', { user: 'nobody' }), 200);
+    assert.equal((await clients[0]!.request({ id: 2, op: 'ping' }))['ok'], true);
+  } finally {
+    for (const c of clients) c.close();
+    await srv.stop();
+  }
+});
