@@ -278,3 +278,28 @@ describe('with namespaces', () => {
     }
   });
 });
+
+describe('idle deadline', () => {
+  it('a WebSocket left with no channel by a server-side unsubscribe is closed as idle (3003)', {
+    timeout: 15_000,
+  }, async () => {
+    const idle = await startServer({ idleTimeout: 1 });
+    const idleSeam = new IdentitySeam(idle.server.node);
+    try {
+      idleSeam.next('jack');
+      const c = await TestWs.connect(idle.wsUrl);
+      open.push(c);
+      assert.equal((await c.request({ id: 1, op: 'subscribe', channel: 'only' }))['ok'], true);
+      const res = await fetch(`${idle.base}/api/unsubscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: JSON.stringify({ user: 'jack', channel: 'only' }),
+      });
+      assert.equal(res.status, 200);
+      await c.next((m) => m['op'] === 'unsubscribe');
+      assert.equal(await c.closed, 3003);
+    } finally {
+      await idle.close();
+    }
+  });
+});

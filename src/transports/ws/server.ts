@@ -217,6 +217,11 @@ export class WsServer implements WsHandler {
   /** Told of each bad frame (the server logs them through a rate limiter). */
   onBadFrame: ((session: WsSession, code: string) => void) | null = null;
 
+  /** WsHandler: a server-side unsubscribe left the session with no channel. */
+  onIdle(conn: WsConnection): void {
+    this.#wheel.schedule(conn.owner as WsSession, this.#config.idleTimeout * 1000);
+  }
+
   /** WsHandler */
   onPong(conn: WsConnection): void {
     (conn.owner as WsSession).alive = true;

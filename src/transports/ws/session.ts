@@ -105,9 +105,13 @@ export class WsSession extends Session implements Expirable {
     this.reply({ op: 'subscribe', channel, epoch, offset });
   }
 
-  /** `{"op": "unsubscribe", "channel"}`: no message of the channel follows. */
+  /**
+   * `{"op": "unsubscribe", "channel"}`: no message of the channel follows. Left with no
+   * subscription, the connection's idle deadline starts, as after the client's own unsubscribe.
+   */
   override serverUnsubscribed(channel: string): void {
     this.reply({ op: 'unsubscribe', channel });
+    if (this.subscriptions.size === 0 && !this.closed) this.ws.idle();
   }
 
   /** Sends a reply or control message (JSON). */
