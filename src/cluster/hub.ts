@@ -7,8 +7,8 @@ import {
   type ToWorker,
 } from '../engines/cluster/protocol.js';
 import { validControl } from '../engines/control.js';
+import type { HistoryLimits } from '../engines/limits.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
-import type { HistoryLimits } from '../engines/memory/history.js';
 
 /**
  * The primary's side of the cluster engine: it holds every channel's history (so a worker crash

@@ -1,5 +1,6 @@
 import type { Publication } from '../../contract/stream.js';
 import { ControlRelay } from '../control.js';
+import type { HistoryLimits } from '../limits.js';
 import type {
   Engine,
   HistoryReadOptions,
@@ -8,7 +9,7 @@ import type {
   PublicationHandler,
   PubSub,
 } from '../types.js';
-import { type HistoryLimits, MemoryHistory } from './history.js';
+import { MemoryHistory } from './history.js';
 
 /**
  * The single-process engine: publications go straight to the local handler; history lives in
