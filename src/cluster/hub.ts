@@ -6,6 +6,7 @@ import {
   type ToPrimary,
   type ToWorker,
 } from '../engines/cluster/protocol.js';
+import { validControl } from '../engines/control.js';
 import type { HistoryLimits } from '../engines/limits.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 
@@ -118,6 +119,14 @@ export class ClusterHub {
       case 'channels':
         this.#collectChannels((list) => reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: list }));
         return;
+      case 'control': {
+        // Checked here too: one bad worker must not reach the others with it.
+        const m = validControl(msg.m);
+        if (m === null) return;
+        for (const p of this.#workers.values())
+          if (p.connected()) p.send({ v: PROTOCOL_VERSION, t: 'control', m });
+        return;
+      }
       case 'channels-local': {
         const q = this.#pendingChannels.get(msg.id);
         if (q === undefined) return;

@@ -1,9 +1,10 @@
 import { Disconnects, HoldfastError } from '../contract/codes.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
-import type { Engine } from '../engines/types.js';
+import type { ControlMessage, Engine } from '../engines/types.js';
 import { Encoded } from './encode.js';
 import { type Session, type SessionOwner, Subscription } from './session.js';
 import { NodeStats } from './stats.js';
+import { UserIndex } from './users.js';
 
 export interface SubscribeResult {
   channel: string;
@@ -19,6 +20,8 @@ export interface NodeOptions {
   maxRecover: number;
   /** Subscribers one channel may have in this process (0: no cap). */
   maxSubscribersPerChannel?: number;
+  /** A server-side subscribe (control `subscribe`) skips a session that follows this many channels. */
+  maxChannelsPerSession?: number;
 }
 
 const encode = (p: Publication): Encoded => new Encoded(p);
@@ -52,6 +55,8 @@ export class Node implements SessionOwner {
    */
   readonly #tips = new Map<string, Tip>();
   readonly #opts: NodeOptions;
+  /** Sessions with an identity, by user (the server API's disconnect, subscribe, unsubscribe). */
+  readonly #users = new UserIndex<Session>();
   #sessions = 0;
 
   constructor(engine: Engine, opts: NodeOptions) {
@@ -61,6 +66,7 @@ export class Node implements SessionOwner {
 
   async start(): Promise<void> {
     await this.engine.pubsub.start((pub) => this.#onPublication(pub));
+    await this.engine.control?.start((msg) => this.control(msg));
   }
 
   #onPublication(pub: Publication): void {
@@ -88,6 +94,8 @@ export class Node implements SessionOwner {
     this.#sessions++;
     if (kind === 'stream') this.stats.streamsOpened++;
     session.owner = this;
+    // The identity is set before attach and keeps its user (a refresh is for the same user).
+    if (session.identity !== null) this.#users.add(session.identity.user, session);
   }
 
   /** SessionOwner */
@@ -104,8 +112,60 @@ export class Node implements SessionOwner {
     return this.#sessions;
   }
 
+  /** Users with at least one local session. */
+  get userCount(): number {
+    return this.#users.size;
+  }
+
+  /** The local sessions of `user` (a snapshot). */
+  sessionsOf(user: string): Session[] {
+    return this.#users.of(user);
+  }
+
+  /**
+   * A message of the control bus (engines/types.ts ControlMessage), from any node: applied to
+   * this node's sessions of the user. `disconnect` closes every one of them (3507);
+   * `subscribe` subscribes those whose transport takes it (Session.takesServerSubscribe) from
+   * the channel's current position, like a client's subscribe without `since`, and tells them
+   * (Session.serverSubscribed) before the channel's first message; `unsubscribe` removes the
+   * channel from those whose transport takes it and tells them. The application is trusted:
+   * no access check applies (the HTTP API checked the API key). A failed subscribe (the
+   * channel is full, the engine is unreachable) leaves that session as it was.
+   */
+  control(msg: ControlMessage): void {
+    switch (msg.t) {
+      case 'disconnect':
+        for (const s of this.#users.of(msg.user)) s.close(Disconnects.disconnected);
+        return;
+      case 'subscribe':
+        for (const s of this.#users.of(msg.user)) this.#serverSubscribe(s, msg.channel);
+        return;
+      case 'unsubscribe':
+        for (const s of this.#users.of(msg.user)) this.#serverUnsubscribe(s, msg.channel);
+        return;
+    }
+  }
+
+  #serverSubscribe(s: Session, channel: string): void {
+    if (!s.takesServerSubscribe || s.closed || s.subscriptions.has(channel)) return;
+    const cap = this.#opts.maxChannelsPerSession ?? 0;
+    if (cap > 0 && s.subscriptions.size >= cap) return;
+    this.subscribe(s, channel, undefined, (r) => s.serverSubscribed(channel, r.epoch, r.offset)).catch(
+      () => undefined,
+    );
+  }
+
+  #serverUnsubscribe(s: Session, channel: string): void {
+    const sub = s.subscriptions.get(channel);
+    if (!s.takesServerUnsubscribe || s.closed || sub === undefined) return;
+    const last = { epoch: sub.epoch, offset: sub.offset };
+    this.unsubscribe(s, channel);
+    s.serverUnsubscribed(channel, last);
+  }
+
   #detach(session: Session): void {
     this.#sessions--;
+    if (session.identity !== null) this.#users.delete(session.identity.user, session);
     for (const channel of session.subscriptions.keys()) this.#leave(session, channel);
     session.subscriptions.clear();
   }

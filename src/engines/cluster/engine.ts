@@ -1,4 +1,6 @@
+import { HoldfastError } from '../../contract/codes.js';
 import type { Publication } from '../../contract/stream.js';
+import { ControlRelay } from '../control.js';
 import type {
   Engine,
   HistoryReadOptions,
@@ -36,7 +38,8 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence = null;
-  readonly control = null;
+  /** Through the primary, which relays each message to every worker (cluster/hub.ts). */
+  readonly control: ControlRelay;
   readonly #port: Port<ToWorker, ToPrimary>;
   readonly #workerId: number;
   readonly #pending = new Map<number, Pending>();
@@ -48,6 +51,13 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   constructor(port: Port<ToWorker, ToPrimary>, workerId: number) {
     this.#port = port;
     this.#workerId = workerId;
+    this.control = new ControlRelay({
+      listen: async () => undefined,
+      send: async (m) => {
+        if (!port.connected()) throw new HoldfastError('unavailable', 'The primary is not reachable.');
+        port.send({ v: PROTOCOL_VERSION, from: workerId, t: 'control', m });
+      },
+    });
     port.onMessage((msg) => this.#onMessage(msg));
   }
 
@@ -80,6 +90,9 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
           id: msg.id,
           channels: this.localChannels(),
         });
+        return;
+      case 'control':
+        this.control.receive(msg.m);
         return;
       case 'drain':
       case 'primary-memory':
@@ -140,6 +153,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
 
   async close(): Promise<void> {
     this.#handler = null;
+    this.control.stop();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(new Error('engine closed'));

@@ -1,4 +1,5 @@
 import type { Publication } from '../../contract/stream.js';
+import { ControlRelay } from '../control.js';
 import type { HistoryLimits } from '../limits.js';
 import type {
   Engine,
@@ -19,7 +20,13 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence = null;
-  readonly control = null;
+  /** One node: each control message goes to this node's own handler, on a later turn. */
+  readonly control: ControlRelay = new ControlRelay({
+    listen: async () => undefined,
+    send: async (msg) => {
+      setImmediate(() => this.control.receive(msg));
+    },
+  });
   readonly #store: MemoryHistory;
   readonly #subscribed = new Set<string>();
   #handler: PublicationHandler | null = null;
@@ -80,5 +87,6 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
     this.#sweeper = null;
     this.#handler = null;
+    this.control.stop();
   }
 }
