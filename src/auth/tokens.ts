@@ -1,8 +1,9 @@
-import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
+  importSPKI,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
@@ -102,7 +103,29 @@ class JwksUnavailable extends Error {}
 /** One way to check a signature: the key (or key set) and the algorithms it admits. */
 interface Verifier {
   readonly algorithms: string[];
-  readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  readonly key: JWTVerifyGetKey;
+}
+
+type VerifyKey = Awaited<ReturnType<JWTVerifyGetKey>>;
+
+const HMAC_HASH: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
+
+/**
+ * A configured key as jose's key function, imported once per algorithm as a WebCrypto key: jose
+ * imports a raw secret or a KeyObject again at every verification otherwise, which cost more
+ * than the verification itself (docs/BENCHMARKS.md "Connecting with tokens").
+ */
+function importedOnce(load: (alg: string) => Promise<VerifyKey>): JWTVerifyGetKey {
+  const keys = new Map<string, Promise<VerifyKey>>();
+  return (header) => {
+    const alg = header.alg ?? '';
+    let key = keys.get(alg);
+    if (key === undefined) {
+      key = load(alg);
+      keys.set(alg, key);
+    }
+    return key;
+  };
 }
 
 export interface TokenOptions {
@@ -125,14 +148,23 @@ export class TokenVerifier {
   /** Throws ConfigError for a key that cannot be used. */
   constructor(config: TokenConfig, opts: TokenOptions = {}) {
     if (config.tokenHmacSecret !== '') {
+      const secret = new TextEncoder().encode(config.tokenHmacSecret);
       this.#verifiers.push({
         algorithms: HMAC_ALGS,
-        key: new TextEncoder().encode(config.tokenHmacSecret),
+        key: importedOnce((alg) =>
+          webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: HMAC_HASH[alg]! }, false, [
+            'verify',
+          ]),
+        ),
       });
     }
     if (config.tokenPublicKey !== '') {
       const key = loadPublicKey(config.tokenPublicKey);
-      this.#verifiers.push({ algorithms: algorithmsOf(key), key });
+      const spki = key.export({ type: 'spki', format: 'pem' }).toString();
+      this.#verifiers.push({
+        algorithms: algorithmsOf(key),
+        key: importedOnce((alg) => importSPKI(spki, alg)),
+      });
     }
     if (config.tokenJwksUrl !== '') {
       const jwks = createRemoteJWKSet(new URL(config.tokenJwksUrl), {
@@ -215,23 +247,17 @@ export class TokenVerifier {
       issuer: this.#issuer,
       currentDate: new Date(this.#now()),
     };
-    // jwtVerify's overloads take a key and a key function apart.
-    return typeof v.key === 'function'
-      ? jwtVerify(token, v.key, opts).then((r) => r.payload)
-      : jwtVerify(token, v.key, opts).then((r) => r.payload);
+    return jwtVerify(token, v.key, opts).then((r) => r.payload);
   }
 
+  /**
+   * Full: the oldest entry goes (O(1); a scan for expired entries at every insert into a full
+   * cache made each new token cost a walk of the whole cache). Expired entries go when looked up.
+   */
   #remember(token: string, identity: Identity): void {
     if (this.#cache.size >= this.#cacheSize) {
-      const now = this.#now();
-      for (const [t, id] of this.#cache) {
-        if (id.expiresAt !== 0 && id.expiresAt <= now) this.#cache.delete(t);
-      }
-      // Still full: the oldest goes.
-      if (this.#cache.size >= this.#cacheSize) {
-        const oldest = this.#cache.keys().next();
-        if (oldest.done !== true) this.#cache.delete(oldest.value);
-      }
+      const oldest = this.#cache.keys().next();
+      if (oldest.done !== true) this.#cache.delete(oldest.value);
     }
     this.#cache.set(token, identity);
   }
