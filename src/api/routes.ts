@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
 import { isValidChannel } from '../contract/channel.js';
 import { HoldfastError } from '../contract/codes.js';
+import { presenceMember } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { sendError, sendErrorAndClose, sendJson } from '../http/json.js';
 import type { KeyGate } from './auth.js';
@@ -11,7 +12,7 @@ const MAX_HISTORY_LIMIT = 10_000;
 const MAX_BROADCAST_CHANNELS = 1000;
 
 /**
- * The HTTP API (DESIGN.md "Public contract"): publish, broadcast, history, channels, behind
+ * The HTTP API (DESIGN.md "Public contract"): publish, broadcast, history, channels, presence, behind
  * X-API-Key. Every answer is JSON; every failure is `{"error": {"code", "message"}}`.
  */
 export class Api {
@@ -120,6 +121,20 @@ export class Api {
     };
   }
 
+  /** GET /api/presence?channel=: every member, over every node (`presence_disabled` without). */
+  async presence(params: URLSearchParams): Promise<unknown> {
+    const channel = this.channel(params.get('channel'));
+    const members = await this.#node.presence.members(channel);
+    return { channel, members: members.map(presenceMember) };
+  }
+
+  /** GET /api/presence_stats?channel=: connections and distinct users. */
+  async presenceStats(params: URLSearchParams): Promise<unknown> {
+    const channel = this.channel(params.get('channel'));
+    const { clients, users } = await this.#node.presence.stats(channel);
+    return { channel, clients, users };
+  }
+
   async channels(): Promise<unknown> {
     const engine = this.#node.engine;
     const list =
@@ -138,6 +153,8 @@ const ROUTES: Record<string, Route> = {
   '/api/broadcast': { method: 'POST', run: (api, body) => api.broadcast(body) },
   '/api/history': { method: 'GET', run: (api, _b, params) => api.history(params) },
   '/api/channels': { method: 'GET', run: (api) => api.channels() },
+  '/api/presence': { method: 'GET', run: (api, _b, params) => api.presence(params) },
+  '/api/presence_stats': { method: 'GET', run: (api, _b, params) => api.presenceStats(params) },
 };
 
 function object(body: unknown): Record<string, unknown> {

@@ -22,6 +22,7 @@ export const ErrorCodes = {
   token_expired: { status: 401, message: 'The connection token has expired; get a new one.' },
   permission_denied: { status: 403, message: 'Permission denied.' },
   unknown_namespace: { status: 400, message: 'The channel is in no configured namespace.' },
+  presence_disabled: { status: 400, message: "Presence is not enabled in this channel's namespace." },
   forbidden: { status: 403, message: 'Origin not allowed.' },
   not_found: { status: 404, message: 'No such route.' },
   channel_full: { status: 400, message: 'The channel has as many subscribers as allowed.' },

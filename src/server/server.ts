@@ -67,6 +67,7 @@ export class HoldfastServer {
     this.node = new Node(engine, {
       maxRecover: config.maxRecover,
       maxSubscribersPerChannel: config.maxSubscribersPerChannel,
+      namespaces: config.namespaceTable,
     });
     this.admission = new Admission(
       {
@@ -453,6 +454,7 @@ export function createEngine(config: Config): Engine {
         prefix: config.enginePrefix,
         history,
         connectTimeoutMs: config.engineConnectTimeout * 1000,
+        presenceTimeoutMs: config.presenceTimeout * 1000,
       });
     case 'nats':
       return new NatsEngine({
@@ -461,6 +463,7 @@ export function createEngine(config: Config): Engine {
         jetstream: config.natsHistory,
         history,
         connectTimeoutMs: config.engineConnectTimeout * 1000,
+        presenceTimeoutMs: config.presenceTimeout * 1000,
       });
     default:
       return new MemoryEngine(history);

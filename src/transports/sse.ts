@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
-import { type Encoded, sseEvent } from '../core/encode.js';
+import { type Encoded, type EncodedPresence, sseEvent } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
@@ -80,6 +80,11 @@ export class SseSession extends Session {
     out[ID_FIELD.length + id.length] = 0x0a;
     data.copy(out, ID_FIELD.length + id.length + 1);
     this.write(out);
+  }
+
+  /** Named events `join` and `leave`, without an id (they are not in the stream's cursor). */
+  protected override emitPresence(enc: EncodedPresence): void {
+    this.write(enc.sse);
   }
 
   cursor(): string {

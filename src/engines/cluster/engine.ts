@@ -1,6 +1,7 @@
 import type { Publication } from '../../contract/stream.js';
 import type {
   Engine,
+  PresenceEvent,
   HistoryReadOptions,
   HistoryResult,
   HistoryStore,
@@ -16,6 +17,7 @@ import {
   type ToWorker,
   type WorkerRequest,
 } from './protocol.js';
+import { ClusterPresence } from './presence.js';
 
 /** How long a worker waits for the primary before failing a request (every wait has a deadline). */
 const REQUEST_TIMEOUT_MS = 5000;
@@ -35,7 +37,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   readonly name = 'cluster';
   readonly pubsub = this;
   readonly history = this;
-  readonly presence = null;
+  readonly presence: ClusterPresence;
   readonly control = null;
   readonly #port: Port<ToWorker, ToPrimary>;
   readonly #workerId: number;
@@ -48,6 +50,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   constructor(port: Port<ToWorker, ToPrimary>, workerId: number) {
     this.#port = port;
     this.#workerId = workerId;
+    this.presence = new ClusterPresence((req) => this.#request(req));
     port.onMessage((msg) => this.#onMessage(msg));
   }
 
@@ -62,6 +65,10 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
         // effect was not measured apart). Order is kept: setImmediate callbacks run first in,
         // first out.
         setImmediate(deliverRouted, this, msg.pubs);
+        return;
+      case 'presence':
+        // Behind the publications routed before them (setImmediate runs first in, first out).
+        setImmediate(deliverPresence, this.presence, msg.evs);
         return;
       case 'res': {
         const p = this.#pending.get(msg.id);
@@ -140,6 +147,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
 
   async close(): Promise<void> {
     this.#handler = null;
+    await this.presence.close();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(new Error('engine closed'));
@@ -169,6 +177,10 @@ export function portPair<A, B>(): [Port<A, B>, Port<B, A>] {
     connected: () => open,
   };
   return [left, right];
+}
+
+function deliverPresence(presence: ClusterPresence, evs: PresenceEvent[]): void {
+  presence.deliver(evs);
 }
 
 function deliverRouted(engine: ClusterEngine, pubs: Publication[]): void {

@@ -8,6 +8,7 @@ import type {
   PubSub,
 } from '../types.js';
 import { type HistoryLimits, MemoryHistory } from './history.js';
+import { MemoryPresence } from './presence.js';
 
 /**
  * The single-process engine: publications go straight to the local handler; history lives in
@@ -17,7 +18,7 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
   readonly name = 'memory';
   readonly pubsub = this;
   readonly history = this;
-  readonly presence = null;
+  readonly presence = new MemoryPresence();
   readonly control = null;
   readonly #store: MemoryHistory;
   readonly #subscribed = new Set<string>();
@@ -79,5 +80,6 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
     this.#sweeper = null;
     this.#handler = null;
+    await this.presence.close();
   }
 }

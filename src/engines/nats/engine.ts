@@ -27,6 +27,11 @@ export interface NatsEngineOptions {
   jetstream: boolean;
   history: HistoryLimits;
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds after which another node reaps the presence members of a node that stopped
+   * heartbeating (`presenceTimeout`); default 15 s.
+   */
+  presenceTimeoutMs?: number;
 }
 
 /**

@@ -28,6 +28,11 @@ export interface RedisEngineOptions {
   history: HistoryLimits;
   /** Milliseconds start() waits for the first connection before failing. */
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds after which another node reaps the presence members of a node that stopped
+   * heartbeating (`presenceTimeout`); default 15 s.
+   */
+  presenceTimeoutMs?: number;
 }
 
 class Script {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../../contract/codes.js';
+import { presenceMember } from '../../core/encode.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
@@ -133,6 +134,15 @@ export class WsServer implements WsHandler {
           session.reply({ id: cmd.id, ...asError(err) });
         }
         return;
+      case 'presence': {
+        const id = cmd.id;
+        const channel = cmd.channel;
+        this.#node.sessionPresence(session, channel).then(
+          (members) => session.reply({ id, ok: true, channel, members: members.map(presenceMember) }),
+          (err: unknown) => session.reply({ id, ...asError(err) }),
+        );
+        return;
+      }
       case 'subscribe': {
         if (session.subscriptions.size >= this.#config.maxChannelsPerConnection) {
           session.reply({
