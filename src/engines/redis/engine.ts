@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../config/config.js';
 import { HoldfastError } from '../../contract/codes.js';
@@ -16,8 +16,11 @@ import type {
   PublicationHandler,
   PubSub,
 } from '../types.js';
+import { isPresenceWire } from '../presence-wire.js';
 import { decodeWire } from '../wire.js';
 import { RedisKeys } from './keys.js';
+import { RedisPresence } from './presence.js';
+import { Script } from './script.js';
 import { loadScripts } from './scripts.js';
 
 export interface RedisEngineOptions {
@@ -35,25 +38,6 @@ export interface RedisEngineOptions {
   presenceTimeoutMs?: number;
 }
 
-class Script {
-  readonly #text: string;
-  readonly #sha: string;
-
-  constructor(text: string) {
-    this.#text = text;
-    this.#sha = createHash('sha1').update(text).digest('hex');
-  }
-
-  async run(client: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return client.eval(this.#text, keys.length, ...keys, ...args);
-    }
-  }
-}
-
 /**
  * Redis engine: pub/sub over Redis channels (a server subscribes to a channel only while it has
  * subscribers for it), history in one stream per channel with its epoch and offset in a hash,
@@ -65,7 +49,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   readonly name = 'redis';
   readonly pubsub = this;
   readonly history = this;
-  readonly presence = null;
+  readonly presence: RedisPresence;
   readonly control = null;
   /** Sent with every publication; lets a server tell its own publications from others'. */
   readonly id = randomBytes(6).toString('hex');
@@ -85,6 +69,11 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   constructor(opts: RedisEngineOptions) {
     this.#opts = opts;
     this.#keys = new RedisKeys(opts.prefix);
+    this.presence = new RedisPresence({
+      prefix: opts.prefix,
+      timeoutMs: opts.presenceTimeoutMs ?? 15_000,
+      client: () => this.#cmd,
+    });
     const scripts = loadScripts();
     this.#publishScript = new Script(scripts.publish);
     this.#readScript = new Script(scripts.read);
@@ -113,6 +102,10 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
     sub.on('message', (name: string, text: string) => {
       const channel = this.#keys.channelOf(name);
       if (channel === null) return;
+      if (isPresenceWire(text)) {
+        this.presence.receive(channel, text);
+        return;
+      }
       const msg = decodeWire(channel, text);
       if (msg !== null) this.#seq?.push(msg.pub);
     });
@@ -248,6 +241,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   }
 
   async close(): Promise<void> {
+    await this.presence.close();
     this.#seq = null;
     this.#subs.clear();
     const clients = [this.#cmd, this.#sub];
