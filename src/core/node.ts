@@ -68,7 +68,10 @@ export class Node implements SessionOwner {
 
   async start(): Promise<void> {
     await this.engine.pubsub.start((pub) => this.#onPublication(pub));
-    await this.engine.presence?.start((ev) => this.#onPresence(ev));
+    // Only where a namespace keeps presence: a store may need more of its broker (NATS: JetStream).
+    if (this.engine.presence !== null && this.#opts.namespaces?.list().some((n) => n.presence) === true) {
+      await this.engine.presence.start((ev) => this.#onPresence(ev));
+    }
   }
 
   #onPresence(ev: PresenceEvent): void {

@@ -62,7 +62,10 @@ async function startNodes(fx: PresenceNodes): Promise<Node[]> {
 let clients = 0;
 function member(user: string, info?: unknown): PresenceMember {
   clients++;
-  const m: PresenceMember = { client: `c${process.pid}-${clients}-${Math.random().toString(36).slice(2, 6)}`, user };
+  const m: PresenceMember = {
+    client: `c${process.pid}-${clients}-${Math.random().toString(36).slice(2, 6)}`,
+    user,
+  };
   if (info !== undefined) m.info = info;
   return m;
 }
@@ -266,7 +269,7 @@ export function runPresenceConformance(
       }
     });
 
-    it("a node that dies without leaving has its members removed, with leave events", async () => {
+    it('a node that dies without leaving has its members removed, with leave events', async () => {
       const fx = await make(2);
       try {
         const [a, b] = await startNodes(fx);
@@ -282,7 +285,11 @@ export function runPresenceConformance(
         await eventually('the joins', () => b!.events.on(ch).length === 2);
         await fx.kill(0);
         // Within presenceTimeout plus one reap interval (the factory sets a short timeout).
-        await eventually('the dead node member leaves', () => b!.events.on(ch).includes(`leave ${ma.client}`), 30_000);
+        await eventually(
+          'the dead node member leaves',
+          () => b!.events.on(ch).includes(`leave ${ma.client}`),
+          30_000,
+        );
         assert.deepEqual(b!.events.on(ch), [`join ${ma.client}`, `join ${mb.client}`, `leave ${ma.client}`]);
         const leave = b!.events.all.find((e) => e.channel === ch && e.op === 'leave')!;
         assert.deepEqual(leave.member, ma);

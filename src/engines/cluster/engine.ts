@@ -1,13 +1,14 @@
 import type { Publication } from '../../contract/stream.js';
 import type {
   Engine,
-  PresenceEvent,
   HistoryReadOptions,
   HistoryResult,
   HistoryStore,
+  PresenceEvent,
   PublicationHandler,
   PubSub,
 } from '../types.js';
+import { ClusterPresence } from './presence.js';
 import {
   type ChannelCount,
   isToWorker,
@@ -17,7 +18,6 @@ import {
   type ToWorker,
   type WorkerRequest,
 } from './protocol.js';
-import { ClusterPresence } from './presence.js';
 
 /** How long a worker waits for the primary before failing a request (every wait has a deadline). */
 const REQUEST_TIMEOUT_MS = 5000;

@@ -6,6 +6,7 @@ import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff } from '../backoff.js';
 import type { HistoryLimits } from '../memory/history.js';
+import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
 import type {
   Engine,
@@ -17,6 +18,7 @@ import type {
 } from '../types.js';
 import { decodeWire, encodeWire } from '../wire.js';
 import { JetStreamHistory } from './history.js';
+import { NatsPresence } from './presence.js';
 import { NatsSubjects } from './subjects.js';
 
 export interface NatsEngineOptions {
@@ -44,7 +46,7 @@ export interface NatsEngineOptions {
 export class NatsEngine implements Engine, PubSub {
   readonly name = 'nats';
   readonly pubsub = this;
-  readonly presence = null;
+  readonly presence: NatsPresence;
   readonly control = null;
   readonly id = randomBytes(6).toString('hex');
   readonly #opts: NatsEngineOptions;
@@ -65,6 +67,11 @@ export class NatsEngine implements Engine, PubSub {
   constructor(opts: NatsEngineOptions) {
     this.#opts = opts;
     this.#subjects = new NatsSubjects(opts.prefix);
+    this.presence = new NatsPresence({
+      prefix: opts.prefix,
+      timeoutMs: opts.presenceTimeoutMs ?? 15_000,
+      subject: (channel) => this.#subjects.pubsub(channel),
+    });
     // Declared before start so capability checks see it; the store itself comes with the connection.
     if (opts.jetstream) this.history = { read: (channel, o) => this.#read(channel, o) };
   }
@@ -97,6 +104,7 @@ export class NatsEngine implements Engine, PubSub {
     }
     this.#nc = nc;
     this.#connected = true;
+    this.presence.connect(nc);
     if (this.#opts.jetstream) {
       try {
         const jsm = await nc.jetstreamManager();
@@ -146,7 +154,12 @@ export class NatsEngine implements Engine, PubSub {
     const sub = nc.subscribe(this.#subjects.pubsub(channel), {
       callback: (err, m) => {
         if (err !== null) return;
-        const msg = decodeWire(channel, m.string());
+        const text = m.string();
+        if (isPresenceWire(text)) {
+          this.presence.receive(channel, text);
+          return;
+        }
+        const msg = decodeWire(channel, text);
         if (msg !== null) this.#seq?.push(msg.pub);
       },
     });
@@ -208,6 +221,7 @@ export class NatsEngine implements Engine, PubSub {
   }
 
   async close(): Promise<void> {
+    await this.presence.close();
     this.#seq = null;
     for (const { sub } of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();

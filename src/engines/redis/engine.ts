@@ -7,6 +7,7 @@ import type { Publication } from '../../contract/stream.js';
 import { backoff, withDeadline } from '../backoff.js';
 import { emptyPosition, emptyTime, newTag } from '../empty.js';
 import type { HistoryLimits } from '../memory/history.js';
+import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
 import type {
   Engine,
@@ -16,7 +17,6 @@ import type {
   PublicationHandler,
   PubSub,
 } from '../types.js';
-import { isPresenceWire } from '../presence-wire.js';
 import { decodeWire } from '../wire.js';
 import { RedisKeys } from './keys.js';
 import { RedisPresence } from './presence.js';

@@ -2,12 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { HoldfastError } from '../../contract/codes.js';
 import { decodePresenceWire, memberJson, parseMember } from '../presence-wire.js';
-import type {
-  PresenceCount,
-  PresenceHandler,
-  PresenceMember,
-  PresenceStore,
-} from '../types.js';
+import type { PresenceCount, PresenceHandler, PresenceMember, PresenceStore } from '../types.js';
 import { Script } from './script.js';
 import { loadPresenceScripts } from './scripts.js';
 
@@ -150,7 +145,8 @@ export class RedisPresence implements PresenceStore {
     if (limit <= 0) return [];
     const flat = await this.#cmd().zrevrange(`${this.#opts.prefix}:pc`, 0, limit - 1, 'WITHSCORES');
     const out: PresenceCount[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ channel: flat[i]!, clients: Number(flat[i + 1]) });
+    for (let i = 0; i + 1 < flat.length; i += 2)
+      out.push({ channel: flat[i]!, clients: Number(flat[i + 1]) });
     return out;
   }
 
