@@ -112,7 +112,7 @@ export class RedisPresence implements PresenceStore {
 
   leave(channel: string, client: string): Promise<void> {
     const clients = this.#local.get(channel);
-    if (clients !== undefined && clients.delete(client) && clients.size === 0) this.#local.delete(channel);
+    if (clients?.delete(client) && clients.size === 0) this.#local.delete(channel);
     return this.#track(this.#runLeave(channel, client));
   }
 
