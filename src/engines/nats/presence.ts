@@ -64,6 +64,12 @@ export class NatsPresence implements PresenceStore {
   #handler: PresenceHandler | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticking = false;
+  /**
+   * Since when this node's heartbeats have succeeded without a break (0: the last one failed).
+   * It reaps only after one interval of that: after an outage of NATS, every live node's
+   * heartbeat has reached the watch again by then, so none is taken for dead for the outage.
+   */
+  #healthySince = 0;
   #stopWatch: (() => void) | null = null;
 
   constructor(opts: NatsPresenceOptions) {
@@ -97,6 +103,7 @@ export class NatsPresence implements PresenceStore {
     this.#handler = handler;
     await this.#watchNodes(this.#kv);
     this.#revision = await this.#kv.create(`n.${this.#node}`, String(Date.now()));
+    this.#healthySince = Date.now();
     this.#timer = setInterval(() => void this.#tick(), this.#intervalMs);
     this.#timer.unref();
   }
@@ -193,6 +200,13 @@ export class NatsPresence implements PresenceStore {
   stopHeartbeat(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+  }
+
+  /** Test seam: start the timer again after stopHeartbeat. */
+  resumeHeartbeat(): void {
+    if (this.#timer !== null || this.#kv === null) return;
+    this.#timer = setInterval(() => void this.#tick(), this.#intervalMs);
+    this.#timer.unref();
   }
 
   async #tick(): Promise<void> {

@@ -53,6 +53,12 @@ export class RedisPresence implements PresenceStore {
   #handler: PresenceHandler | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticking = false;
+  /**
+   * Since when this node's heartbeats have succeeded without a break (0: the last one failed).
+   * It reaps only after one interval of that: after an outage of Redis, every live node has
+   * heartbeated again by then, so none is taken for dead because nobody could reach Redis.
+   */
+  #healthySince = 0;
 
   constructor(opts: RedisPresenceOptions) {
     this.#opts = opts;
@@ -77,6 +83,7 @@ export class RedisPresence implements PresenceStore {
   async start(handler: PresenceHandler): Promise<void> {
     this.#handler = handler;
     await this.#register();
+    this.#healthySince = Date.now();
     this.#timer = setInterval(() => void this.#tick(), this.#intervalMs);
     this.#timer.unref();
   }
@@ -181,13 +188,17 @@ export class RedisPresence implements PresenceStore {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      const cmd = this.#opts.client();
-      if (cmd === null || cmd.status !== 'ready') return;
+      const cmd = this.#cmd();
       const alive = (await this.#heartbeat.run(cmd, [], [this.#opts.prefix, this.#node, '0'])) as number;
       if (alive === 0) await this.#reregister();
-      await this.#reap.run(cmd, [], [this.#opts.prefix, this.#opts.timeoutMs, REAP_BATCH]);
+      const now = Date.now();
+      if (this.#healthySince === 0) this.#healthySince = now;
+      if (now - this.#healthySince >= this.#intervalMs) {
+        await this.#reap.run(cmd, [], [this.#opts.prefix, this.#opts.timeoutMs, REAP_BATCH]);
+      }
     } catch {
       // Redis unreachable: the next tick tries again (and finds out whether this node was reaped).
+      this.#healthySince = 0;
     } finally {
       this.#ticking = false;
     }
