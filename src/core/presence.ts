@@ -36,7 +36,7 @@ export class NodePresence {
   /** A subscription is complete: make the session a member when it has an identity. */
   subscribed(session: Session, channel: string, sub: Subscription): void {
     const identity = session.identity;
-    if (identity === null || !this.enabled(channel)) return;
+    if (identity === null || !session.joinsPresence || !this.enabled(channel)) return;
     sub.joined = true;
     if (session.presenceId === null) session.presenceId = this.#prefix + (this.#next++).toString(36);
     const member: PresenceMember = { client: session.presenceId, user: identity.user };

@@ -88,6 +88,15 @@ export abstract class Session {
   }
 
   /**
+   * Whether this kind of session becomes a presence member when it has an identity (a getter on
+   * the prototype: no field per session). Long-poll sessions do not: each poll is a session of
+   * its own, so the member would leave and join again at every poll.
+   */
+  get joinsPresence(): boolean {
+    return true;
+  }
+
+  /**
    * Writes one presence push in this session's wire format. Transports without presence pushes
    * (long-poll) keep this default, which drops them.
    */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
+import { parseNamespaces } from '../../src/config/namespaces.js';
 import { Node } from '../../src/core/node.js';
 import { TimerWheel } from '../../src/core/wheel.js';
 import { MemoryEngine } from '../../src/engines/memory/engine.js';
@@ -83,5 +84,28 @@ test('the cursor may sit anywhere in the query; the spelling is learnt only when
     } finally {
       p.stop();
     }
+  }
+});
+
+test('a long-poll with an identity is no presence member (each poll is a session of its own)', async () => {
+  const namespaces = parseNamespaces(
+    { room: { presence: true, joinLeave: true } },
+    { historySize: 10, historyTtl: 60 },
+  );
+  const node = new Node(new MemoryEngine({ size: 100, ttlMs: 60_000, metaTtlMs: 600_000 }), {
+    maxRecover: 100,
+    namespaces,
+  });
+  await node.start();
+  const wheel = new TimerWheel(100);
+  try {
+    const server = new PollServer(node, loadConfig(), wheel);
+    const session = new PollSession(server, new KeptReply(), ['room:1'], {});
+    session.identity = { user: 'alice', info: undefined, channels: [], expiresAt: 0 };
+    await server.start(session, null);
+    assert.equal(session.subscriptions.has('room:1'), true);
+    assert.deepEqual(await node.presence.members('room:1'), []);
+  } finally {
+    wheel.stop();
   }
 });
