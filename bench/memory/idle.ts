@@ -11,13 +11,18 @@
  *
  * Usage: npm run build && node dist/bench/memory/idle.js [--server holdfast|ws-ref|raw]
  *          [--transport ws|sse|poll] [--connections 19000] [--channels 100] [--settle 10]
+ *          [--auth none|HS256|ES256] [--presence]
  *        node dist/bench/memory/idle.js --all     (raw, ws-ref, then Holdfast ws, sse, poll)
+ * --auth: every connection carries its own token (user u<i>, minted before the run);
+ * --presence: the channels are `room:c<n>` in a namespace with presence, so every connection is
+ * also a presence member (needs --auth).
  * Loopback only; every process it starts is ended by PID; the run stops by itself.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BenchAlg, benchKey, type MintSpec } from '../auth/mint.js';
 import { BENCH_KEY, listeningPort, options, serveArgs } from '../serve-proc.js';
 import type { ClientsArgs, ClientsReport } from './clients.js';
 
@@ -28,7 +33,12 @@ const opts = options({
   channels: '100',
   settle: '10',
   all: false,
+  auth: 'none',
+  presence: false,
 });
+
+/** The namespaces of a --presence run: the default one, and `room` with presence for members. */
+const PRESENCE_NAMESPACES = JSON.stringify({ '': {}, room: { anonymous: false, presence: true } });
 
 const PER_CLIENT_PROCESS = 15_000;
 const RUN_DEADLINE_MS = 15 * 60_000;
@@ -65,7 +75,7 @@ class ServerProcess {
   #stderr = '';
   #memWaiter: ((m: MemStat) => void) | null = null;
 
-  constructor(kind: string) {
+  constructor(kind: string, extraFlags: Record<string, string> = {}) {
     const hook = pathToFileURL(here('./gc-hook.js')).href;
     const args =
       kind === 'ws-ref'
@@ -78,6 +88,7 @@ class ServerProcess {
               'poll-timeout': '300',
               'ping-interval': '3600',
               'log-level': 'warn',
+              ...extraFlags,
             });
     this.child = spawn(process.execPath, ['--expose-gc', '--import', hook, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,7 +152,18 @@ function subscribers(port: number): Promise<number> {
 }
 
 async function run(server: string, transport: ClientsArgs['transport'], n: number, channels: number) {
-  const srv = new ServerProcess(server);
+  let auth: MintSpec | undefined;
+  const flags: Record<string, string> = {};
+  if (opts.auth !== 'none') {
+    const k = await benchKey(opts.auth as BenchAlg);
+    auth = k.spec;
+    Object.assign(flags, k.flags);
+  }
+  if (opts.presence) {
+    if (auth === undefined) throw new Error('--presence needs --auth: presence members are users');
+    flags['namespaces'] = PRESENCE_NAMESPACES;
+  }
+  const srv = new ServerProcess(server, flags);
   const clients: ChildProcess[] = [];
   try {
     const port = await srv.port;
@@ -166,6 +188,8 @@ async function run(server: string, transport: ClientsArgs['transport'], n: numbe
           channels,
           batch: 250,
           deadlineMs: RUN_DEADLINE_MS,
+          ...(auth === undefined ? {} : { auth }),
+          ...(opts.presence ? { channelPrefix: 'room:' } : {}),
         };
         const child = fork(here('./clients.js'), [JSON.stringify(args)], { stdio: 'inherit' });
         clients.push(child);
@@ -173,7 +197,7 @@ async function run(server: string, transport: ClientsArgs['transport'], n: numbe
           new Promise((resolve) => {
             child.on('message', (m: ClientsReport) => {
               if ('error' in m) failure ??= new Error(`clients ${args.localAddress}: ${m.error}`);
-              else if (m.ready === args.count) resolve();
+              else if ('ready' in m && m.ready === args.count) resolve();
             });
             child.once('exit', (code) => {
               failure ??= new Error(`clients ${args.localAddress} exited (${code})`);
@@ -246,7 +270,10 @@ async function main(): Promise<void> {
         ['holdfast', 'poll'],
       ]
     : [[opts.server, opts.transport as ClientsArgs['transport']]];
-  console.log(`connections ${n}, channels ${channels}, settle ${opts.settle} s, node ${process.version}`);
+  console.log(
+    `connections ${n}, channels ${channels}, settle ${opts.settle} s, auth ${opts.auth}, ` +
+      `presence ${opts.presence}, node ${process.version}`,
+  );
   console.log(
     'server    transport  RSS before  RSS after   RSS/conn  marginal  heapUsed/conn  marginal  heapTotal/conn (KiB)',
   );

@@ -80,7 +80,7 @@ const child = fork(fileURLToPath(new URL('./clients.js', import.meta.url)), [JSO
 await new Promise<void>((resolve, reject) => {
   child.on('message', (m: ClientsReport) => {
     if ('error' in m) reject(new Error(m.error));
-    else if (m.ready === n) resolve();
+    else if ('ready' in m && m.ready === n) resolve();
   });
 });
 while (server.node.channels().reduce((s, c) => s + c.subscribers, 0) < n) {

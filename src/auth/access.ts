@@ -49,16 +49,23 @@ export interface Access {
 
 /**
  * The application's backend, asked over HTTP where `connectProxy`, `subscribeProxy` or
- * `publishProxy` is set (proxy.ts). A backend that refuses throws permission_denied (or
- * invalid_token for a connect it answers 401); one that fails, times out or is at its cap of
- * requests in flight throws backend_unavailable: never an open door.
+ * `publishProxy` is set (proxy.ts; the bodies in docs/AUTH.md). A backend that refuses (it
+ * answers 401 or 403) throws permission_denied; one that fails, answers off the contract, times
+ * out (proxyTimeout) or is at its cap of requests in flight (proxyMaxInFlight) throws
+ * backend_unavailable: never an open door.
  */
 export interface Backend {
-  /** null when connectProxy is not set. Resolves with who the connection is. */
-  readonly connect: ((c: ConnectInfo) => Promise<Identity>) | null;
+  /**
+   * null when connectProxy is not set. Resolves with who the connection is, or with null when
+   * the backend accepts it as anonymous (it answers `{"user": ""}`, Centrifugo's convention).
+   */
+  readonly connect: ((c: ConnectInfo) => Promise<Identity | null>) | null;
   /** null when subscribeProxy is not set. Resolves when the backend allows the subscription. */
   readonly subscribe: ((identity: Identity | null, channel: string, c: ConnectInfo) => Promise<void>) | null;
-  /** null when publishProxy is not set. Resolves with the data to publish (the client's, or the backend's). */
+  /**
+   * null when publishProxy is not set. `data` is JSON text (a client's that is not throws
+   * invalid_json). Resolves with the data to publish, as JSON text: the client's, or the backend's.
+   */
   readonly publish:
     | ((identity: Identity | null, channel: string, data: string, c: ConnectInfo) => Promise<string>)
     | null;

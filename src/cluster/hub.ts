@@ -6,8 +6,8 @@ import {
   type ToPrimary,
   type ToWorker,
 } from '../engines/cluster/protocol.js';
+import type { HistoryLimits } from '../engines/limits.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
-import type { HistoryLimits } from '../engines/memory/history.js';
 import { PresenceTable } from '../engines/memory/presence-table.js';
 import type { PresenceEvent } from '../engines/types.js';
 

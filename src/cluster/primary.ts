@@ -7,6 +7,7 @@ import {
   type ToPrimary,
   type ToWorker,
 } from '../engines/cluster/protocol.js';
+import { historyLimits } from '../engines/limits.js';
 import { installPrimaryMetrics } from '../observe/cluster.js';
 import { type SessionAnswer, SessionStore, serveSessions } from '../observe/dashboard/sessions.js';
 import type { Logger } from '../observe/log.js';
@@ -42,11 +43,8 @@ export function runPrimary(config: Config, log: Logger, announce: (text: string)
   const count = resolveWorkers(config.workers, config.connections);
   // Answers workers' /metrics with the sum over all workers (prom-client's AggregatorRegistry).
   const metrics = installPrimaryMetrics();
-  const hub = new ClusterHub({
-    size: config.historySize,
-    ttlMs: config.historyTtl * 1000,
-    metaTtlMs: config.historyMetaTtl * 1000,
-  });
+  // Each namespace's historySize and historyTtl apply to its channels (engines/limits.ts).
+  const hub = new ClusterHub(historyLimits(config));
   // Every worker's dashboard logins, here so that they outlive worker restarts and hold on all.
   const sessions = new SessionStore({ ttlMs: config.dashboardSessionTtl * 1000 });
   const intensity = new RestartIntensity({

@@ -127,8 +127,20 @@ export const OPTIONS = {
     max: 65535,
     doc: 'Listen backlog (pending connections); the kernel caps it at net.core.somaxconn.',
   },
-  historySize: { kind: 'int', default: 1000, min: 0, max: 1_000_000, doc: 'Publications kept per channel.' },
-  historyTtl: { kind: 'int', default: 600, min: 1, max: 30 * 86400, doc: 'Seconds a publication is kept.' },
+  historySize: {
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Publications kept per channel (0: none; offsets go on), unless its namespace sets its own historySize.',
+  },
+  historyTtl: {
+    kind: 'int',
+    default: 600,
+    min: 1,
+    max: 30 * 86400,
+    doc: 'Seconds a publication is kept, unless its namespace sets its own historyTtl.',
+  },
   historyMetaTtl: {
     kind: 'int',
     default: 86400,
@@ -141,7 +153,7 @@ export const OPTIONS = {
     default: 1000,
     min: 0,
     max: 1_000_000,
-    doc: 'Most publications replayed to one resuming subscription; past that, recovered: false.',
+    doc: 'Most publications replayed to one resuming subscription; past that, recovered: false. Capped at the largest historySize (of the server and its namespaces).',
   },
   maxChannelLength: { kind: 'int', default: 255, min: 1, max: 1024, doc: 'Longest channel name.' },
   maxChannelsPerConnection: {
@@ -543,13 +555,18 @@ function validateCrossFields(c: Config): void {
       `enginePrefix: expected 1 to 64 letters, digits, "_" or "-", got ${JSON.stringify(c.enginePrefix)}`,
     );
   }
-  if (c.maxRecover > c.historySize && c.historySize > 0) c.maxRecover = c.historySize;
   try {
     c.namespaceTable = parseNamespaces(c.namespaces, c);
   } catch (err) {
     if (err instanceof NamespaceError) throw new ConfigError(err.message);
     throw err;
   }
+  // No resume needs more than the largest history keeps; a smaller one's channels read what they
+  // keep and are told recovered: false past it. Clamping to the server's historySize alone would
+  // refuse resumes that a namespace keeping more could serve.
+  let kept = c.historySize;
+  for (const ns of c.namespaceTable?.list() ?? []) kept = Math.max(kept, ns.historySize);
+  if (c.maxRecover > kept && kept > 0) c.maxRecover = kept;
   for (const name of ['connectProxy', 'subscribeProxy', 'publishProxy', 'tokenJwksUrl'] as const) {
     const url = c[name];
     if (url === '') continue;

@@ -8,6 +8,7 @@ import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { Node } from '../core/node.js';
 import type { Session } from '../core/session.js';
 import { TimerWheel } from '../core/wheel.js';
+import { historyLimits } from '../engines/limits.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import { NatsEngine } from '../engines/nats/engine.js';
 import { RedisEngine } from '../engines/redis/engine.js';
@@ -442,11 +443,8 @@ function rejectUpgrade(
 
 /** The engine named by the configuration (it connects when the server starts). */
 export function createEngine(config: Config): Engine {
-  const history = {
-    size: config.historySize,
-    ttlMs: config.historyTtl * 1000,
-    metaTtlMs: config.historyMetaTtl * 1000,
-  };
+  // Each namespace's historySize and historyTtl apply to its channels (engines/limits.ts).
+  const history = historyLimits(config);
   switch (engineKind(config.engine)) {
     case 'redis':
       return new RedisEngine({

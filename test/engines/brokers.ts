@@ -178,12 +178,21 @@ export async function redisChannelKeys(url: string, prefix: string): Promise<num
   }
 }
 
-/** Messages in the history stream under `prefix` in the NATS at `url` (every channel's). */
+/**
+ * Messages in the history streams under `prefix` in the NATS at `url` (every channel's: the
+ * defaults' stream and one per namespace, engines/nats/history.ts).
+ */
 export async function natsStreamMessages(url: string, prefix: string): Promise<number> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await nc.jetstreamManager();
-    return (await jsm.streams.info(`${prefix}-history`)).state.messages;
+    let count = 0;
+    for await (const info of jsm.streams.list()) {
+      const name = info.config.name;
+      if (name === `${prefix}-history` || name.startsWith(`${prefix}-history-n`))
+        count += info.state.messages;
+    }
+    return count;
   } finally {
     await nc.close();
   }

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { type Namespaces, parseNamespaces } from '../../src/config/namespaces.js';
 import type { Publication } from '../../src/contract/stream.js';
 import { emptyEpoch } from '../../src/engines/empty.js';
-import type { Engine } from '../../src/engines/types.js';
+import type { Engine, HistoryStore } from '../../src/engines/types.js';
 
 /**
  * The engine conformance suite (STYLE.md "One conformance suite per interface"): every engine
  * runs it through a factory. Engines without history skip the history tests and say why.
  */
 
-/** History limits the suite asks a factory for (the engine's own options). */
+/** History limits the suite asks a factory for (the engine's own options, engines/limits.ts). */
 export interface EngineLimits {
   size: number;
   ttlMs: number;
   metaTtlMs: number;
+  /** Namespaces whose historySize and historyTtl override size and ttlMs for their channels. */
+  namespaces?: Namespaces | null;
 }
 
 export interface EngineFixture {
@@ -60,6 +63,15 @@ export class Received {
   }
 }
 
+/** Polls the async `check` until it is true or the deadline passes (then fails with `what`). */
+export async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** Polls `check` until it is true or the deadline passes (then fails with `what`). */
 export async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -79,6 +91,41 @@ export function freshChannel(tag: string): string {
   counter++;
   return `conf:${tag}:${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** A name without ":" (so in the default namespace) no other test uses. */
+function freshName(tag: string): string {
+  counter++;
+  return `${tag}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Every publication `h` keeps of `channel` (read since the start of its epoch). */
+async function kept(h: HistoryStore, channel: string): Promise<{ offset: number; kept: number[] }> {
+  const top = await h.read(channel, { limit: 0 });
+  const res = await h.read(channel, { since: { epoch: top.epoch, offset: 0 }, limit: 1000 });
+  return { offset: res.offset, kept: offsets(res.publications) };
+}
+
+/**
+ * The namespaces of the per-namespace tests, over server defaults of 5 publications for 60 s:
+ * the default namespace keeps 3, `big` 8, `none` nothing, `short` 5 for 1 s, `inherit` the
+ * server's defaults.
+ */
+const NS_DEFAULTS = { historySize: 5, historyTtl: 60 };
+const NS_LIMITS: EngineLimits = {
+  ...DEFAULT_LIMITS,
+  size: NS_DEFAULTS.historySize,
+  ttlMs: NS_DEFAULTS.historyTtl * 1000,
+  namespaces: parseNamespaces(
+    {
+      '': { historySize: 3 },
+      big: { historySize: 8 },
+      none: { historySize: 0 },
+      short: { historyTtl: 1 },
+      inherit: {},
+    },
+    NS_DEFAULTS,
+  ),
+};
 
 function offsets(pubs: readonly Publication[]): number[] {
   return pubs.map((p) => p.offset);
@@ -103,6 +150,11 @@ export function runEngineConformance(
       fx = await makeEngine(DEFAULT_LIMITS);
       await fx.engine.pubsub.start(got.handler);
     });
+    const skipIfNoHistory = (t: TestContext): boolean => {
+      if (fx.engine.history !== null) return false;
+      t.skip(`${name} keeps no history (history: null), so there is nothing to read`);
+      return true;
+    };
     after(async () => {
       await fx?.cleanup();
     });
@@ -339,6 +391,115 @@ export function runEngineConformance(
           assert.deepEqual(offsets(res.publications), [3]);
         } finally {
           await short.cleanup();
+        }
+      });
+    });
+
+    describe('per-namespace history limits', () => {
+      let ns: EngineFixture | null = null;
+
+      before(async () => {
+        ns = await makeEngine(NS_LIMITS);
+        await ns.engine.pubsub.start(() => undefined);
+      });
+      after(async () => {
+        await ns?.cleanup();
+      });
+
+      const history = (t: TestContext): HistoryStore | null => {
+        if (ns!.engine.history !== null) return ns!.engine.history;
+        t.skip(`${name} keeps no history (history: null), so there is nothing to limit`);
+        return null;
+      };
+
+      it("keeps each namespace's historySize: its own, the default namespace's, or the server's", async (t) => {
+        const h = history(t);
+        if (h === null) return;
+        const id = freshName('size');
+        const channels = {
+          plain: id,
+          big: `big:${id}`,
+          none: `none:${id}`,
+          inherit: `inherit:${id}`,
+          unconfigured: `nope:${id}`,
+        };
+        for (let i = 1; i <= 10; i++) {
+          await Promise.all(Object.values(channels).map((ch) => ns!.engine.pubsub.publish(ch, String(i))));
+        }
+        assert.deepEqual(
+          await kept(h, channels.plain),
+          { offset: 10, kept: [8, 9, 10] },
+          'default namespace',
+        );
+        assert.deepEqual(await kept(h, channels.big), { offset: 10, kept: [3, 4, 5, 6, 7, 8, 9, 10] });
+        assert.deepEqual(
+          await kept(h, channels.none),
+          { offset: 10, kept: [] },
+          'historySize 0: offsets only',
+        );
+        assert.deepEqual(
+          await kept(h, channels.inherit),
+          { offset: 10, kept: [6, 7, 8, 9, 10] },
+          "a namespace without historySize has the server's",
+        );
+        assert.deepEqual(
+          await kept(h, channels.unconfigured),
+          { offset: 10, kept: [6, 7, 8, 9, 10] },
+          "a channel in no configured namespace has the server's",
+        );
+      });
+
+      it("drops publications older than their namespace's historyTtl, and only those", async (t) => {
+        const h = history(t);
+        if (h === null) return;
+        const id = freshName('ttl');
+        const short = `short:${id}`;
+        const long = `big:${id}`;
+        const first = await ns!.engine.pubsub.publish(short, '1');
+        await ns!.engine.pubsub.publish(short, '2');
+        await ns!.engine.pubsub.publish(long, '1');
+        await ns!.engine.pubsub.publish(long, '2');
+        assert.deepEqual((await kept(h, short)).kept, [1, 2], 'kept until its historyTtl');
+        await until('the short namespace to drop its publications', async () => {
+          return (await kept(h, short)).kept.length === 0;
+        });
+        assert.deepEqual(await kept(h, long), { offset: 2, kept: [1, 2] }, 'the long namespace keeps them');
+        const third = await ns!.engine.pubsub.publish(short, '3');
+        assert.deepEqual([third.epoch, third.offset], [first.epoch, 3], 'the epoch and offset outlive them');
+        assert.deepEqual(await kept(h, short), { offset: 3, kept: [3] });
+      });
+
+      it("delivers a historySize 0 namespace's publications live, with consecutive offsets", async () => {
+        const got = new Received();
+        const peer = await makeEngine(NS_LIMITS);
+        try {
+          await peer.engine.pubsub.start(got.handler);
+          const ch = `none:${freshName('live')}`;
+          await peer.engine.pubsub.subscribe(ch);
+          for (let i = 1; i <= 5; i++) await peer.engine.pubsub.publish(ch, String(i));
+          await eventually('5 publications', () => got.on(ch).length >= 5);
+          assert.deepEqual(offsets(got.on(ch)), [1, 2, 3, 4, 5]);
+          assert.equal(new Set(got.on(ch).map((p) => p.epoch)).size, 1);
+        } finally {
+          await peer.cleanup();
+        }
+      });
+
+      it("applies the server's limits to every channel without namespaces, prefix or not", async (t) => {
+        if (skipIfNoHistory(t)) return;
+        const plain = await makeEngine({ ...DEFAULT_LIMITS, size: 4 });
+        try {
+          await plain.engine.pubsub.start(() => undefined);
+          const id = freshName('v1');
+          const channels = [id, `big:${id}`, `none:${id}`];
+          for (let i = 1; i <= 6; i++) {
+            await Promise.all(channels.map((ch) => plain.engine.pubsub.publish(ch, String(i))));
+          }
+          for (const ch of channels) {
+            assert.deepEqual(await kept(plain.engine.history!, ch), { offset: 6, kept: [3, 4, 5, 6] }, ch);
+          }
+        } finally {
+          await plain.cleanup();
         }
       });
     });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { connect } from 'nats';
+import { parseNamespaces } from '../../src/config/namespaces.js';
 import { NatsEngine } from '../../src/engines/nats/engine.js';
 import { natsStreamMessages, runPrefix, startNats } from './brokers.js';
 import {
@@ -94,6 +96,73 @@ describe('nats engine against a server without JetStream', async () => {
       assert.equal(got.pubs[0]!.data, '1');
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('nats engine: a JetStream stream per namespace', { skip }, () => {
+  const namespaces = (big: number) =>
+    parseNamespaces(
+      { '': { historySize: 3 }, big: { historySize: big }, none: { historySize: 0 } },
+      {
+        historySize: 5,
+        historyTtl: 60,
+      },
+    );
+
+  it("bounds each namespace's stream by its historySize, and updates it in place when that changes", async () => {
+    const prefix = runPrefix('ns-streams');
+    const limits = { ...DEFAULT_LIMITS, size: 5, namespaces: namespaces(8) };
+    const first = make(prefix, limits, true);
+    const nc = await connect({ servers: url });
+    try {
+      await first.pubsub.start(() => undefined);
+      const jsm = await nc.jetstreamManager();
+      const perSubject = async (): Promise<Record<string, number>> => {
+        const out: Record<string, number> = {};
+        for await (const s of jsm.streams.list()) {
+          if (s.config.name.startsWith(`${prefix}-`)) out[s.config.name] = s.config.max_msgs_per_subject;
+        }
+        return out;
+      };
+      const b64 = (s: string): string => Buffer.from(s).toString('base64url');
+      assert.deepEqual(await perSubject(), {
+        [`${prefix}-history`]: 5,
+        [`${prefix}-history-n`]: 3,
+        [`${prefix}-history-n${b64('big')}`]: 8,
+        // The newest message is the channel's epoch and offset: one is kept even at historySize 0.
+        [`${prefix}-history-n${b64('none')}`]: 1,
+      });
+      for (let i = 1; i <= 10; i++) {
+        await first.pubsub.publish('big:c', String(i));
+        await first.pubsub.publish('none:c', String(i));
+      }
+      const held = async (ns: string): Promise<number> =>
+        (await jsm.streams.info(`${prefix}-history-n${b64(ns)}`)).state.messages;
+      assert.equal(await held('big'), 8, 'the broker holds no more than the namespace keeps');
+      assert.equal(await held('none'), 1);
+      await first.close();
+
+      const second = make(prefix, { ...limits, namespaces: namespaces(4) }, true);
+      try {
+        await second.pubsub.start(() => undefined);
+        assert.equal((await perSubject())[`${prefix}-history-n${b64('big')}`], 4);
+        const top = await second.history!.read('big:c', { limit: 0 });
+        const res = await second.history!.read('big:c', {
+          since: { epoch: top.epoch, offset: 0 },
+          limit: 100,
+        });
+        assert.deepEqual(
+          res.publications.map((p) => p.offset),
+          [7, 8, 9, 10],
+          'the history of the same epoch, trimmed to the new size',
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+      await nc.close();
     }
   });
 });

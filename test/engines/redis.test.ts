@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { parseNamespaces } from '../../src/config/namespaces.js';
 import { RedisEngine } from '../../src/engines/redis/engine.js';
 import { redisChannelKeys, runPrefix, startRedis } from './brokers.js';
 import {
@@ -125,6 +126,47 @@ describe('redis engine: broker subscriptions', { skip: 'skip' in started ? start
     } finally {
       admin.disconnect();
       await engine.close();
+    }
+  });
+});
+
+describe('redis engine: per-namespace history', { skip: 'skip' in started ? started.skip : false }, () => {
+  it("trims each channel's stream to its namespace's size; historySize 0 keeps no stream", async () => {
+    const prefix = runPrefix('ns');
+    const namespaces = (none: number) =>
+      parseNamespaces(
+        { small: { historySize: 2 }, none: { historySize: none } },
+        { historySize: 5, historyTtl: 60 },
+      );
+    const admin = new Redis(url);
+    const before = make(prefix, { ...DEFAULT_LIMITS, size: 5, namespaces: namespaces(4) });
+    const after_ = make(prefix, { ...DEFAULT_LIMITS, size: 5, namespaces: namespaces(0) });
+    try {
+      await before.pubsub.start(() => undefined);
+      await after_.pubsub.start(() => undefined);
+      for (let i = 1; i <= 6; i++) {
+        await before.pubsub.publish('small:c', String(i));
+        await before.pubsub.publish('none:c', String(i));
+      }
+      assert.equal(
+        await admin.xlen(`${prefix}:{small:c}:s`),
+        2,
+        'Redis holds no more than the namespace keeps',
+      );
+      assert.equal(await admin.xlen(`${prefix}:{none:c}:s`), 4);
+      // The configuration now says none:* keep nothing: what an earlier one kept goes too.
+      const pub = await after_.pubsub.publish('none:c', '7');
+      assert.equal(pub.offset, 7);
+      assert.equal(await admin.exists(`${prefix}:{none:c}:s`), 0);
+      const res = await after_.history!.read('none:c', {
+        since: { epoch: pub.epoch, offset: 0 },
+        limit: 100,
+      });
+      assert.deepEqual([res.offset, res.publications], [7, []]);
+    } finally {
+      admin.disconnect();
+      await before.close();
+      await after_.close();
     }
   });
 });

@@ -1,4 +1,5 @@
 import type { Publication } from '../../contract/stream.js';
+import type { HistoryLimits } from '../limits.js';
 import type {
   Engine,
   HistoryReadOptions,
@@ -7,7 +8,7 @@ import type {
   PublicationHandler,
   PubSub,
 } from '../types.js';
-import { type HistoryLimits, MemoryHistory } from './history.js';
+import { MemoryHistory } from './history.js';
 import { MemoryPresence } from './presence.js';
 
 /**

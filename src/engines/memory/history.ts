@@ -1,16 +1,11 @@
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication, StreamPosition } from '../../contract/stream.js';
 import { continues, emptyPosition, newTag } from '../empty.js';
+import { type ChannelLimits, ChannelLimitsTable, type HistoryLimits } from '../limits.js';
 import type { HistoryReadOptions, HistoryResult } from '../types.js';
 
-export interface HistoryLimits {
-  /** Publications kept per channel. */
-  size: number;
-  /** Milliseconds a publication is kept. */
-  ttlMs: number;
-  /** Milliseconds a channel's epoch and offset are kept after its last publication. */
-  metaTtlMs: number;
-}
+/** Moved to engines/limits.ts (every engine's); still exported here for existing importers. */
+export type { HistoryLimits } from '../limits.js';
 
 /** Slots of a ring when its channel is first published; it doubles as needed, up to `size`. */
 const FIRST_SLOTS = 4;
@@ -21,6 +16,8 @@ class Stream {
   readonly epoch: string;
   /** When the epoch began (its first publication): see engines/empty.ts. */
   readonly born: number;
+  /** Its namespace's limits, looked up once: the configuration does not change while running. */
+  readonly limits: ChannelLimits;
   offset = 0;
   lastTouch: number;
   /** Grown by append() as publications are kept, given back when all have aged out. */
@@ -29,14 +26,16 @@ class Stream {
   head = 0;
   count = 0;
 
-  constructor(now: number) {
+  constructor(now: number, limits: ChannelLimits) {
     this.epoch = newEpoch();
     this.born = now;
+    this.limits = limits;
     this.lastTouch = now;
   }
 
-  /** Keeps `pub`, dropping the oldest when `size` are kept. */
-  append(pub: Publication, size: number): void {
+  /** Keeps `pub`, dropping the oldest when `limits.size` are kept. */
+  append(pub: Publication): void {
+    const size = this.limits.size;
     if (size <= 0) return;
     if (this.count === this.ring.length && this.count < size) this.#grow(size);
     const slots = this.ring.length;
@@ -78,32 +77,35 @@ class Stream {
 
 /**
  * In-process bounded history: per published channel an epoch, the newest offset and a ring of
- * the last `size` publications younger than `ttlMs`. A channel's epoch is kept for `metaTtlMs`
- * after its last use; when it goes, a later publication starts a new epoch, so a client holding
- * an old position is told `recovered: false` rather than handed unrelated offsets. Reading a
- * channel that has no publication keeps nothing (engines/empty.ts).
+ * the last `size` publications younger than `ttlMs`, both those of the channel's namespace
+ * (engines/limits.ts). A channel's epoch is kept for `metaTtlMs` after its last use; when it
+ * goes, a later publication starts a new epoch, so a client holding an old position is told
+ * `recovered: false` rather than handed unrelated offsets. Reading a channel that has no
+ * publication keeps nothing (engines/empty.ts).
  */
 export class MemoryHistory {
   readonly #streams = new Map<string, Stream>();
   readonly #limits: HistoryLimits;
+  readonly #channelLimits: ChannelLimitsTable;
   /** Empty positions given out by this store carry it; a new store (a restart) has another. */
   readonly #tag = newTag();
 
   constructor(limits: HistoryLimits) {
     this.#limits = limits;
+    this.#channelLimits = new ChannelLimitsTable(limits);
   }
 
   /** Assigns the next offset and keeps the publication. */
   append(channel: string, data: string, now: number): Publication {
     let s = this.#streams.get(channel);
     if (s === undefined) {
-      s = new Stream(now);
+      s = new Stream(now, this.#channelLimits.of(channel));
       this.#streams.set(channel, s);
     }
     s.offset++;
     s.lastTouch = now;
     const pub: Publication = { channel, epoch: s.epoch, offset: s.offset, data, time: now };
-    s.append(pub, this.#limits.size);
+    s.append(pub);
     return pub;
   }
 
@@ -114,7 +116,7 @@ export class MemoryHistory {
       return { epoch: pos.epoch, offset: 0, publications: [] };
     }
     s.lastTouch = now;
-    s.dropOlderThan(now - this.#limits.ttlMs);
+    s.dropOlderThan(now - s.limits.ttlMs);
     const result: HistoryResult = { epoch: s.epoch, offset: s.offset, publications: [] };
     let since: StreamPosition | undefined = opts.since;
     if (since !== undefined && continues(since, this.#tag, s.born, this.#limits.metaTtlMs)) {
@@ -133,10 +135,9 @@ export class MemoryHistory {
 
   /** Drops expired publications and forgets channels unused for metaTtlMs. */
   sweep(now: number): void {
-    const cutoff = now - this.#limits.ttlMs;
     const metaCutoff = now - this.#limits.metaTtlMs;
     for (const [channel, s] of this.#streams) {
-      s.dropOlderThan(cutoff);
+      s.dropOlderThan(now - s.limits.ttlMs);
       if (s.count === 0 && s.lastTouch < metaCutoff) this.#streams.delete(channel);
     }
   }

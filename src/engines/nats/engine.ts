@@ -5,7 +5,7 @@ import { HoldfastError } from '../../contract/codes.js';
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff } from '../backoff.js';
-import type { HistoryLimits } from '../memory/history.js';
+import type { HistoryLimits } from '../limits.js';
 import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
 import type {
@@ -109,7 +109,7 @@ export class NatsEngine implements Engine, PubSub {
       try {
         const jsm = await nc.jetstreamManager();
         this.#store = new JetStreamHistory(nc.jetstream(), jsm, this.#subjects, this.#opts.history);
-        await this.#store.ensureStream();
+        await this.#store.ensureStreams();
       } catch (err) {
         await nc.close();
         throw new Error(

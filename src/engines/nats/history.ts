@@ -12,7 +12,7 @@ import {
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { continues, emptyPosition } from '../empty.js';
-import type { HistoryLimits } from '../memory/history.js';
+import { type ChannelLimits, ChannelLimitsTable, type HistoryLimits } from '../limits.js';
 import type { HistoryReadOptions, HistoryResult } from '../types.js';
 import type { NatsSubjects } from './subjects.js';
 
@@ -38,58 +38,104 @@ interface Head {
 }
 
 /**
- * Channel history in one JetStream stream, one subject per channel. Each message carries its
- * epoch and offset in headers; an append states the stream sequence of the channel's newest
- * message it builds on (expected last subject sequence), so of two publishers racing for an
- * offset one wins and the other retries: offsets stay consecutive across servers.
+ * Where a channel keeps its history: a JetStream stream, and the beginning of its subjects (the
+ * channel's base64url token follows). JetStream's limits (max_msgs_per_subject) are per stream,
+ * so channels with different history sizes need different streams.
+ */
+interface Home {
+  readonly stream: string;
+  readonly head: string;
+  readonly limits: ChannelLimits;
+  /** Empty positions of its channels carry it: from the stream's creation, so a recreated stream has another. */
+  tag: string;
+}
+
+/**
+ * Channel history in JetStream, one subject per channel. Each message carries its epoch and
+ * offset in headers; an append states the stream sequence of the channel's newest message it
+ * builds on (expected last subject sequence), so of two publishers racing for an offset one
+ * wins and the other retries: offsets stay consecutive across servers.
  *
- * The stream keeps `size` messages per subject for `metaTtl` (the newest message is the
- * channel's epoch and offset, so it must outlive `ttl`); publications older than `ttl` are left
- * out when reading. Reading a channel with no message writes nothing: the reader gets an empty
- * position (engines/empty.ts) tagged with the stream's creation, and the epoch of the first
- * publication, whose messages carry when it was born, continues it. Times are the publishing
- * and reading servers' clocks.
+ * A stream keeps `size` messages per subject for `metaTtl` (the newest message is the channel's
+ * epoch and offset, so it must outlive `ttl`); publications older than `ttl` are left out when
+ * reading. Reading a channel with no message writes nothing: the reader gets an empty position
+ * (engines/empty.ts) tagged with its stream's creation, and the epoch of the first publication,
+ * whose messages carry when it was born, continues it. Times are the publishing and reading
+ * servers' clocks.
+ *
+ * Without namespaces every channel is in one stream, `<prefix>-history` (subjects
+ * `<prefix>.h.<channel>`). With namespaces each namespace has a stream of its own,
+ * `<prefix>-history-n<namespace>` (subjects `<prefix>.h.n<namespace>.<channel>`, tokens in
+ * base64url), with its namespace's historySize as max_msgs_per_subject; reads cut at its
+ * historyTtl. JetStream has no per-subject limits within one stream, and trimming a subject
+ * after each append would add a request to every publish. A stream per namespace rather than
+ * per distinct (historySize, historyTtl) pair: changing a namespace's limits then updates its
+ * stream in place (JetStream trims to a lowered max_msgs_per_subject), where a pair's stream
+ * would have to hand the namespace's subjects to another (streams may not overlap) and strand
+ * their messages. Namespaces are few (the configuration names each one). A channel in no
+ * configured namespace (which the core refuses) keeps the server's defaults in
+ * `<prefix>-history`. A namespace taken out of the configuration leaves its stream behind; its
+ * messages age out after max_age.
  */
 export class JetStreamHistory {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
-  readonly #subjects: NatsSubjects;
   readonly #limits: HistoryLimits;
+  readonly #channelLimits: ChannelLimitsTable;
+  /** By the limits object a channel has (ChannelLimitsTable.of): the defaults', one per namespace. */
+  readonly #homes = new Map<ChannelLimits, Home>();
   /** Newest known message per channel, from this node's own appends; checked by the server. */
   readonly #heads = new Map<string, Head>();
-  /** Empty positions carry it: from the stream's creation time, so a recreated stream has another. */
-  #tag = '';
 
   constructor(js: JetStreamClient, jsm: JetStreamManager, subjects: NatsSubjects, limits: HistoryLimits) {
     this.#js = js;
     this.#jsm = jsm;
-    this.#subjects = subjects;
     this.#limits = limits;
-  }
-
-  /** Creates the stream, or brings an existing one to these limits. */
-  async ensureStream(): Promise<void> {
-    const config = {
-      name: this.#subjects.stream,
-      subjects: [this.#subjects.historyWildcard()],
-      max_msgs_per_subject: Math.max(1, this.#limits.size),
-      max_age: nanos(Math.max(this.#limits.metaTtlMs, this.#limits.ttlMs)),
-    };
-    let info: { created: string };
-    try {
-      info = await this.#jsm.streams.add(config);
-    } catch (err) {
-      if (!(err instanceof NatsError) || err.api_error?.err_code !== 10058) throw err;
-      info = await this.#jsm.streams.update(config.name, config);
+    this.#channelLimits = new ChannelLimitsTable(limits);
+    for (const l of this.#channelLimits.all()) {
+      const ns = l.namespace?.name;
+      this.#homes.set(l, {
+        stream: subjects.historyStream(ns),
+        head: subjects.historyHead(ns),
+        limits: l,
+        tag: '',
+      });
     }
-    const n = createHash('sha256').update(`${config.name} ${info.created}`).digest().readUInt32BE(0);
-    this.#tag = (n % 36 ** 6).toString(36).padStart(6, '0');
   }
 
-  async #head(channel: string): Promise<Head | null> {
+  /** Creates the streams, or brings existing ones to these limits. */
+  async ensureStreams(): Promise<void> {
+    for (const home of this.#homes.values()) {
+      const config = {
+        name: home.stream,
+        subjects: [`${home.head}*`],
+        max_msgs_per_subject: Math.max(1, home.limits.size),
+        max_age: nanos(Math.max(this.#limits.metaTtlMs, home.limits.ttlMs)),
+      };
+      let info: { created: string };
+      try {
+        info = await this.#jsm.streams.add(config);
+      } catch (err) {
+        if (!(err instanceof NatsError) || err.api_error?.err_code !== 10058) throw err;
+        info = await this.#jsm.streams.update(config.name, config);
+      }
+      const n = createHash('sha256').update(`${config.name} ${info.created}`).digest().readUInt32BE(0);
+      home.tag = (n % 36 ** 6).toString(36).padStart(6, '0');
+    }
+  }
+
+  #homeOf(channel: string): Home {
+    return this.#homes.get(this.#channelLimits.of(channel))!;
+  }
+
+  #subject(home: Home, channel: string): string {
+    return home.head + Buffer.from(channel).toString('base64url');
+  }
+
+  async #head(home: Home, channel: string): Promise<Head | null> {
     try {
-      const m = await this.#jsm.streams.getMessage(this.#subjects.stream, {
-        last_by_subj: this.#subjects.history(channel),
+      const m = await this.#jsm.streams.getMessage(home.stream, {
+        last_by_subj: this.#subject(home, channel),
       });
       return headOf(m);
     } catch (err) {
@@ -99,7 +145,7 @@ export class JetStreamHistory {
   }
 
   /** Appends after `head` (null: the channel has no message); null when another node got there first. */
-  async #tryAppend(channel: string, head: Head | null, data: string): Promise<Head | null> {
+  async #tryAppend(home: Home, channel: string, head: Head | null, data: string): Promise<Head | null> {
     const h = headers();
     const time = Date.now();
     const next: Head = {
@@ -114,7 +160,7 @@ export class JetStreamHistory {
     h.set(H_TIME, String(next.time));
     if (Number.isFinite(next.born)) h.set(H_BORN, String(next.born));
     try {
-      const ack = await this.#js.publish(this.#subjects.history(channel), data, {
+      const ack = await this.#js.publish(this.#subject(home, channel), data, {
         headers: h,
         expect: { lastSubjectSequence: head?.seq ?? 0 },
       });
@@ -134,47 +180,50 @@ export class JetStreamHistory {
 
   /** Assigns the channel's next offset and stores the publication (see the class comment). */
   async append(channel: string, data: string): Promise<Publication> {
-    let head = this.#heads.get(channel) ?? (await this.#head(channel));
+    const home = this.#homeOf(channel);
+    let head = this.#heads.get(channel) ?? (await this.#head(home, channel));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const next = await this.#tryAppend(channel, head, data);
+      const next = await this.#tryAppend(home, channel, head, data);
       if (next !== null) return { channel, epoch: next.epoch, offset: next.offset, data, time: next.time };
-      head = await this.#head(channel);
+      head = await this.#head(home, channel);
     }
     throw new Error(`nats engine: could not append to ${channel} after ${MAX_ATTEMPTS} attempts`);
   }
 
   async read(channel: string, opts: HistoryReadOptions): Promise<HistoryResult> {
-    const head = await this.#head(channel);
+    const home = this.#homeOf(channel);
+    const head = await this.#head(home, channel);
     if (head === null) {
-      const pos = emptyPosition(opts.since, this.#tag, Date.now(), this.#limits.metaTtlMs);
+      const pos = emptyPosition(opts.since, home.tag, Date.now(), this.#limits.metaTtlMs);
       return { epoch: pos.epoch, offset: 0, publications: [] };
     }
     const result: HistoryResult = { epoch: head.epoch, offset: head.offset, publications: [] };
     let since = opts.since;
-    if (since !== undefined && continues(since, this.#tag, head.born, this.#limits.metaTtlMs)) {
+    if (since !== undefined && continues(since, home.tag, head.born, this.#limits.metaTtlMs)) {
       since = { epoch: head.epoch, offset: since.offset };
       result.from = since;
     }
-    const cutoff = Date.now() - this.#limits.ttlMs;
+    const { size, ttlMs } = home.limits;
+    const cutoff = Date.now() - ttlMs;
     if (
       since === undefined ||
       since.epoch !== head.epoch ||
       since.offset >= head.offset ||
       opts.limit <= 0 ||
-      this.#limits.size === 0 ||
+      size === 0 ||
       head.time < cutoff
     ) {
       return result;
     }
-    const consumer = await this.#js.consumers.get(this.#subjects.stream, {
-      filterSubjects: this.#subjects.history(channel),
+    const consumer = await this.#js.consumers.get(home.stream, {
+      filterSubjects: this.#subject(home, channel),
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: new Date(cutoff).toISOString(),
     });
     // Offsets are not a JetStream sequence: the stream is read from the age cutoff, skipping
     // what is not after `since`. A subject holds at most `size` messages (one more was an epoch
     // marker of offset 0, which readers wrote before they stopped writing).
-    const batch = await consumer.fetch({ max_messages: this.#limits.size + 1, expires: 2000 });
+    const batch = await consumer.fetch({ max_messages: size + 1, expires: 2000 });
     for await (const m of batch) {
       const pub = publicationOf(channel, m.headers, m.string());
       if (pub === null || pub.epoch !== head.epoch) continue;

@@ -4,12 +4,9 @@
  */
 export class NatsSubjects {
   readonly #prefix: string;
-  /** The JetStream stream holding every channel's history. */
-  readonly stream: string;
 
   constructor(prefix: string) {
     this.#prefix = prefix;
-    this.stream = `${prefix}-history`;
   }
 
   /** Core NATS subject carrying a channel's publications to subscribed servers. */
@@ -17,14 +14,21 @@ export class NatsSubjects {
     return `${this.#prefix}.p.${Buffer.from(channel).toString('base64url')}`;
   }
 
-  /** JetStream subject of a channel's history. */
-  history(channel: string): string {
-    return `${this.#prefix}.h.${Buffer.from(channel).toString('base64url')}`;
+  /**
+   * The JetStream stream holding the history of a namespace's channels; without a namespace (no
+   * namespaces configured, or a channel in none), the server defaults' stream (see history.ts).
+   */
+  historyStream(namespace: string | undefined): string {
+    return namespace === undefined
+      ? `${this.#prefix}-history`
+      : `${this.#prefix}-history-n${Buffer.from(namespace).toString('base64url')}`;
   }
 
-  /** Subjects the history stream captures. */
-  historyWildcard(): string {
-    return `${this.#prefix}.h.*`;
+  /** The beginning of the history subjects of historyStream(namespace); the channel's token follows. */
+  historyHead(namespace: string | undefined): string {
+    return namespace === undefined
+      ? `${this.#prefix}.h.`
+      : `${this.#prefix}.h.n${Buffer.from(namespace).toString('base64url')}.`;
   }
 
   /** The channel of a pub/sub subject, or null when it is not ours. */

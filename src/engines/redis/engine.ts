@@ -6,7 +6,7 @@ import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff, withDeadline } from '../backoff.js';
 import { emptyPosition, emptyTime, newTag } from '../empty.js';
-import type { HistoryLimits } from '../memory/history.js';
+import { ChannelLimitsTable, type HistoryLimits } from '../limits.js';
 import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
 import type {
@@ -55,6 +55,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   readonly id = randomBytes(6).toString('hex');
   readonly #opts: RedisEngineOptions;
   readonly #keys: RedisKeys;
+  readonly #limits: ChannelLimitsTable;
   readonly #publishScript: Script;
   readonly #readScript: Script;
   readonly #subs = new Map<string, Promise<void>>();
@@ -69,6 +70,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   constructor(opts: RedisEngineOptions) {
     this.#opts = opts;
     this.#keys = new RedisKeys(opts.prefix);
+    this.#limits = new ChannelLimitsTable(opts.history);
     this.presence = new RedisPresence({
       prefix: opts.prefix,
       timeoutMs: opts.presenceTimeoutMs ?? 15_000,
@@ -165,11 +167,20 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
 
   async publish(channel: string, data: string): Promise<Publication> {
     const cmd = this.#ready();
-    const h = this.#opts.history;
+    // Each publish carries its channel's limits (its namespace's): publish.lua trims to them.
+    const limits = this.#limits.of(channel);
     const res = (await this.#publishScript.run(
       cmd,
       [this.#keys.meta(channel), this.#keys.stream(channel)],
-      [newEpoch(), data, h.size, h.ttlMs, h.metaTtlMs, this.#keys.pubsub(channel), this.id],
+      [
+        newEpoch(),
+        data,
+        limits.size,
+        limits.ttlMs,
+        this.#opts.history.metaTtlMs,
+        this.#keys.pubsub(channel),
+        this.id,
+      ],
     )) as [string, string, string];
     return { channel, epoch: res[0], offset: Number(res[1]), data, time: Number(res[2]) };
   }
@@ -178,12 +189,13 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
     const cmd = this.#ready();
     const tag = await this.#tag(cmd);
     const h = this.#opts.history;
+    const ttlMs = this.#limits.of(channel).ttlMs;
     const since = opts.since;
     const emptyAt = since === undefined ? null : emptyTime(since.epoch, tag);
     const res = (await this.#readScript.run(
       cmd,
       [this.#keys.meta(channel), this.#keys.stream(channel)],
-      [since?.epoch ?? '', since?.offset ?? 0, opts.limit, h.ttlMs, h.metaTtlMs, emptyAt ?? ''],
+      [since?.epoch ?? '', since?.offset ?? 0, opts.limit, ttlMs, h.metaTtlMs, emptyAt ?? ''],
     )) as string[];
     const epoch = res[0]!;
     if (epoch === '') {

@@ -1,7 +1,7 @@
 -- Assigns the channel's next offset, stores the publication and publishes it, atomically, so
 -- offsets stay consecutive whatever the number of publishers and servers.
--- KEYS: meta, stream. ARGV: [1] epoch if new, [2] data, [3] history size, [4] history ttl ms,
--- [5] meta ttl ms, [6] pub/sub channel, [7] sender id.
+-- KEYS: meta, stream. ARGV: [1] epoch if new, [2] data, [3] history size, [4] history ttl ms
+-- (both the channel's namespace's), [5] meta ttl ms, [6] pub/sub channel, [7] sender id.
 -- Returns {epoch, offset, time}. The pub/sub message is `1|sender|epoch|offset|time|data`
 -- (wire version 1; see wire.ts).
 local now = now_ms()
@@ -22,6 +22,9 @@ if size > 0 then
   redis.call('XADD', KEYS[2], 'MAXLEN', size, id, 't', now, 'd', ARGV[2])
   trim_age(KEYS[2], now - ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
+else
+  -- Keeps nothing: drops what a configuration with history left (a no-op when there is none).
+  redis.call('DEL', KEYS[2])
 end
 local t = string.format('%d', now)
 local o = string.format('%d', offset)
