@@ -215,12 +215,16 @@ export class NatsPresence implements PresenceStore {
     try {
       await this.#heartbeat(this.#kv);
       const now = Date.now();
+      if (this.#healthySince === 0) this.#healthySince = now;
+      if (now - this.#healthySince < this.#intervalMs) return;
       for (const [node, seen] of [...this.#nodes]) {
-        if (node !== this.#node && now - seen.seen > this.#opts.timeoutMs)
+        if (node !== this.#node && now - seen.seen > this.#opts.timeoutMs) {
           await this.#reap(this.#kv, node, seen.revision);
+        }
       }
     } catch {
       // NATS unreachable: the next tick tries again.
+      this.#healthySince = 0;
     } finally {
       this.#ticking = false;
     }
