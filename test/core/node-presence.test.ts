@@ -209,6 +209,12 @@ test('a refused subscription joins nobody', async () => {
   const b = session(node, who('bob'));
   await sub(node, a, 'room:7');
   await assert.rejects(sub(node, b, 'room:7'), (e: HoldfastError) => e.code === 'channel_full');
+  // The refused connection learns nothing of the channel: no members, no pushes.
+  await assert.rejects(node.sessionPresence(b, 'room:7'), (e: HoldfastError) => e.code === 'not_subscribed');
+  node.unsubscribe(a, 'room:7');
+  await sub(node, a, 'room:7');
+  await settle();
+  assert.deepEqual(b.pushes(), []);
   b.close({ code: 1000, reason: 'bye', reconnect: false });
   await settle();
   assert.deepEqual(
@@ -217,7 +223,7 @@ test('a refused subscription joins nobody', async () => {
   );
   assert.deepEqual(
     a.pushes().map((p) => `${p.op} ${p.user}`),
-    ['join alice'],
+    ['join alice', 'join alice'],
   );
 });
 
