@@ -1,5 +1,9 @@
+import { authConfigured, type Config } from '../config/config.js';
 import type { Namespace } from '../config/namespaces.js';
+import { HoldfastError } from '../contract/codes.js';
 import type { Identity } from '../contract/identity.js';
+import { decideSubscribe, type RuleContext } from './rules.js';
+import { type TokenOptions, TokenVerifier } from './tokens.js';
 
 /**
  * Who may connect, follow and publish (DESIGN.md "Public contract v2"): the one place every
@@ -33,6 +37,17 @@ export interface Access {
    * serve only what they can answer at once): undefined when it must go through authenticate().
    */
   cached(token: string): Identity | undefined;
+  /**
+   * What authenticate() would resolve with, when that is known without waiting: the identity of
+   * a cached token, or null for a connection without a token where no connect proxy is
+   * configured. undefined when only authenticate() can tell (it may then refuse).
+   */
+  identityNow(token: string | undefined): Identity | null | undefined;
+  /**
+   * True when subscribe() would allow `channel` at once, without asking the backend; false when
+   * it would refuse or must ask (only subscribe() can then tell).
+   */
+  subscribeNow(identity: Identity | null, channel: string): boolean;
   /** A refresh's new token (op: refresh): for the same user; throws invalid_token or token_expired. */
   refresh(current: Identity | null, token: string): Promise<Identity>;
   /**
@@ -70,3 +85,96 @@ export interface Backend {
     | ((identity: Identity | null, channel: string, data: string, c: ConnectInfo) => Promise<string>)
     | null;
 }
+
+/**
+ * Access from the configuration: tokens (tokens.ts), the namespace rules (rules.ts) and, where
+ * configured, the application's backend (`backend`; proxy.ts builds the HTTP one).
+ */
+export class AccessControl implements Access {
+  readonly enabled: boolean;
+  readonly tokens: TokenVerifier;
+  readonly #backend: Backend;
+  readonly #rules: RuleContext;
+
+  /** Throws ConfigError for a token key that cannot be used. */
+  constructor(config: Config, backend: Backend | null = null, opts: TokenOptions = {}) {
+    this.tokens = new TokenVerifier(config, opts);
+    this.#backend = backend ?? NO_BACKEND;
+    this.#rules = {
+      namespaces: config.namespaceTable,
+      authConfigured: authConfigured(config),
+      canAsk: this.#backend.subscribe !== null,
+    };
+    this.enabled = this.tokens.configured || this.#backend.connect !== null || config.namespaceTable !== null;
+  }
+
+  /**
+   * Access. A token, when given, decides alone: a bad one is refused even where an anonymous
+   * connection would be let in (a client must learn its token is bad), and the backend is not
+   * asked. A token where no key is configured is invalid.
+   */
+  async authenticate(c: ConnectInfo): Promise<Identity | null> {
+    if (c.token !== undefined) {
+      if (!this.tokens.configured)
+        throw new HoldfastError('invalid_token', 'This server takes no connection tokens.');
+      return this.tokens.verify(c.token);
+    }
+    const connect = this.#backend.connect;
+    return connect === null ? null : connect(c);
+  }
+
+  cached(token: string): Identity | undefined {
+    return this.tokens.cached(token);
+  }
+
+  identityNow(token: string | undefined): Identity | null | undefined {
+    if (token === undefined) return this.#backend.connect === null ? null : undefined;
+    return this.tokens.cached(token);
+  }
+
+  subscribeNow(identity: Identity | null, channel: string): boolean {
+    return decideSubscribe(this.#rules, identity, channel).verdict === 'allow';
+  }
+
+  /** Access. An anonymous connection cannot refresh: it has no user to stay the same. */
+  async refresh(current: Identity | null, token: string): Promise<Identity> {
+    if (current === null)
+      throw new HoldfastError('invalid_token', 'Only a connection opened with credentials can refresh.');
+    if (!this.tokens.configured)
+      throw new HoldfastError('invalid_token', 'This server takes no connection tokens.');
+    const next = await this.tokens.verify(token);
+    if (next.user !== current.user)
+      throw new HoldfastError('invalid_token', 'A refresh token must be for the same user.');
+    return next;
+  }
+
+  async subscribe(identity: Identity | null, channel: string, c: ConnectInfo): Promise<Namespace | null> {
+    const d = decideSubscribe(this.#rules, identity, channel);
+    switch (d.verdict) {
+      case 'allow':
+        return d.namespace;
+      case 'ask':
+        // canAsk: the backend has a subscribe.
+        await (this.#backend.subscribe as NonNullable<Backend['subscribe']>)(identity, channel, c);
+        return d.namespace;
+      default:
+        throw new HoldfastError(d.verdict);
+    }
+  }
+
+  /**
+   * Access. Only where the namespace has clientPublish (so never without namespaces), and only
+   * to a channel the connection may follow; then the publish proxy, when configured, decides.
+   */
+  async publish(identity: Identity | null, channel: string, data: string, c: ConnectInfo): Promise<string> {
+    const d = decideSubscribe(this.#rules, identity, channel);
+    if (d.verdict === 'unknown_namespace') throw new HoldfastError('unknown_namespace');
+    if (d.namespace === null || !d.namespace.clientPublish)
+      throw new HoldfastError('permission_denied', 'Clients may not publish to this channel.');
+    await this.subscribe(identity, channel, c);
+    const publish = this.#backend.publish;
+    return publish === null ? data : publish(identity, channel, data, c);
+  }
+}
+
+const NO_BACKEND: Backend = Object.freeze({ connect: null, subscribe: null, publish: null });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { benchCommand } from './bench.js';
 import { doctorCommand } from './doctor.js';
 import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command();
 program
@@ -12,6 +13,7 @@ program
 serveCommand(program);
 doctorCommand(program);
 benchCommand(program);
+tokenCommand(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

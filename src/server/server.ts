@@ -3,6 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KeyGate, offeredKey } from '../api/auth.js';
 import { Api } from '../api/routes.js';
+import { type Access, AccessControl, type Backend } from '../auth/access.js';
+import { ProxyBackend } from '../auth/proxy.js';
 import { type Config, engineKind } from '../config/config.js';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { Node } from '../core/node.js';
@@ -39,6 +41,8 @@ export interface ServerOptions {
   log?: Logger;
   /** Dashboard logins: the primary's store in a cluster; by default one in this process. */
   sessions?: Sessions;
+  /** The application's backend (connectProxy, subscribeProxy, publishProxy); none by default. */
+  backend?: Backend;
 }
 
 export class HoldfastServer {
@@ -49,6 +53,8 @@ export class HoldfastServer {
   readonly sse: SseServer;
   readonly poll: PollServer;
   readonly api: Api;
+  /** Who may connect, follow and publish (auth/access.ts): every transport asks it. */
+  readonly access: Access;
   /** Every API-key check (API, /metrics, dashboard), with one throttle of wrong keys. */
   readonly keys: KeyGate;
   readonly admission: Admission;
@@ -60,6 +66,8 @@ export class HoldfastServer {
   readonly logLimiter: LogLimiter;
   #draining = false;
   #drained: Promise<void> | null = null;
+  /** The proxy to the application's backend, when one of its URLs is configured (auth/proxy.ts). */
+  readonly #proxy: ProxyBackend | null;
 
   constructor(config: Config, engine: Engine, opts: ServerOptions = {}) {
     this.config = config;
@@ -80,9 +88,27 @@ export class HoldfastServer {
       undefined,
       () => this.node.stats.streamsOpened,
     );
-    this.ws = new WsServer(this.node, config, this.wheel, (perSecond) => new FrameBudget(perSecond));
-    this.sse = new SseServer(this.node, config);
-    this.poll = new PollServer(this.node, config, this.wheel);
+    this.#proxy =
+      opts.backend === undefined && proxyConfigured(config)
+        ? new ProxyBackend(config, (proxy, fault, detail) =>
+            this.logLimiter.log(
+              'warn',
+              `proxy_${proxy}_${fault}`,
+              { proxy, fault, detail },
+              "the application's backend failed a proxy request: the client was refused",
+            ),
+          )
+        : null;
+    this.access = new AccessControl(config, opts.backend ?? this.#proxy);
+    this.ws = new WsServer(
+      this.node,
+      config,
+      this.wheel,
+      (perSecond) => new FrameBudget(perSecond),
+      this.access,
+    );
+    this.sse = new SseServer(this.node, config, this.access);
+    this.poll = new PollServer(this.node, config, this.wheel, this.access);
     this.keys = new KeyGate(config.apiKey, {
       failuresPerMinute: config.keyFailuresPerMinute,
       trustProxy: config.trustProxy,
@@ -294,7 +320,10 @@ export class HoldfastServer {
     res.writeHead(204, {
       'access-control-allow-origin': origin ?? '*',
       'access-control-allow-methods': 'GET, OPTIONS',
-      'access-control-allow-headers': 'Last-Event-ID, Content-Type',
+      // Authorization (a Bearer token) only where tokens are taken: v1's answer is unchanged.
+      'access-control-allow-headers': this.access.enabled
+        ? 'Last-Event-ID, Content-Type, Authorization'
+        : 'Last-Event-ID, Content-Type',
       'access-control-max-age': '600',
       vary: 'Origin',
     });
@@ -386,6 +415,7 @@ export class HoldfastServer {
     this.metrics.close();
     this.dashboard.close();
     this.logLimiter.close();
+    this.#proxy?.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -399,6 +429,11 @@ export class HoldfastServer {
  * The answer to a request Node's parser refused: 431 when the header block is over
  * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
  */
+/** Whether any of the three proxies to the application's backend is configured. */
+function proxyConfigured(c: Config): boolean {
+  return c.connectProxy !== '' || c.subscribeProxy !== '' || c.publishProxy !== '';
+}
+
 export function clientErrorAnswer(code: string | undefined): string {
   const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;

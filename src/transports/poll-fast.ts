@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Disconnects, errorBody, HoldfastError } from '../contract/codes.js';
 import { corsFor } from '../http/cors.js';
+import { authorizedNow } from './authorize.js';
 import type { FastPath, FastRoute } from './http1/fastpath.js';
 import {
   HEAD_NOT_BEGUN,
@@ -20,7 +21,9 @@ import { checkRequest, pipelinedError } from './request.js';
  * on the bare socket, without node:http's per-request objects. Its answer is written here; then
  * the connection ends, or (keep-alive) its next request comes to the reply, which continues a
  * parked session with it (SocketReply.next) or has it routed like a first request. Requests that
- * would get an error are declined and answered by node:http (PollServer.handle).
+ * would get an error, and those whose access cannot be decided at once (a token not verified
+ * yet, a backend to ask), are declined and answered by node:http (PollServer.handle); a parked
+ * session continues only with credentials that still prove its identity (PollServer.mayResume).
  */
 export class PollFastRoute implements FastRoute {
   readonly #poll: PollServer;
@@ -38,7 +41,11 @@ export class PollFastRoute implements FastRoute {
     const request = parsePollRequest(head.target, head.headers, this.#poll.config);
     if (prior !== undefined) {
       const parked = prior.session;
-      if (!(request instanceof HoldfastError) && parked?.resumes(request)) {
+      if (
+        !(request instanceof HoldfastError) &&
+        parked?.resumes(request) &&
+        this.#poll.mayResume(parked, head.target, head.headers)
+      ) {
         parked.spelledAs(head.target, request.cursor);
         this.#resume(prior, parked, head, corsFor(request.origin));
         return true;
@@ -48,8 +55,13 @@ export class PollFastRoute implements FastRoute {
       parked?.close(Disconnects.normal);
     }
     if (request instanceof HoldfastError) return false;
+    // Only an answer known at once is served here; node:http's route waits for the rest.
+    const access = this.#poll.access;
+    const identity = access.enabled ? authorizedNow(access, request.token, request.channels) : null;
+    if (identity === undefined) return false;
     const reply = new SocketReply(socket, fp, head.keepAlive, this);
     const session = new PollSession(this.#poll, reply, request.channels, corsFor(request.origin));
+    session.identity = identity;
     session.spelledAs(head.target, request.cursor);
     replies.set(socket, reply);
     reply.session = session;
@@ -69,6 +81,7 @@ export class PollFastRoute implements FastRoute {
     const session = reply.session;
     if (session === null || !session.resumesTarget(head.target)) return false;
     if (checkRequest(head.target, head.headers, this.#poll.config) !== null) return false;
+    if (!this.#poll.mayResume(session, head.target, head.headers)) return false;
     this.#resume(reply, session, head, corsFor(head.headers.get('origin')));
     return true;
   }

@@ -34,5 +34,5 @@ export function parsePollRequest(
     if (since === null)
       return new HoldfastError('bad_request', 'The cursor is malformed or for other channels.');
   }
-  return { channels: request.channels, origin: request.origin, cursor, since };
+  return { channels: request.channels, origin: request.origin, token: request.token, cursor, since };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Access } from '../auth/access.js';
 import type { Config } from '../config/config.js';
 import {
   type Disconnect,
@@ -9,18 +10,21 @@ import {
   errorBody,
   HoldfastError,
 } from '../contract/codes.js';
+import type { Identity } from '../contract/identity.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
 import type { Encoded } from '../core/encode.js';
+import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import type { Session, Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
 import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
+import { authorizeStream, connectInfo } from './authorize.js';
 import { pollFields } from './poll-head.js';
 import { ParkingSession } from './poll-park.js';
 import { parsePollRequest } from './poll-request.js';
-import { errorCors, NodeHeaders } from './request.js';
+import { errorCors, type HeaderLookup, NodeHeaders, queryOf, tokenOf } from './request.js';
 
 /** Where a long-poll's one answer goes: node:http's response, or a bare socket (poll-fast.ts). */
 export interface PollReply {
@@ -214,7 +218,12 @@ export class PollSession extends ParkingSession implements Expirable {
   }
 }
 
-/** GET /poll?channel=a&channel=b&cursor=... */
+/**
+ * GET /poll?channel=a&channel=b&cursor=... Where access is enabled, every request's credentials
+ * and channels are checked before its answer (a refusal is the whole answer: 401, 403, 400 or
+ * 503, nothing of any channel); a held poll or parked session whose credentials pass is answered
+ * then, and the next poll is refused (401 token_expired).
+ */
 export class PollServer {
   readonly #node: Node;
   readonly #config: Config;
@@ -227,11 +236,26 @@ export class PollServer {
   /** Sessions with an answer due on the next turn of the event loop (answerSoon). */
   #due: PollSession[] = [];
   #flushQueued = false;
+  readonly access: Access;
+  readonly #expiry: ExpiryIndex<PollSession>;
 
-  constructor(node: Node, config: Config, wheel: TimerWheel) {
+  constructor(node: Node, config: Config, wheel: TimerWheel, access: Access) {
     this.#node = node;
     this.#config = config;
     this.#wheel = wheel;
+    this.access = access;
+    this.#expiry = new ExpiryIndex(expirePoll);
+  }
+
+  /**
+   * Whether a poll with `target` and `headers` on the connection of a parked `session` may
+   * continue it: where access is enabled, only with credentials that still prove the session's
+   * identity at once (the same cached token; one expired or replaced starts afresh).
+   */
+  mayResume(session: PollSession, target: string, headers: HeaderLookup): boolean {
+    if (!this.access.enabled) return true;
+    const identity = this.access.identityNow(tokenOf(queryOf(target), headers));
+    return identity !== undefined && identity === session.identity;
   }
 
   /** node:http's route. */
@@ -242,7 +266,27 @@ export class PollServer {
       sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
+    let identity: Identity | null = null;
+    if (this.access.enabled) {
+      const info = connectInfo(
+        'poll',
+        request.token,
+        new NodeHeaders(req.headers),
+        req.socket.remoteAddress,
+        this.#config,
+      );
+      try {
+        identity = await authorizeStream(this.access, info, request.channels);
+      } catch (err) {
+        const refusal = err as HoldfastError;
+        this.#node.stats.reject(refusal.code);
+        sendError(res, refusal, errorCors(refusal, req.headers.origin));
+        return;
+      }
+      if (res.destroyed) return;
+    }
     const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
+    session.identity = identity;
     // The socket's current response (server.ts refuses pipelined streams, and hurries this
     // one at a request pipelined behind it): its 'close' comes when the socket closes.
     const socket = req.socket;
@@ -268,11 +312,15 @@ export class PollServer {
     if (!session.hurry()) this.#hurried.add(session);
   }
 
-  /** The request is valid: register the session, subscribe from the cursor, hold until the answer. */
+  /**
+   * The request is valid (the session's identity set, and allowed every channel): register the
+   * session, subscribe from the cursor, hold until the answer.
+   */
   async start(session: PollSession, since: StreamPosition[] | null): Promise<void> {
     const channels = session.channels;
     this.sessions.add(session);
     this.#node.attach(session, 'poll');
+    this.#expiry.add(session);
     session.onClose = this.#released;
     for (let i = 0; i < channels.length; i++) {
       const channel = channels[i]!;
@@ -333,9 +381,16 @@ export class PollServer {
   readonly #released = (s: Session): void => {
     this.sessions.delete(s as PollSession);
     this.#wheel.cancel(s as PollSession);
+    this.#expiry.remove(s as PollSession);
   };
 
   close(): void {
+    this.#expiry.stop();
     for (const s of this.sessions) s.answer();
   }
+}
+
+/** The expiry index's visit: a held poll is answered with what it has; a parked session ends. */
+function expirePoll(s: PollSession): void {
+  s.answer();
 }

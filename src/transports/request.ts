@@ -33,15 +33,30 @@ export class NodeHeaders implements HeaderLookup {
 }
 
 /**
- * A valid request for a stream of channels. The connection token of the next issue (the `token`
- * query parameter or `Authorization: Bearer`) is read by readStreamRequest and joins these
- * fields, so both transports and both paths get it from one place.
+ * A valid request for a stream of channels. The connection token (the `token` query parameter
+ * or `Authorization: Bearer`) is read here, so both transports and both paths get it from one
+ * place.
  */
 export interface StreamRequest {
   /** Channel names, validated, de-duplicated, in the order given. */
   readonly channels: string[];
   /** The request's Origin, already allowed (undefined without one): the answer's CORS fields. */
   readonly origin: string | undefined;
+  /** The connection token (tokenOf); undefined without one. */
+  readonly token: string | undefined;
+}
+
+/**
+ * The connection token of a request: `?token=`, else `Authorization: Bearer <token>`; an empty
+ * one is none (a page that builds `?token=` without one is anonymous).
+ */
+export function tokenOf(params: URLSearchParams, headers: HeaderLookup): string | undefined {
+  const q = params.get('token');
+  if (q !== null && q !== '') return q;
+  const auth = headers.get('authorization');
+  if (auth === undefined || auth.length < 8 || auth.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const t = auth.slice(7).trim();
+  return t === '' ? undefined : t;
 }
 
 /**
@@ -71,7 +86,7 @@ export function readStreamRequest(
   const params = queryOf(target);
   const channels = readChannels(params, config);
   if (channels instanceof HoldfastError) return channels;
-  return { request: { channels, origin: headers.get('origin') }, params };
+  return { request: { channels, origin: headers.get('origin'), token: tokenOf(params, headers) }, params };
 }
 
 /** The query of a request target (after `?`, without a `#` fragment, as WHATWG URL reads it). */

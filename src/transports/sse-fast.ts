@@ -3,6 +3,7 @@ import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.j
 import { sseEvent } from '../core/encode.js';
 import type { Transport } from '../core/session.js';
 import { corsFor } from '../http/cors.js';
+import { authorizedNow } from './authorize.js';
 import type { FastRoute } from './http1/fastpath.js';
 import { type RequestHead, targetPathIs } from './http1/head.js';
 import { type SseServer, SseSession } from './sse.js';
@@ -13,8 +14,9 @@ import { parseSseRequest } from './sse-request.js';
  * SSE straight from the socket (http1/fastpath.ts): for a GET /sse that would succeed, the
  * response head is written here and the stream lives on the bare socket, without node:http's
  * per-request objects. The request is read as node:http's route reads it (parseSseRequest) and
- * answered with the same head (sse-head.ts); requests that would get an error are declined and
- * answered by node:http (SseServer.handle). Whatever the client sends after its request is
+ * answered with the same head (sse-head.ts); requests that would get an error, and those whose
+ * access cannot be decided at once (a token not verified yet, a backend to ask), are declined
+ * and answered by node:http (SseServer.handle). Whatever the client sends after its request is
  * dropped: a request pipelined behind a stream is never served, and the session ends with the
  * socket.
  */
@@ -30,10 +32,15 @@ export class SseFastRoute implements FastRoute {
     const config = this.#sse.config;
     const request = parseSseRequest(head.target, head.headers, config);
     if (request instanceof HoldfastError) return false;
+    // Only an answer known at once is served here; node:http's route waits for the rest.
+    const access = this.#sse.access;
+    const identity = access.enabled ? authorizedNow(access, request.token, request.channels) : null;
+    if (identity === undefined) return false;
     socket.setNoDelay(true);
     socket.write(sseHead(corsFor(request.origin)));
     const transport = new SocketSseTransport(socket);
     const session = new SseSession(transport, request.channels, request.since, config.maxQueuedBytes);
+    session.identity = identity;
     owners.set(socket, { server: this.#sse, session });
     socket.on('data', ignore);
     socket.on('end', onEnd);

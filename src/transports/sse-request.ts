@@ -29,5 +29,5 @@ export function parseSseRequest(
   const { request, params } = read;
   const last = headers.get('last-event-id') ?? params.get('lastEventId') ?? '';
   const since = last !== '' ? parseCursor(last, request.channels.length) : null;
-  return { channels: request.channels, origin: request.origin, since };
+  return { channels: request.channels, origin: request.origin, token: request.token, since };
 }

@@ -1,15 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Access } from '../auth/access.js';
 import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
+import type { Identity } from '../contract/identity.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
 import { type Encoded, type EncodedPresence, sseEvent } from '../core/encode.js';
+import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
 import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
+import { authorizeStream, connectInfo } from './authorize.js';
 import { errorCors, NodeHeaders } from './request.js';
 import { SSE_OPENING, sseFields } from './sse-head.js';
 import { parseSseRequest } from './sse-request.js';
@@ -105,7 +109,12 @@ export class SseSession extends Session {
 const HEARTBEAT = Buffer.from(':\n\n');
 const ID_FIELD = Buffer.from('id: ');
 
-/** GET /sse?channel=a&channel=b, resuming from Last-Event-ID (or ?lastEventId=). */
+/**
+ * GET /sse?channel=a&channel=b, resuming from Last-Event-ID (or ?lastEventId=). Where access is
+ * enabled, the request's credentials and every channel are checked before the answer's head:
+ * any refusal answers the whole request with its error (401, 403, 400, 503) and nothing of any
+ * channel. A stream outliving its credentials ends with a `disconnect` event (3005).
+ */
 export class SseServer {
   readonly sessions = new Set<SseSession>();
   /** The streams node:http serves, by socket (handle): a request behind one ends it (cut). */
@@ -113,10 +122,14 @@ export class SseServer {
   readonly #node: Node;
   readonly #config: Config;
   readonly #heartbeat: PacedSweep<SseSession>;
+  readonly access: Access;
+  readonly #expiry: ExpiryIndex<SseSession>;
 
-  constructor(node: Node, config: Config) {
+  constructor(node: Node, config: Config, access: Access) {
     this.#node = node;
     this.#config = config;
+    this.access = access;
+    this.#expiry = new ExpiryIndex(expireStream);
     this.#heartbeat = new PacedSweep(this.sessions, config.sseHeartbeat * 1000, heartbeat);
     this.#heartbeat.start();
   }
@@ -132,6 +145,25 @@ export class SseServer {
       sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
+    let identity: Identity | null = null;
+    if (this.access.enabled) {
+      const info = connectInfo(
+        'sse',
+        request.token,
+        new NodeHeaders(req.headers),
+        req.socket.remoteAddress,
+        this.#config,
+      );
+      try {
+        identity = await authorizeStream(this.access, info, request.channels);
+      } catch (err) {
+        const refusal = err as HoldfastError;
+        this.#node.stats.reject(refusal.code);
+        sendError(res, refusal, errorCors(refusal, req.headers.origin));
+        return;
+      }
+      if (res.destroyed) return;
+    }
     res.removeHeader('transfer-encoding');
     res.writeHead(200, sseFields(corsFor(request.origin)));
     res.write(SSE_OPENING);
@@ -144,6 +176,7 @@ export class SseServer {
       request.since,
       this.#config.maxQueuedBytes,
     );
+    session.identity = identity;
     // The socket's current response (server.ts refuses pipelined streams, and cuts the
     // connection at a request pipelined behind this one): its 'close' comes when the socket closes.
     const socket = req.socket;
@@ -171,10 +204,14 @@ export class SseServer {
     return true;
   }
 
-  /** The stream is open: register the session and subscribe its channels in order. */
+  /**
+   * The stream is open (its identity set, and allowed every channel): register the session and
+   * subscribe its channels in order.
+   */
   async start(session: SseSession): Promise<void> {
     this.sessions.add(session);
     this.#node.attach(session);
+    this.#expiry.add(session);
     const channels = session.channels;
     const since = session.resumeFrom;
     for (let i = 0; i < channels.length; i++) {
@@ -198,6 +235,7 @@ export class SseServer {
   /** The peer went away. */
   ended(session: SseSession): void {
     this.sessions.delete(session);
+    this.#expiry.remove(session);
     session.close(Disconnects.normal);
   }
 
@@ -207,8 +245,14 @@ export class SseServer {
 
   close(reason = Disconnects.shutdown): void {
     this.#heartbeat.stop();
+    this.#expiry.stop();
     for (const s of this.sessions) s.close(reason);
   }
+}
+
+/** The expiry index's visit: the stream's credentials have passed. */
+function expireStream(s: SseSession): void {
+  s.close(Disconnects.tokenExpired);
 }
 
 /** The heartbeat sweep's visit, about once per sseHeartbeat per stream (spread over it). */

@@ -29,6 +29,7 @@ const request = (channels: string[], cursor: string | null): PollRequest => ({
   channels,
   cursor,
   origin: undefined,
+  token: undefined,
   since: null,
 });
 

@@ -20,6 +20,7 @@ test('a long-poll request: channels, Origin, the cursor as given and the positio
   assert.deepEqual(read(`/poll?channel=a%2Cb&channel=c&cursor=${cursor}`, { origin: 'http://ok.test' }), {
     channels: ['a,b', 'c'],
     origin: 'http://ok.test',
+    token: undefined,
     cursor,
     since: [
       { epoch: 'e1', offset: 4 },
@@ -30,12 +31,14 @@ test('a long-poll request: channels, Origin, the cursor as given and the positio
   assert.deepEqual(read('/poll?channel=a'), {
     channels: ['a'],
     origin: undefined,
+    token: undefined,
     cursor: null,
     since: null,
   });
   assert.deepEqual(read('/poll?channel=a&cursor='), {
     channels: ['a'],
     origin: undefined,
+    token: undefined,
     cursor: '',
     since: null,
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AccessControl } from '../../src/auth/access.js';
 import { loadConfig } from '../../src/config/config.js';
-import { parseNamespaces } from '../../src/config/namespaces.js';
 import { Node } from '../../src/core/node.js';
 import { TimerWheel } from '../../src/core/wheel.js';
 import { MemoryEngine } from '../../src/engines/memory/engine.js';
@@ -29,7 +29,7 @@ async function parkedSession(target: string, cursor: string | null) {
   });
   await node.start();
   const wheel = new TimerWheel(100);
-  const server = new PollServer(node, loadConfig(), wheel);
+  const server = new PollServer(node, loadConfig(), wheel, new AccessControl(loadConfig()));
   const reply = new KeptReply();
   const session = new PollSession(server, reply, ['a', 'b'], {});
   session.spelledAs(target, cursor);
@@ -88,18 +88,15 @@ test('the cursor may sit anywhere in the query; the spelling is learnt only when
 });
 
 test('a long-poll with an identity is no presence member (each poll is a session of its own)', async () => {
-  const namespaces = parseNamespaces(
-    { room: { presence: true, joinLeave: true } },
-    { historySize: 10, historyTtl: 60 },
-  );
+  const config = loadConfig({ flags: { namespaces: { room: { presence: true, joinLeave: true } } } });
   const node = new Node(new MemoryEngine({ size: 100, ttlMs: 60_000, metaTtlMs: 600_000 }), {
     maxRecover: 100,
-    namespaces,
+    namespaces: config.namespaceTable,
   });
   await node.start();
   const wheel = new TimerWheel(100);
   try {
-    const server = new PollServer(node, loadConfig(), wheel);
+    const server = new PollServer(node, config, wheel, new AccessControl(config));
     const session = new PollSession(server, new KeptReply(), ['room:1'], {});
     session.identity = { user: 'alice', info: undefined, channels: [], expiresAt: 0 };
     await server.start(session, null);

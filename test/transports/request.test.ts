@@ -8,6 +8,7 @@ import {
   queryOf,
   readChannels,
   readStreamRequest,
+  tokenOf,
 } from '../../src/transports/request.js';
 
 const config = loadConfig({ flags: { allowedOrigins: ['http://ok.test'], maxUrlLength: 256 } });
@@ -55,7 +56,7 @@ test('rules before the query: the target length (maxUrlLength), then the Origin'
 test('a stream request: its channels and its allowed Origin', () => {
   const read = readStreamRequest('/sse?channel=a&channel=b', new Map([['origin', 'http://ok.test']]), config);
   assert.ok(!(read instanceof HoldfastError));
-  assert.deepEqual(read.request, { channels: ['a', 'b'], origin: 'http://ok.test' });
+  assert.deepEqual(read.request, { channels: ['a', 'b'], origin: 'http://ok.test', token: undefined });
 });
 
 test("node:http's headers as a lookup: lower-case names, repeats joined as the fast path joins them", () => {
@@ -63,4 +64,15 @@ test("node:http's headers as a lookup: lower-case names, repeats joined as the f
   assert.equal(h.get('origin'), 'http://ok.test');
   assert.equal(h.get('x-many'), '1, 2');
   assert.equal(h.get('last-event-id'), undefined);
+});
+
+test('the connection token: ?token=, else Authorization: Bearer; an empty one is none', () => {
+  const h = (headers: Record<string, string>) => new NodeHeaders(headers);
+  assert.equal(tokenOf(queryOf('/sse?channel=a&token=abc'), h({})), 'abc');
+  assert.equal(tokenOf(queryOf('/sse?channel=a&token=abc'), h({ authorization: 'Bearer xyz' })), 'abc');
+  assert.equal(tokenOf(queryOf('/sse?channel=a'), h({ authorization: 'Bearer xyz' })), 'xyz');
+  assert.equal(tokenOf(queryOf('/sse?channel=a'), h({ authorization: 'bearer  xyz ' })), 'xyz');
+  assert.equal(tokenOf(queryOf('/sse?channel=a'), h({ authorization: 'Basic xyz' })), undefined);
+  assert.equal(tokenOf(queryOf('/sse?channel=a&token='), h({ authorization: 'Bearer ' })), undefined);
+  assert.equal(tokenOf(queryOf('/sse?channel=a'), h({})), undefined);
 });

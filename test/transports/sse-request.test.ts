@@ -17,6 +17,7 @@ test('an SSE request: channels, Origin, no position without Last-Event-ID', () =
   assert.deepEqual(ok('/sse?channel=a%2Cb&channel=c', { origin: 'http://ok.test' }), {
     channels: ['a,b', 'c'],
     origin: 'http://ok.test',
+    token: undefined,
     since: null,
   });
 });

@@ -84,3 +84,23 @@ test('presence: a channel is all it takes; since or extra fields are ignored, a 
   const noId = parse('{"op":"presence","channel":"room:1"}');
   assert.ok('error' in noId && noId.error.code === 'bad_request');
 });
+
+test('op refresh: only where the server takes it; a token is a non-empty string', () => {
+  assert.deepEqual(parseCommand('{"id":7,"op":"refresh","token":"abc"}', 255), {
+    id: 7,
+    error: { code: 'unknown_op', message: 'Unknown op "refresh".' },
+  });
+  assert.deepEqual(parseCommand('{"id":7,"op":"refresh","token":"abc"}', 255, true), {
+    id: 7,
+    op: 'refresh',
+    token: 'abc',
+  });
+  for (const bad of [
+    '{"id":7,"op":"refresh"}',
+    '{"id":7,"op":"refresh","token":""}',
+    '{"id":7,"op":"refresh","token":5}',
+  ])
+    assert.equal((parseCommand(bad, 255, true) as { error: { code: string } }).error.code, 'bad_request');
+  const long = JSON.stringify({ id: 1, op: 'refresh', token: 'x'.repeat(9000) });
+  assert.equal((parseCommand(long, 255, true) as { error: { code: string } }).error.code, 'bad_request');
+});

@@ -12,7 +12,12 @@ export type Command =
   | { id: CommandId; op: 'subscribe'; channel: string; since?: StreamPosition }
   | { id: CommandId; op: 'unsubscribe'; channel: string }
   | { id: CommandId; op: 'presence'; channel: string }
-  | { id: CommandId; op: 'ping' };
+  | { id: CommandId; op: 'ping' }
+  /** A new connection token for the same user, before the current one expires (docs/AUTH.md). */
+  | { id: CommandId; op: 'refresh'; token: string };
+
+/** Characters of a refresh token (auth/tokens.ts refuses longer ones too). */
+const MAX_TOKEN_CHARS = 8192;
 
 export interface CommandError {
   id?: CommandId;
@@ -32,7 +37,12 @@ function isId(v: unknown): v is CommandId {
   );
 }
 
-export function parseCommand(text: string, maxChannelLength: number): Command | CommandError {
+/** `refresh`: whether the server takes op refresh (only where access is configured; else it is unknown, as in v1). */
+export function parseCommand(
+  text: string,
+  maxChannelLength: number,
+  refresh = false,
+): Command | CommandError {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -49,6 +59,13 @@ export function parseCommand(text: string, maxChannelLength: number): Command | 
   switch (op) {
     case 'ping':
       return { id, op };
+    case 'refresh': {
+      if (!refresh) return fail('unknown_op', 'Unknown op "refresh".', id);
+      const token = m['token'];
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS)
+        return fail('bad_request', '"token" must be a connection token (a non-empty string).', id);
+      return { id, op, token };
+    }
     case 'subscribe':
     case 'unsubscribe':
     case 'presence': {

@@ -1,15 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Access, ConnectInfo } from '../../auth/access.js';
 import type { Config } from '../../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../../contract/codes.js';
+import type { Identity } from '../../contract/identity.js';
+import type { StreamPosition } from '../../contract/stream.js';
 import { presenceMember } from '../../core/encode.js';
+import { ExpiryIndex } from '../../core/expiry.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
+import { asRefusal, connectInfo, disconnectFor } from '../authorize.js';
+import { NodeHeaders, queryOf, tokenOf } from '../request.js';
 import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
 import { MAX_FRAGMENTS } from './frame.js';
 import { handshake } from './handshake.js';
-import { isCommandError, parseCommand } from './protocol.js';
+import { type CommandId, isCommandError, parseCommand } from './protocol.js';
 import { type FrameLimit, WsSession } from './session.js';
 
 /**
@@ -17,6 +23,11 @@ import { type FrameLimit, WsSession } from './session.js';
  * RFC 6455 server side, no extensions), parses commands and hands them to the Node. One object
  * (this) handles every connection's events, so a connection costs no closures. One paced sweep
  * per process pings every socket once per pingInterval, spread over the interval (core/sweep.ts).
+ *
+ * Access (auth/access.ts), when enabled: the connection is authenticated at the upgrade (a
+ * refused one completes the handshake and closes with the refusal's code, which a browser can
+ * read, unlike an HTTP status); each subscribe is checked before the Node sees it; a connection
+ * closes with 3005 when its credentials expire (one ExpiryIndex for all), unless a refresh came.
  */
 export class WsServer implements WsHandler {
   readonly #node: Node;
@@ -26,6 +37,14 @@ export class WsServer implements WsHandler {
   readonly #pinger: PacedSweep<WsSession>;
   readonly #newFrameLimit: (perSecond: number) => FrameLimit;
   readonly #limits: WsLimits;
+  readonly #access: Access;
+  readonly #expiry: ExpiryIndex<WsSession>;
+  /**
+   * What each connection said at the upgrade, for the subscribe proxy (auth/access.ts Backend);
+   * kept only where one is configured.
+   */
+  readonly #infos = new WeakMap<WsSession, ConnectInfo>();
+  readonly #keepInfo: boolean;
 
   /** `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`). */
   constructor(
@@ -33,9 +52,13 @@ export class WsServer implements WsHandler {
     config: Config,
     wheel: TimerWheel,
     newFrameLimit: (perSecond: number) => FrameLimit,
+    access: Access,
   ) {
     this.#node = node;
     this.#config = config;
+    this.#access = access;
+    this.#expiry = new ExpiryIndex(expireSession);
+    this.#keepInfo = config.subscribeProxy !== '' || config.publishProxy !== '';
     this.#limits = {
       maxPayload: config.maxFrameBytes,
       maxFragments: MAX_FRAGMENTS,
@@ -55,15 +78,58 @@ export class WsServer implements WsHandler {
     conn.close(reason.code, reason.reason);
   }
 
+  /**
+   * Authenticates (where access is enabled; at once for a cached token or none), then opens the
+   * connection, or completes the handshake only to close with the refusal's code (3506 invalid
+   * token, 3005 expired, 3007 backend unavailable, 3501 refused by the backend). Until then the
+   * socket is not read: a client sends nothing before the handshake's answer, and what it sends
+   * anyway waits in the socket.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.#access.enabled) {
+      this.#open(req, socket, head, null, null);
+      return;
+    }
+    const headers = new NodeHeaders(req.headers);
+    const token = tokenOf(queryOf(req.url ?? '/'), headers);
+    const info = connectInfo('ws', token, headers, req.socket.remoteAddress, this.#config);
+    const known = this.#access.identityNow(token);
+    if (known !== undefined) {
+      this.#open(req, socket, head, known, info);
+      return;
+    }
+    this.#access.authenticate(info).then(
+      (identity) => {
+        if (!socket.destroyed) this.#open(req, socket, head, identity, info);
+      },
+      (err: unknown) => {
+        if (socket.destroyed) return;
+        const refusal = asRefusal(err);
+        this.#node.stats.reject(refusal.code);
+        this.refuse(req, socket, head, disconnectFor(refusal));
+      },
+    );
+  }
+
+  #open(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    identity: Identity | null,
+    info: ConnectInfo | null,
+  ): void {
     const conn = this.#accept(req, socket, this);
     if (conn === null) return;
     const budget = this.#newFrameLimit(this.#config.maxClientFramesPerSecond);
     const session = new WsSession(conn, this.#config.maxQueuedBytes, budget);
     this.#wheel.schedule(session, this.#config.firstMessageTimeout * 1000);
     conn.owner = session;
+    // Before attach: the Node (presence) indexes sessions by user there.
+    session.identity = identity;
+    if (info !== null && this.#keepInfo) this.#infos.set(session, info);
     this.sessions.add(session);
     this.#node.attach(session);
+    this.#expiry.add(session);
     conn.start(head);
   }
 
@@ -114,7 +180,7 @@ export class WsServer implements WsHandler {
       session.close(Disconnects.unsupportedData);
       return;
     }
-    const cmd = parseCommand(data.toString(), this.#config.maxChannelLength);
+    const cmd = parseCommand(data.toString(), this.#config.maxChannelLength, this.#access.enabled);
     if (isCommandError(cmd)) {
       this.#badFrame(session, cmd.error.code);
       session.reply(cmd);
@@ -151,18 +217,65 @@ export class WsServer implements WsHandler {
           });
           return;
         }
-        const id = cmd.id;
-        this.#node
-          .subscribe(session, cmd.channel, cmd.since, (r) => {
-            const reply: Record<string, unknown> = { id, ok: true, epoch: r.epoch, offset: r.offset };
-            if (r.recovered !== undefined) reply['recovered'] = r.recovered;
-            this.#wheel.cancel(session);
-            session.reply(reply);
-          })
-          .catch((err: unknown) => session.reply({ id, ...asError(err) }));
+        if (!this.#access.enabled || this.#access.subscribeNow(session.identity, cmd.channel)) {
+          this.#subscribe(session, cmd.id, cmd.channel, cmd.since);
+          return;
+        }
+        const { id, channel, since } = cmd;
+        // Refused: the reply is the refusal alone, nothing of the channel.
+        this.#access.subscribe(session.identity, channel, this.#infoOf(session)).then(
+          () => {
+            if (!session.closed) this.#subscribe(session, id, channel, since);
+          },
+          (err: unknown) => session.reply({ id, ...asError(asRefusal(err)) }),
+        );
         return;
       }
+      case 'refresh':
+        this.#refresh(session, cmd.id, cmd.token);
+        return;
     }
+  }
+
+  #subscribe(session: WsSession, id: CommandId, channel: string, since: StreamPosition | undefined): void {
+    this.#node
+      .subscribe(session, channel, since, (r) => {
+        const reply: Record<string, unknown> = { id, ok: true, epoch: r.epoch, offset: r.offset };
+        if (r.recovered !== undefined) reply['recovered'] = r.recovered;
+        this.#wheel.cancel(session);
+        session.reply(reply);
+      })
+      .catch((err: unknown) => session.reply({ id, ...asError(err) }));
+  }
+
+  /**
+   * op refresh: the new token's identity (same user) replaces the current one and its expiry.
+   * Refused while the current one is still valid: an error reply, the connection stays until
+   * that expiry; refused once it has passed (the close at expiry not yet swept): closed with the
+   * refusal's code. Subscriptions stay as they are.
+   */
+  #refresh(session: WsSession, id: CommandId, token: string): void {
+    const current = session.identity;
+    this.#access.refresh(current, token).then(
+      (next) => {
+        if (session.closed) return;
+        this.#expiry.remove(session);
+        session.identity = next;
+        this.#expiry.add(session);
+        session.reply({ id, ok: true });
+      },
+      (err: unknown) => {
+        if (session.closed) return;
+        const refusal = asRefusal(err);
+        const at = current?.expiresAt ?? 0;
+        if (at !== 0 && at <= Date.now()) session.close(disconnectFor(refusal));
+        else session.reply({ id, ...asError(refusal) });
+      },
+    );
+  }
+
+  #infoOf(session: WsSession): ConnectInfo {
+    return this.#infos.get(session) ?? NO_INFO;
   }
 
   #badFrame(session: WsSession, code: string): void {
@@ -183,12 +296,14 @@ export class WsServer implements WsHandler {
     const session = conn.owner as WsSession;
     this.sessions.delete(session);
     this.#wheel.cancel(session);
+    this.#expiry.remove(session);
     session.close(Disconnects.normal);
   }
 
   /** Closes every connection with `reason` and stops the pinger. */
   close(reason = Disconnects.shutdown): void {
     this.#pinger.stop();
+    this.#expiry.stop();
     for (const s of this.sessions) s.close(reason);
   }
 }
@@ -205,6 +320,19 @@ function pingOrReap(s: WsSession): void {
   s.alive = false;
   s.ws.ping();
 }
+
+/** The expiry index's visit: the connection's credentials have passed. */
+function expireSession(s: WsSession): void {
+  s.close(Disconnects.tokenExpired);
+}
+
+/** For a subscribe proxy that is not configured, or a connection let in before one was. */
+const NO_INFO: ConnectInfo = Object.freeze({
+  transport: 'ws',
+  token: undefined,
+  headers: {},
+  remoteAddr: '',
+});
 
 function asError(err: unknown): { error: { code: string; message: string } } {
   if (err instanceof HoldfastError) return { error: { code: err.code, message: err.message } };
