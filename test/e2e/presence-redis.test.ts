@@ -3,14 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { runPrefix, startRedis } from '../engines/brokers.js';
 import { spawnServer } from '../helpers/proc.js';
 import { API_KEY, type Running, startServer } from '../helpers/server.js';
-import { mintToken, NEEDS_AUTH, TOKEN_SECRET, tokensVerified } from '../helpers/tokens.js';
+import { mintToken, TOKEN_SECRET } from '../helpers/tokens.js';
 import { type Msg, TestWs } from '../helpers/ws-client.js';
 
 /**
  * Presence across servers sharing one Redis: two servers in this process, and one `holdfast
  * serve` child process that is SIGKILLed, whose members the others reap (presenceTimeout 2 s
- * here, so within 2 s plus one reap interval; the test waits on the leave events). Needs
- * connection tokens verified (the auth branch of issue 14); skips, saying so, without it.
+ * here, so within 2 s plus one reap interval; the test waits on the leave events).
  */
 const started = await startRedis();
 const skip = 'skip' in started ? started.skip : false;
@@ -27,12 +26,10 @@ const flags = {
 
 let a: Running;
 let b: Running;
-let auth = false;
 before(async () => {
   if (skip !== false) return;
   a = await startServer(flags);
   b = await startServer(flags);
-  auth = await tokensVerified(a.wsUrl);
 });
 after(async () => {
   await a?.close();
@@ -67,8 +64,7 @@ const pushes = (c: TestWs): string[] =>
   c.received.filter((m) => m['op'] === 'join' || m['op'] === 'leave').map((m) => `${m['op']} ${m['user']}`);
 
 describe('presence across servers on Redis', { skip }, () => {
-  it("both servers see both servers' members; a follower on one sees the other's joins and leaves in order", async (t) => {
-    if (!auth) return t.skip(NEEDS_AUTH);
+  it("both servers see both servers' members; a follower on one sees the other's joins and leaves in order", async () => {
     const watcher = await connect(b.wsUrl, null, 'room:x');
     const onB = await connect(b.wsUrl, 'bob', 'room:x');
     try {
@@ -96,8 +92,7 @@ describe('presence across servers on Redis', { skip }, () => {
 
   it('the members of a SIGKILLed server leave, with leave events, within presenceTimeout and a reap interval', {
     timeout: 60_000,
-  }, async (t) => {
-    if (!auth) return t.skip(NEEDS_AUTH);
+  }, async () => {
     const srv = await spawnServer([
       '--engine',
       url,

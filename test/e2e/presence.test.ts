@@ -2,25 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EventSource } from 'eventsource';
 import { API_KEY, type Running, startServer } from '../helpers/server.js';
-import { mintToken, NEEDS_AUTH, TOKEN_SECRET, tokensVerified } from '../helpers/tokens.js';
+import { mintToken, TOKEN_SECRET } from '../helpers/tokens.js';
 import { type Msg, TestWs } from '../helpers/ws-client.js';
 
 /**
  * Presence end to end, one server (memory engine): the HTTP API, the WebSocket `presence`
- * command and join/leave pushes over WebSocket and SSE. The tests marked NEEDS_AUTH need
- * connection tokens verified (another branch of issue 14); they skip, saying so, without it.
+ * command and join/leave pushes over WebSocket and SSE; identities from connection tokens
+ * signed with the configured tokenHmacSecret.
  */
 const NAMESPACES = {
   '': { access: 'public' },
   room: { access: 'public', presence: true, joinLeave: true },
   quiet: { access: 'public', presence: true },
+  vip: { access: 'token', presence: true, joinLeave: true },
 };
 
 let s: Running;
-let auth: boolean;
 before(async () => {
   s = await startServer({ namespaces: JSON.stringify(NAMESPACES), tokenHmacSecret: TOKEN_SECRET });
-  auth = await tokensVerified(s.wsUrl);
 });
 after(() => s.close());
 
@@ -29,8 +28,11 @@ async function api(path: string, key: string | null = API_KEY): Promise<{ status
   return { status: res.status, body: (await res.json()) as Msg };
 }
 
-async function user(sub: string, info?: unknown): Promise<TestWs> {
-  const token = await mintToken(sub, info === undefined ? {} : { info });
+async function user(sub: string, info?: unknown, channels?: string[]): Promise<TestWs> {
+  const token = await mintToken(sub, {
+    ...(info === undefined ? {} : { info }),
+    ...(channels === undefined ? {} : { channels }),
+  });
   return TestWs.connect(`${s.wsUrl}?token=${encodeURIComponent(token)}`);
 }
 
@@ -118,8 +120,7 @@ describe('WebSocket presence command', () => {
 });
 
 describe('presence with identities', () => {
-  it('members, joins and leaves over WebSocket; the presence command and the API agree', async (t) => {
-    if (!auth) return t.skip(NEEDS_AUTH);
+  it('members, joins and leaves over WebSocket; the presence command and the API agree', async () => {
     const watcher = await TestWs.connect(s.wsUrl);
     const alice = await user('alice', { name: 'Alice' });
     const bob = await user('bob');
@@ -159,8 +160,7 @@ describe('presence with identities', () => {
     }
   });
 
-  it('one client sees each member join before it leaves, in the order they happened', async (t) => {
-    if (!auth) return t.skip(NEEDS_AUTH);
+  it('one client sees each member join before it leaves, in the order they happened', async () => {
     const watcher = await TestWs.connect(s.wsUrl);
     try {
       await subscribe(watcher, 'room:order');
@@ -180,8 +180,7 @@ describe('presence with identities', () => {
     }
   });
 
-  it('SSE followers get named join and leave events; namespaces without joinLeave send none', async (t) => {
-    if (!auth) return t.skip(NEEDS_AUTH);
+  it('SSE followers get named join and leave events; namespaces without joinLeave send none', async () => {
     const es = new EventSource(`${s.base}/sse?channel=room:sse&channel=quiet:sse`);
     const got: string[] = [];
     const onEvent = (e: MessageEvent): void => {
@@ -202,6 +201,37 @@ describe('presence with identities', () => {
       assert.deepEqual(got, ['join room:sse carol', 'leave room:sse carol']);
     } finally {
       es.close();
+    }
+  });
+
+  it('a connection refused in a token-only namespace learns nothing of its presence', async () => {
+    const alice = await user('alice', { secret: 'plans' }, ['vip:*']);
+    const mallory = await user('mallory');
+    try {
+      await subscribe(alice, 'vip:room');
+      const refused = await mallory.request({ id: 1, op: 'subscribe', channel: 'vip:room' });
+      assert.equal((refused['error'] as Msg)['code'], 'permission_denied');
+      const asked = await mallory.request({ id: 2, op: 'presence', channel: 'vip:room' });
+      assert.deepEqual(Object.keys(asked).sort(), ['error', 'id']);
+      assert.equal((asked['error'] as Msg)['code'], 'not_subscribed');
+      // Another member comes and goes: nothing reaches the refused connection.
+      const bob = await user('bob', undefined, ['vip:room']);
+      await subscribe(bob, 'vip:room');
+      bob.close();
+      await until("alice's pushes", () => pushes(alice, 'vip:room').length === 3);
+      const ping = await mallory.request({ id: 3, op: 'ping' });
+      assert.equal(ping['ok'], true);
+      assert.deepEqual(
+        mallory.received.filter((m) => m['op'] === 'join' || m['op'] === 'leave'),
+        [],
+      );
+      assert.deepEqual(
+        ((await api('/api/presence?channel=vip:room')).body['members'] as Msg[]).map((m) => m['user']),
+        ['alice'],
+      );
+    } finally {
+      alice.close();
+      mallory.close();
     }
   });
 });
