@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/config.js';
 import { isValidChannel } from '../contract/channel.js';
 import { HoldfastError } from '../contract/codes.js';
+import { MAX_USER_LENGTH } from '../contract/identity.js';
 import { presenceMember } from '../core/encode.js';
 import type { Node } from '../core/node.js';
+import type { ControlMessage } from '../engines/types.js';
 import { sendError, sendErrorAndClose, sendJson } from '../http/json.js';
 import type { KeyGate } from './auth.js';
 import { readJsonBody } from './body.js';
@@ -12,21 +14,27 @@ const MAX_HISTORY_LIMIT = 10_000;
 const MAX_BROADCAST_CHANNELS = 1000;
 
 /**
- * The HTTP API (DESIGN.md "Public contract"): publish, broadcast, history, channels, presence, behind
- * X-API-Key. Every answer is JSON; every failure is `{"error": {"code", "message"}}`.
+ * The HTTP API (DESIGN.md "Public contract" and "Server API"): publish, broadcast, history,
+ * channels, presence, and the commands on a user's connections (disconnect, subscribe,
+ * unsubscribe) and info, behind X-API-Key. Every answer is JSON; every failure is `{"error": {"code", "message"}}`.
  */
 export class Api {
   readonly #node: Node;
   readonly #config: Config;
   readonly #keys: KeyGate;
+  readonly #info: () => Promise<unknown>;
   /** Requests being handled (a drain waits for them). */
   inFlight = 0;
 
-  /** `keys` checks X-API-Key (shared with the server's other key checks, for one throttle). */
-  constructor(node: Node, config: Config, keys: KeyGate) {
+  /**
+   * `keys` checks X-API-Key (shared with the server's other key checks, for one throttle);
+   * `info` answers GET /api/info (observe/info.ts).
+   */
+  constructor(node: Node, config: Config, keys: KeyGate, info: () => Promise<unknown>) {
     this.#node = node;
     this.#config = config;
     this.#keys = keys;
+    this.#info = info;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -135,6 +143,43 @@ export class Api {
     return { channel, clients, users };
   }
 
+  /** A user id of the server API: a non-empty string of at most MAX_USER_LENGTH characters. */
+  user(value: unknown): string {
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_USER_LENGTH) {
+      throw new HoldfastError(
+        'bad_request',
+        `"user" must be a string of 1 to ${MAX_USER_LENGTH} characters.`,
+      );
+    }
+    return value;
+  }
+
+  /**
+   * POST /api/disconnect, /api/subscribe, /api/unsubscribe: `{}` once the command is handed to
+   * the engine's control bus, which carries it to every worker and server (each applies it to
+   * its own connections of the user: core/node.ts Node.control).
+   */
+  async command(t: ControlMessage['t'], body: unknown): Promise<unknown> {
+    const b = object(body);
+    const user = this.user(b['user']);
+    let msg: ControlMessage;
+    if (t === 'disconnect') msg = { t, user };
+    else {
+      const channel = this.channel(b['channel']);
+      const table = this.#config.namespaceTable;
+      if (table !== null && table.of(channel) === undefined) throw new HoldfastError('unknown_namespace');
+      msg = { t, user, channel };
+    }
+    const bus = this.#node.engine.control;
+    if (bus === null) throw new HoldfastError('unavailable', 'This engine has no control bus.');
+    await bus.broadcast(msg);
+    return {};
+  }
+
+  info(): Promise<unknown> {
+    return this.#info();
+  }
+
   async channels(): Promise<unknown> {
     const engine = this.#node.engine;
     const list =
@@ -155,6 +200,10 @@ const ROUTES: Record<string, Route> = {
   '/api/channels': { method: 'GET', run: (api) => api.channels() },
   '/api/presence': { method: 'GET', run: (api, _b, params) => api.presence(params) },
   '/api/presence_stats': { method: 'GET', run: (api, _b, params) => api.presenceStats(params) },
+  '/api/disconnect': { method: 'POST', run: (api, body) => api.command('disconnect', body) },
+  '/api/subscribe': { method: 'POST', run: (api, body) => api.command('subscribe', body) },
+  '/api/unsubscribe': { method: 'POST', run: (api, body) => api.command('unsubscribe', body) },
+  '/api/info': { method: 'GET', run: (api) => api.info() },
 };
 
 function object(body: unknown): Record<string, unknown> {

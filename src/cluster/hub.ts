@@ -6,6 +6,7 @@ import {
   type ToPrimary,
   type ToWorker,
 } from '../engines/cluster/protocol.js';
+import { validControl } from '../engines/control.js';
 import type { HistoryLimits } from '../engines/limits.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
 import { PresenceTable } from '../engines/memory/presence-table.js';
@@ -157,6 +158,14 @@ export class ClusterHub {
       case 'pbusiest':
         reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: this.#presence.busiest(msg.limit) });
         return;
+      case 'control': {
+        // Checked here too: one bad worker must not reach the others with it.
+        const m = validControl(msg.m);
+        if (m === null) return;
+        for (const p of this.#workers.values())
+          if (p.connected()) p.send({ v: PROTOCOL_VERSION, t: 'control', m });
+        return;
+      }
       case 'channels-local': {
         const q = this.#pendingChannels.get(msg.id);
         if (q === undefined) return;

@@ -378,7 +378,7 @@ export const OPTIONS = {
     default: 20,
     min: 0,
     max: 100_000,
-    doc: 'Publications one WebSocket connection may make per second in clientPublish namespaces (then rate_limited).',
+    doc: 'Publications one WebSocket connection may make per second in clientPublish namespaces, in bursts of as many (then rate_limited); 0: no limit.',
   },
   presenceTimeout: {
     kind: 'int',

@@ -23,6 +23,8 @@ export const ErrorCodes = {
   permission_denied: { status: 403, message: 'Permission denied.' },
   unknown_namespace: { status: 400, message: 'The channel is in no configured namespace.' },
   presence_disabled: { status: 400, message: "Presence is not enabled in this channel's namespace." },
+  /** A held long-poll ended by POST /api/disconnect (Disconnects.disconnected on the other transports). */
+  disconnected: { status: 403, message: "The application ended this user's connections." },
   forbidden: { status: 403, message: 'Origin not allowed.' },
   not_found: { status: 404, message: 'No such route.' },
   channel_full: { status: 400, message: 'The channel has as many subscribers as allowed.' },

@@ -24,3 +24,6 @@ export function channelGranted(patterns: readonly string[], channel: string): bo
   }
   return false;
 }
+
+/** The longest user id the server API takes and the control bus carries (its string length). */
+export const MAX_USER_LENGTH = 256;

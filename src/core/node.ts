@@ -1,11 +1,12 @@
 import type { Namespaces } from '../config/namespaces.js';
 import { Disconnects, HoldfastError } from '../contract/codes.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
-import type { Engine, PresenceEvent, PresenceMember } from '../engines/types.js';
+import type { ControlMessage, Engine, PresenceEvent, PresenceMember } from '../engines/types.js';
 import { Encoded } from './encode.js';
 import { NodePresence } from './presence.js';
 import { type Session, type SessionOwner, Subscription } from './session.js';
 import { NodeStats } from './stats.js';
+import { UserIndex } from './users.js';
 
 export interface SubscribeResult {
   channel: string;
@@ -23,6 +24,8 @@ export interface NodeOptions {
   maxSubscribersPerChannel?: number;
   /** The configured namespaces (config.namespaceTable): which channels keep presence. */
   namespaces?: Namespaces | null;
+  /** A server-side subscribe (control `subscribe`) skips a session that follows this many channels. */
+  maxChannelsPerSession?: number;
 }
 
 const encode = (p: Publication): Encoded => new Encoded(p);
@@ -58,6 +61,8 @@ export class Node implements SessionOwner {
   readonly #opts: NodeOptions;
   /** Presence members and join/leave pushes (core/presence.ts). */
   readonly presence: NodePresence;
+  /** Sessions with an identity, by user (the server API's disconnect, subscribe, unsubscribe). */
+  readonly #users = new UserIndex<Session>();
   #sessions = 0;
 
   constructor(engine: Engine, opts: NodeOptions) {
@@ -68,6 +73,7 @@ export class Node implements SessionOwner {
 
   async start(): Promise<void> {
     await this.engine.pubsub.start((pub) => this.#onPublication(pub));
+    await this.engine.control?.start((msg) => this.control(msg));
     // Only where a namespace keeps presence: a store may need more of its broker (NATS: JetStream).
     if (this.engine.presence !== null && this.#opts.namespaces?.list().some((n) => n.presence) === true) {
       await this.engine.presence.start((ev) => this.#onPresence(ev));
@@ -103,6 +109,8 @@ export class Node implements SessionOwner {
     this.#sessions++;
     if (kind === 'stream') this.stats.streamsOpened++;
     session.owner = this;
+    // The identity is set before attach and keeps its user (a refresh is for the same user).
+    if (session.identity !== null) this.#users.add(session.identity.user, session);
   }
 
   /** SessionOwner */
@@ -119,8 +127,60 @@ export class Node implements SessionOwner {
     return this.#sessions;
   }
 
+  /** Users with at least one local session. */
+  get userCount(): number {
+    return this.#users.size;
+  }
+
+  /** The local sessions of `user` (a snapshot). */
+  sessionsOf(user: string): Session[] {
+    return this.#users.of(user);
+  }
+
+  /**
+   * A message of the control bus (engines/types.ts ControlMessage), from any node: applied to
+   * this node's sessions of the user. `disconnect` closes every one of them (3507);
+   * `subscribe` subscribes those whose transport takes it (Session.takesServerSubscribe) from
+   * the channel's current position, like a client's subscribe without `since`, and tells them
+   * (Session.serverSubscribed) before the channel's first message; `unsubscribe` removes the
+   * channel from those whose transport takes it and tells them. The application is trusted:
+   * no access check applies (the HTTP API checked the API key). A failed subscribe (the
+   * channel is full, the engine is unreachable) leaves that session as it was.
+   */
+  control(msg: ControlMessage): void {
+    switch (msg.t) {
+      case 'disconnect':
+        for (const s of this.#users.of(msg.user)) s.close(Disconnects.disconnected);
+        return;
+      case 'subscribe':
+        for (const s of this.#users.of(msg.user)) this.#serverSubscribe(s, msg.channel);
+        return;
+      case 'unsubscribe':
+        for (const s of this.#users.of(msg.user)) this.#serverUnsubscribe(s, msg.channel);
+        return;
+    }
+  }
+
+  #serverSubscribe(s: Session, channel: string): void {
+    if (!s.takesServerSubscribe || s.closed || s.subscriptions.has(channel)) return;
+    const cap = this.#opts.maxChannelsPerSession ?? 0;
+    if (cap > 0 && s.subscriptions.size >= cap) return;
+    this.subscribe(s, channel, undefined, (r) => s.serverSubscribed(channel, r.epoch, r.offset)).catch(
+      () => undefined,
+    );
+  }
+
+  #serverUnsubscribe(s: Session, channel: string): void {
+    const sub = s.subscriptions.get(channel);
+    if (!s.takesServerUnsubscribe || s.closed || sub === undefined) return;
+    const last = { epoch: sub.epoch, offset: sub.offset };
+    this.unsubscribe(s, channel);
+    s.serverUnsubscribed(channel, last);
+  }
+
   #detach(session: Session): void {
     this.#sessions--;
+    if (session.identity !== null) this.#users.delete(session.identity.user, session);
     for (const channel of session.subscriptions.keys()) {
       this.presence.unsubscribed(session, channel, session.subscriptions.get(channel)!);
       this.#leave(session, channel);

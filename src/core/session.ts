@@ -141,6 +141,34 @@ export abstract class Session {
     });
   }
 
+  /**
+   * Whether the transport can carry a server-side subscribe (POST /api/subscribe): the Node then
+   * subscribes the session and calls serverSubscribed before the channel's first message. False
+   * by default (long-poll: each request names its channels; SSE: the stream's ids and cursor
+   * cover the channels of its URL only). A getter, so it costs a session no memory.
+   */
+  get takesServerSubscribe(): boolean {
+    return false;
+  }
+
+  /** Whether the transport can carry a server-side unsubscribe (POST /api/unsubscribe). */
+  get takesServerUnsubscribe(): boolean {
+    return false;
+  }
+
+  /**
+   * A server-side subscription is live at (epoch, offset): tell the client, before any of the
+   * channel's messages. Called only where takesServerSubscribe.
+   */
+  serverSubscribed(_channel: string, _epoch: string, _offset: number): void {}
+
+  /**
+   * A server-side unsubscribe removed `channel`; `last` is its position when it was removed (the
+   * last publication delivered, or an empty epoch when it was not live yet). Called only where
+   * takesServerUnsubscribe.
+   */
+  serverUnsubscribed(_channel: string, _last: StreamPosition): void {}
+
   /** Hands bytes to the transport, counting them as bytes out. */
   write(bytes: Buffer): void {
     if (this.owner !== null) this.owner.stats.bytesOut += bytes.length;

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -19,6 +20,7 @@ import { originAllowed } from '../http/cors.js';
 import { sendError, sendJson } from '../http/json.js';
 import { Dashboard } from '../observe/dashboard/index.js';
 import { LocalSessions, SessionStore, type Sessions } from '../observe/dashboard/sessions.js';
+import { serverInfo } from '../observe/info.js';
 import { type Logger, LogLimiter, silentLogger } from '../observe/log.js';
 import { ServerMetrics } from '../observe/metrics.js';
 import { closeWaitingConnections, installFastPath } from '../transports/http1/fastpath.js';
@@ -43,6 +45,8 @@ export interface ServerOptions {
   sessions?: Sessions;
   /** The application's backend (connectProxy, subscribeProxy, publishProxy); none by default. */
   backend?: Backend;
+  /** Who may connect, follow and publish (auth/access.ts); by default built from the config (tests give their own). */
+  access?: Access;
 }
 
 export class HoldfastServer {
@@ -77,6 +81,7 @@ export class HoldfastServer {
       maxRecover: config.maxRecover,
       maxSubscribersPerChannel: config.maxSubscribersPerChannel,
       namespaces: config.namespaceTable,
+      maxChannelsPerSession: config.maxChannelsPerConnection,
     });
     this.admission = new Admission(
       {
@@ -99,7 +104,7 @@ export class HoldfastServer {
             ),
           )
         : null;
-    this.access = new AccessControl(config, opts.backend ?? this.#proxy);
+    this.access = opts.access ?? new AccessControl(config, opts.backend ?? this.#proxy);
     this.ws = new WsServer(
       this.node,
       config,
@@ -120,7 +125,15 @@ export class HoldfastServer {
           'too many wrong API keys from one address: every key it offers, the right one too, gets 429 until its window ends',
         ),
     });
-    this.api = new Api(this.node, config, this.keys);
+    this.api = new Api(this.node, config, this.keys, () =>
+      serverInfo({
+        node: this.node,
+        config,
+        worker: cluster.worker?.id ?? 0,
+        connections: () => this.connectionCounts(),
+        metrics: () => this.metrics.scrape(),
+      }),
+    );
     this.metrics = new ServerMetrics(this);
     this.dashboard = new Dashboard(
       this.keys,

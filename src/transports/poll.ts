@@ -60,6 +60,7 @@ class ResponseReply implements PollReply {
 }
 
 const RETRY_AFTER: Record<string, string> = { 'retry-after': '1' };
+const NO_HEADERS: Record<string, string> = {};
 
 /** A held long-poll request's answer; a parked session gets the next request's (see PollSession). */
 class PollTransport implements Transport {
@@ -84,10 +85,15 @@ class PollTransport implements Transport {
   }
 
   close(reason: Disconnect): void {
-    if (!this.reply.done && reason.code !== Disconnects.normal.code) {
-      const body = JSON.stringify({ error: { code: 'unavailable', message: reason.reason } });
-      this.reply.send(503, body, Buffer.byteLength(body), RETRY_AFTER);
+    if (this.reply.done || reason.code === Disconnects.normal.code) return;
+    if (reason.code === Disconnects.disconnected.code) {
+      // Not to be retried as is: the application ended this user's connections.
+      const body = JSON.stringify(errorBody('disconnected'));
+      this.reply.send(ErrorCodes.disconnected.status, body, Buffer.byteLength(body), NO_HEADERS);
+      return;
     }
+    const body = JSON.stringify({ error: { code: 'unavailable', message: reason.reason } });
+    this.reply.send(503, body, Buffer.byteLength(body), RETRY_AFTER);
   }
 }
 

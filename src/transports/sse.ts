@@ -51,8 +51,11 @@ class SseTransport implements Transport {
  */
 export class SseSession extends Session {
   readonly channels: string[];
-  /** Positions from Last-Event-ID, kept in the cursor for channels not subscribed yet. */
-  readonly resumeFrom: StreamPosition[] | null;
+  /**
+   * Positions from Last-Event-ID, kept in the cursor for channels not subscribed yet; a channel
+   * removed server-side (serverUnsubscribed) keeps its last position here.
+   */
+  resumeFrom: StreamPosition[] | null;
 
   constructor(
     transport: Transport,
@@ -103,6 +106,24 @@ export class SseSession extends Session {
 
   heartbeat(): void {
     if (!this.closed) this.write(HEARTBEAT);
+  }
+
+  /**
+   * POST /api/unsubscribe: delivery of the channel stops and the client gets an `unsubscribe`
+   * event. The stream's ids keep the channel's last position, so a reconnecting EventSource
+   * (whose URL still names it) resumes it from there, through the access checks again.
+   */
+  override get takesServerUnsubscribe(): boolean {
+    return true;
+  }
+
+  override serverUnsubscribed(channel: string, last: StreamPosition): void {
+    const i = this.channels.indexOf(channel);
+    if (i >= 0 && last.epoch !== '') {
+      this.resumeFrom ??= this.positions(this.channels);
+      this.resumeFrom[i] = last;
+    }
+    if (!this.closed) this.write(sseEvent('unsubscribe', { channel }, this.cursor()));
   }
 }
 
@@ -223,6 +244,8 @@ export class SseServer {
           session.write(sseEvent('subscribed', info, session.cursor()));
         });
       } catch (err) {
+        // Removed server-side (POST /api/unsubscribe) while it was being subscribed: skipped.
+        if (err instanceof HoldfastError && err.code === 'not_subscribed') continue;
         const code = err instanceof HoldfastError ? err.code : 'unavailable';
         session.write(sseEvent('error', { channel, code }));
         session.close(Disconnects.internal);

@@ -1,5 +1,5 @@
 import { type Config, loadConfig } from '../../src/config/config.js';
-import { createEngine, HoldfastServer } from '../../src/server/server.js';
+import { createEngine, HoldfastServer, type ServerOptions } from '../../src/server/server.js';
 
 export const API_KEY = 'test-key';
 
@@ -14,11 +14,14 @@ export interface Running {
 }
 
 /** A Holdfast server in this process on an ephemeral loopback port. */
-export async function startServer(flags: Record<string, unknown> = {}): Promise<Running> {
+export async function startServer(
+  flags: Record<string, unknown> = {},
+  opts: ServerOptions = {},
+): Promise<Running> {
   const config = loadConfig({
     flags: { port: 0, host: '127.0.0.1', apiKey: API_KEY, logLevel: 'silent', ...flags },
   });
-  const server = new HoldfastServer(config, createEngine(config));
+  const server = new HoldfastServer(config, createEngine(config), opts);
   const port = await server.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   return {

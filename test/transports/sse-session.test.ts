@@ -41,3 +41,34 @@ test('a single-channel SSE event is the shared encoded bytes, one write', async 
   assert.equal(transport.writes.length, before + 1);
   assert.match(transport.writes.at(-1)!.toString('utf8'), /^id: [a-z0-9]+-1\ndata: .*"offset":1.*\n\n$/);
 });
+
+test('a server-side unsubscribe stops the channel, sends an unsubscribe event, and the ids keep its position', async () => {
+  const node = new Node(new MemoryEngine(limits), { maxRecover: 100 });
+  await node.start();
+  const transport = new FakeTransport();
+  const session = new SseSession(transport, ['a', 'b'], null, 1 << 20);
+  session.identity = { user: 'u', info: undefined, channels: [], expiresAt: 0 };
+  node.attach(session);
+  for (const c of ['a', 'b']) await node.subscribe(session, c, undefined, () => undefined);
+  await node.publish('a', '1');
+  await node.publish('a', '2');
+  const cursorBefore = session.cursor();
+  node.control({ t: 'unsubscribe', user: 'u', channel: 'a' });
+  assert.equal(session.subscriptions.has('a'), false);
+  const event = transport.writes.at(-1)!.toString('utf8');
+  const match = /^event: unsubscribe\nid: (\S+)\ndata: (.*)\n\n$/.exec(event);
+  assert.ok(match, JSON.stringify(event));
+  assert.deepEqual(JSON.parse(match[2]!), { channel: 'a' });
+  assert.equal(match[1], cursorBefore, "the id still holds a's last position");
+  const writes = transport.writes.length;
+  await node.publish('a', '3');
+  assert.equal(transport.writes.length, writes, 'nothing of a after it');
+  await node.publish('b', '"b1"');
+  assert.equal(transport.writes.length, writes + 1);
+  const id = /^id: (\S+)\n/.exec(transport.writes.at(-1)!.toString('utf8'))![1]!;
+  assert.match(id, /^[a-z0-9]+-2\.[a-z0-9]+-1$/, 'a resumes from 2 on reconnection, b from 1');
+  // A server-side subscribe is not for SSE: the stream's ids cover the channels of its URL.
+  node.control({ t: 'subscribe', user: 'u', channel: 'c' });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(session.subscriptions.has('c'), false);
+});

@@ -104,3 +104,47 @@ test('op refresh: only where the server takes it; a token is a non-empty string'
   const long = JSON.stringify({ id: 1, op: 'refresh', token: 'x'.repeat(9000) });
   assert.equal((parseCommand(long, 255, true) as { error: { code: string } }).error.code, 'bad_request');
 });
+
+test('publish: a valid channel and any JSON data, carried as its JSON text', () => {
+  assert.deepEqual(parse('{"id":9,"op":"publish","channel":"chat:room","data":{"text":"hi","n":[1,2]}}'), {
+    id: 9,
+    op: 'publish',
+    channel: 'chat:room',
+    data: '{"text":"hi","n":[1,2]}',
+  });
+  assert.deepEqual(parse('{"id":"p","op":"publish","channel":"c","data":null}'), {
+    id: 'p',
+    op: 'publish',
+    channel: 'c',
+    data: 'null',
+  });
+  assert.deepEqual(parse('{"id":1,"op":"publish","channel":"c","data":"text"}'), {
+    id: 1,
+    op: 'publish',
+    channel: 'c',
+    data: '"text"',
+  });
+});
+
+test('publish: a missing or bad channel, or no data, is refused with the id', () => {
+  const code = (s: string): unknown => {
+    const r = parse(s) as { id?: unknown; error?: { code: string } };
+    return [r.id, r.error?.code];
+  };
+  assert.deepEqual(code('{"id":1,"op":"publish","data":1}'), [1, 'invalid_channel']);
+  assert.deepEqual(code('{"id":2,"op":"publish","channel":"bad name","data":1}'), [2, 'invalid_channel']);
+  assert.deepEqual(code('{"id":3,"op":"publish","channel":7,"data":1}'), [3, 'invalid_channel']);
+  assert.deepEqual(code('{"id":4,"op":"publish","channel":"c"}'), [4, 'bad_request']);
+  assert.deepEqual(code(`{"id":5,"op":"publish","channel":"${'x'.repeat(256)}","data":1}`), [
+    5,
+    'invalid_channel',
+  ]);
+});
+
+test('publish: data nested deeper than JSON.stringify can give back is a bad request, not a crash', () => {
+  const deep = `{"id":6,"op":"publish","channel":"c","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+  const r = parse(deep) as { id?: unknown; error?: { code: string }; data?: string };
+  // Either it round-trips (the stack was deep enough) or it is refused with a code.
+  if (r.error !== undefined) assert.deepEqual([r.id, r.error.code], [6, 'bad_request']);
+  else assert.equal(r.data?.length, 40_000);
+});

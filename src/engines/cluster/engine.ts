@@ -1,4 +1,6 @@
+import { HoldfastError } from '../../contract/codes.js';
 import type { Publication } from '../../contract/stream.js';
+import { ControlRelay } from '../control.js';
 import type {
   Engine,
   HistoryReadOptions,
@@ -38,7 +40,8 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence: ClusterPresence;
-  readonly control = null;
+  /** Through the primary, which relays each message to every worker (cluster/hub.ts). */
+  readonly control: ControlRelay;
   readonly #port: Port<ToWorker, ToPrimary>;
   readonly #workerId: number;
   readonly #pending = new Map<number, Pending>();
@@ -51,6 +54,13 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
     this.#port = port;
     this.#workerId = workerId;
     this.presence = new ClusterPresence((req) => this.#request(req));
+    this.control = new ControlRelay({
+      listen: async () => undefined,
+      send: async (m) => {
+        if (!port.connected()) throw new HoldfastError('unavailable', 'The primary is not reachable.');
+        port.send({ v: PROTOCOL_VERSION, from: workerId, t: 'control', m });
+      },
+    });
     port.onMessage((msg) => this.#onMessage(msg));
   }
 
@@ -87,6 +97,9 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
           id: msg.id,
           channels: this.localChannels(),
         });
+        return;
+      case 'control':
+        this.control.receive(msg.m);
         return;
       case 'drain':
       case 'primary-memory':
@@ -148,6 +161,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   async close(): Promise<void> {
     this.#handler = null;
     await this.presence.close();
+    this.control.stop();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(new Error('engine closed'));

@@ -1,5 +1,11 @@
 import type { Publication, StreamPosition } from '../../contract/stream.js';
-import type { HistoryResult, PresenceCount, PresenceEvent, PresenceMember } from '../types.js';
+import type {
+  ControlMessage,
+  HistoryResult,
+  PresenceCount,
+  PresenceEvent,
+  PresenceMember,
+} from '../types.js';
 
 /**
  * Messages between workers and the primary over node:cluster IPC. Every message carries the
@@ -24,7 +30,9 @@ export type WorkerRequest =
 export type ToPrimary =
   | ({ v: number; from: number; id: number } & WorkerRequest)
   | { v: number; from: number; t: 'ready'; port: number }
-  | { v: number; from: number; t: 'channels-local'; id: number; channels: ChannelCount[] };
+  | { v: number; from: number; t: 'channels-local'; id: number; channels: ChannelCount[] }
+  /** A control message for every worker, the sender included (engines/control.ts); no answer. */
+  | { v: number; from: number; t: 'control'; m: ControlMessage };
 
 export interface ChannelCount {
   channel: string;
@@ -53,7 +61,9 @@ export type ToWorker =
   | { v: number; t: 'channels?'; id: number }
   /** The primary's RSS in bytes, sent every second while a memory watermark is set (admission.ts). */
   | { v: number; t: 'primary-memory'; rss: number }
-  | { v: number; t: 'drain' };
+  | { v: number; t: 'drain' }
+  /** A control message a worker sent, relayed to every worker (each validates it again). */
+  | { v: number; t: 'control'; m: ControlMessage };
 
 /** One end of an IPC pipe: node:cluster's process/worker channel, or an in-process pair in tests. */
 export interface Port<In, Out> {

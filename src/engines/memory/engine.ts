@@ -1,4 +1,5 @@
 import type { Publication } from '../../contract/stream.js';
+import { ControlRelay } from '../control.js';
 import type { HistoryLimits } from '../limits.js';
 import type {
   Engine,
@@ -20,7 +21,13 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence = new MemoryPresence();
-  readonly control = null;
+  /** One node: each control message goes to this node's own handler, on a later turn. */
+  readonly control: ControlRelay = new ControlRelay({
+    listen: async () => undefined,
+    send: async (msg) => {
+      setImmediate(() => this.control.receive(msg));
+    },
+  });
   readonly #store: MemoryHistory;
   readonly #subscribed = new Set<string>();
   #handler: PublicationHandler | null = null;
@@ -82,5 +89,6 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
     this.#sweeper = null;
     this.#handler = null;
     await this.presence.close();
+    this.control.stop();
   }
 }

@@ -5,6 +5,7 @@ import { HoldfastError } from '../../contract/codes.js';
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff } from '../backoff.js';
+import { ControlRelay, decodeControl, encodeControl } from '../control.js';
 import type { HistoryLimits } from '../limits.js';
 import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
@@ -47,7 +48,21 @@ export class NatsEngine implements Engine, PubSub {
   readonly name = 'nats';
   readonly pubsub = this;
   readonly presence: NatsPresence;
-  readonly control = null;
+  /** One core NATS subject under the prefix. */
+  readonly control: ControlRelay = new ControlRelay({
+    listen: async () => {
+      const nc = this.#conn();
+      nc.subscribe(this.#subjects.control(), {
+        callback: (err, m) => {
+          if (err === null) this.control.receive(decodeControl(m.string()));
+        },
+      });
+      await nc.flush(); // the server has the subscription once it answers the ping after it
+    },
+    send: async (msg) => {
+      this.#conn().publish(this.#subjects.control(), encodeControl(this.id, msg));
+    },
+  });
   readonly id = randomBytes(6).toString('hex');
   readonly #opts: NatsEngineOptions;
   readonly #subjects: NatsSubjects;
@@ -223,6 +238,7 @@ export class NatsEngine implements Engine, PubSub {
   async close(): Promise<void> {
     await this.presence.close();
     this.#seq = null;
+    this.control.stop();
     for (const { sub } of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();
     const nc = this.#nc;

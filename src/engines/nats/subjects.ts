@@ -24,6 +24,11 @@ export class NatsSubjects {
       : `${this.#prefix}-history-n${Buffer.from(namespace).toString('base64url')}`;
   }
 
+  /** Core NATS subject of the control bus (engines/control.ts): no channel's subject is this one. */
+  control(): string {
+    return `${this.#prefix}.control`;
+  }
+
   /** The beginning of the history subjects of historyStream(namespace); the channel's token follows. */
   historyHead(namespace: string | undefined): string {
     return namespace === undefined

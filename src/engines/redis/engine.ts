@@ -5,6 +5,7 @@ import { HoldfastError } from '../../contract/codes.js';
 import { newEpoch } from '../../contract/positions.js';
 import type { Publication } from '../../contract/stream.js';
 import { backoff, withDeadline } from '../backoff.js';
+import { ControlRelay, decodeControl, encodeControl } from '../control.js';
 import { emptyPosition, emptyTime, newTag } from '../empty.js';
 import { ChannelLimitsTable, type HistoryLimits } from '../limits.js';
 import { isPresenceWire } from '../presence-wire.js';
@@ -50,7 +51,17 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   readonly pubsub = this;
   readonly history = this;
   readonly presence: RedisPresence;
-  readonly control = null;
+  /** PUBLISH / SUBSCRIBE on one Redis channel under the prefix, on the subscription connection. */
+  readonly control: ControlRelay = new ControlRelay({
+    listen: async () => {
+      const sub = this.#sub;
+      if (sub === null) throw new HoldfastError('unavailable', 'The engine is not started.');
+      await sub.subscribe(this.#keys.control());
+    },
+    send: async (msg) => {
+      await this.#ready().publish(this.#keys.control(), encodeControl(this.id, msg));
+    },
+  });
   /** Sent with every publication; lets a server tell its own publications from others'. */
   readonly id = randomBytes(6).toString('hex');
   readonly #opts: RedisEngineOptions;
@@ -102,6 +113,10 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
     });
     sub.on('error', () => undefined);
     sub.on('message', (name: string, text: string) => {
+      if (name === this.#keys.control()) {
+        this.control.receive(decodeControl(text));
+        return;
+      }
       const channel = this.#keys.channelOf(name);
       if (channel === null) return;
       if (isPresenceWire(text)) {
@@ -255,6 +270,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   async close(): Promise<void> {
     await this.presence.close();
     this.#seq = null;
+    this.control.stop();
     this.#subs.clear();
     const clients = [this.#cmd, this.#sub];
     this.#cmd = null;

@@ -29,6 +29,11 @@ export class RedisKeys {
     return `${this.#prefix}:p:${channel}`;
   }
 
+  /** Pub/sub channel of the control bus (engines/control.ts): no Holdfast channel maps to it. */
+  control(): string {
+    return `${this.#prefix}:control`;
+  }
+
   /** The Holdfast channel of a pub/sub channel name, or null when it is not ours. */
   channelOf(pubsubName: string): string | null {
     const head = `${this.#prefix}:p:`;

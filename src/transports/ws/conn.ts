@@ -15,6 +15,8 @@ export interface WsHandler {
   onSlow(conn: WsConnection): void;
   /** Once, when the socket is gone (whoever closed it). */
   onClose(conn: WsConnection): void;
+  /** The session was left with no subscription by the server (not by a frame): its idle deadline starts. */
+  onIdle?(conn: WsConnection): void;
 }
 
 export const ReadyStates = { open: 1, closing: 2, closed: 3 } as const;
@@ -102,6 +104,11 @@ export class WsConnection implements FrameSink {
    */
   sendFrame(frame: Buffer): void {
     if (this.readyState === ReadyStates.open) this.socket.write(frame);
+  }
+
+  /** Tells the handler the connection's session follows nothing any more (WsHandler.onIdle). */
+  idle(): void {
+    this.#handler.onIdle?.(this);
   }
 
   ping(): void {

@@ -14,7 +14,9 @@ export type Command =
   | { id: CommandId; op: 'presence'; channel: string }
   | { id: CommandId; op: 'ping' }
   /** A new connection token for the same user, before the current one expires (docs/AUTH.md). */
-  | { id: CommandId; op: 'refresh'; token: string };
+  | { id: CommandId; op: 'refresh'; token: string }
+  /** A client publication (DESIGN.md "Client publish"); `data` is its JSON text. */
+  | { id: CommandId; op: 'publish'; channel: string; data: string };
 
 /** Characters of a refresh token (auth/tokens.ts refuses longer ones too). */
 const MAX_TOKEN_CHARS = 8192;
@@ -89,6 +91,20 @@ export function parseCommand(
         return fail('bad_request', '"since" must be {"epoch": string, "offset": integer}.', id);
       }
       return { id, op, channel, since: { epoch, offset: offset as number } };
+    }
+    case 'publish': {
+      const channel = m['channel'];
+      if (!isValidChannel(channel, maxChannelLength)) return fail('invalid_channel', undefined, id);
+      if (!('data' in m)) return fail('bad_request', '"data" is required.', id);
+      // Any JSON; its size is bounded by the frame's (maxFrameBytes).
+      let data: string;
+      try {
+        data = JSON.stringify(m['data']);
+      } catch {
+        // JSON.parse takes nesting that JSON.stringify cannot give back (it runs out of stack).
+        return fail('bad_request', '"data" is nested too deeply.', id);
+      }
+      return { id, op, channel, data };
     }
     default:
       return fail(

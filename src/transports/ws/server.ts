@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Access, ConnectInfo } from '../../auth/access.js';
 import type { Config } from '../../config/config.js';
-import { type Disconnect, Disconnects, HoldfastError } from '../../contract/codes.js';
+import { type Disconnect, Disconnects, ErrorCodes, HoldfastError } from '../../contract/codes.js';
 import type { Identity } from '../../contract/identity.js';
 import type { StreamPosition } from '../../contract/stream.js';
 import { presenceMember } from '../../core/encode.js';
@@ -46,7 +46,10 @@ export class WsServer implements WsHandler {
   readonly #infos = new WeakMap<WsSession, ConnectInfo>();
   readonly #keepInfo: boolean;
 
-  /** `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`). */
+  /**
+   * `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`) and
+   * publication-rate limit (`clientPublishPerSecond`).
+   */
   constructor(
     node: Node,
     config: Config,
@@ -209,6 +212,9 @@ export class WsServer implements WsHandler {
         );
         return;
       }
+      case 'publish':
+        void this.#publish(session, cmd.id, cmd.channel, cmd.data);
+        return;
       case 'subscribe': {
         if (session.subscriptions.size >= this.#config.maxChannelsPerConnection) {
           session.reply({
@@ -278,6 +284,40 @@ export class WsServer implements WsHandler {
     return this.#infos.get(session) ?? NO_INFO;
   }
 
+  /**
+   * A client publication: refused without namespaces (v1) and where Access refuses it (the
+   * namespace lacks clientPublish, the connection may not follow the channel, the publish proxy
+   * says no); limited per connection to clientPublishPerSecond (0: no limit), whose bucket is
+   * made on the connection's first publication so that connections that never publish carry
+   * none. Published through the Node like an API publication: same offsets, history, resume.
+   */
+  async #publish(session: WsSession, id: CommandId, channel: string, data: string): Promise<void> {
+    const access = this.#access;
+    if (!access.enabled || this.#config.namespaceTable === null) {
+      session.reply({
+        id,
+        error: { code: 'permission_denied', message: ErrorCodes.permission_denied.message },
+      });
+      return;
+    }
+    const perSecond = this.#config.clientPublishPerSecond;
+    if (perSecond > 0) {
+      session.publishLimit ??= this.#newFrameLimit(perSecond);
+      if (!session.publishLimit.take()) {
+        session.reply({ id, error: { code: 'rate_limited', message: 'Too many publications; slow down.' } });
+        return;
+      }
+    }
+    try {
+      const allowed = await access.publish(session.identity, channel, data, this.#infoOf(session));
+      if (session.closed) return;
+      const pub = await this.#node.publish(channel, allowed);
+      session.reply({ id, ok: true, epoch: pub.epoch, offset: pub.offset });
+    } catch (err) {
+      session.reply({ id, ...asError(err) });
+    }
+  }
+
   #badFrame(session: WsSession, code: string): void {
     this.#node.stats.badFrames++;
     this.onBadFrame?.(session, code);
@@ -285,6 +325,11 @@ export class WsServer implements WsHandler {
 
   /** Told of each bad frame (the server logs them through a rate limiter). */
   onBadFrame: ((session: WsSession, code: string) => void) | null = null;
+
+  /** WsHandler: a server-side unsubscribe left the session with no channel. */
+  onIdle(conn: WsConnection): void {
+    this.#wheel.schedule(conn.owner as WsSession, this.#config.idleTimeout * 1000);
+  }
 
   /** WsHandler */
   onPong(conn: WsConnection): void {

@@ -80,6 +80,8 @@ export class WsSession extends Session implements Expirable {
   readonly budget: FrameLimit;
   /** Expirable (TimerWheel's record). */
   wheelTick = 0;
+  /** Client publications this connection may still make (clientPublishPerSecond): made on its first. */
+  publishLimit: FrameLimit | null = null;
 
   constructor(ws: WsConnection, maxQueuedBytes: number, budget: FrameLimit) {
     super(new WsTransport(ws), maxQueuedBytes);
@@ -102,6 +104,29 @@ export class WsSession extends Session implements Expirable {
     const frame = presenceFrameOf(enc);
     if (this.owner !== null) this.owner.stats.bytesOut += frame.length;
     (this.transport as WsTransport).writeFrame(frame);
+  }
+
+  /** POST /api/subscribe and /api/unsubscribe reach WebSocket clients as pushes. */
+  override get takesServerSubscribe(): boolean {
+    return true;
+  }
+
+  override get takesServerUnsubscribe(): boolean {
+    return true;
+  }
+
+  /** `{"op": "subscribe", "channel", "epoch", "offset"}`, before the channel's first message. */
+  override serverSubscribed(channel: string, epoch: string, offset: number): void {
+    this.reply({ op: 'subscribe', channel, epoch, offset });
+  }
+
+  /**
+   * `{"op": "unsubscribe", "channel"}`: no message of the channel follows. Left with no
+   * subscription, the connection's idle deadline starts, as after the client's own unsubscribe.
+   */
+  override serverUnsubscribed(channel: string): void {
+    this.reply({ op: 'unsubscribe', channel });
+    if (this.subscriptions.size === 0 && !this.closed) this.ws.idle();
   }
 
   /** Sends a reply or control message (JSON). */
