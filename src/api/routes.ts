@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { isValidChannel } from '../contract/channel.js';
 import { HoldfastError } from '../contract/codes.js';
 import { MAX_USER_LENGTH } from '../contract/identity.js';
+import { presenceMember } from '../core/encode.js';
 import type { Node } from '../core/node.js';
 import type { ControlMessage } from '../engines/types.js';
 import { sendError, sendErrorAndClose, sendJson } from '../http/json.js';
@@ -14,8 +15,8 @@ const MAX_BROADCAST_CHANNELS = 1000;
 
 /**
  * The HTTP API (DESIGN.md "Public contract" and "Server API"): publish, broadcast, history,
- * channels, and the commands on a user's connections (disconnect, subscribe, unsubscribe) and
- * info, behind X-API-Key. Every answer is JSON; every failure is `{"error": {"code", "message"}}`.
+ * channels, presence, and the commands on a user's connections (disconnect, subscribe,
+ * unsubscribe) and info, behind X-API-Key. Every answer is JSON; every failure is `{"error": {"code", "message"}}`.
  */
 export class Api {
   readonly #node: Node;
@@ -128,6 +129,20 @@ export class Api {
     };
   }
 
+  /** GET /api/presence?channel=: every member, over every node (`presence_disabled` without). */
+  async presence(params: URLSearchParams): Promise<unknown> {
+    const channel = this.channel(params.get('channel'));
+    const members = await this.#node.presence.members(channel);
+    return { channel, members: members.map(presenceMember) };
+  }
+
+  /** GET /api/presence_stats?channel=: connections and distinct users. */
+  async presenceStats(params: URLSearchParams): Promise<unknown> {
+    const channel = this.channel(params.get('channel'));
+    const { clients, users } = await this.#node.presence.stats(channel);
+    return { channel, clients, users };
+  }
+
   /** A user id of the server API: a non-empty string of at most MAX_USER_LENGTH characters. */
   user(value: unknown): string {
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_USER_LENGTH) {
@@ -183,6 +198,8 @@ const ROUTES: Record<string, Route> = {
   '/api/broadcast': { method: 'POST', run: (api, body) => api.broadcast(body) },
   '/api/history': { method: 'GET', run: (api, _b, params) => api.history(params) },
   '/api/channels': { method: 'GET', run: (api) => api.channels() },
+  '/api/presence': { method: 'GET', run: (api, _b, params) => api.presence(params) },
+  '/api/presence_stats': { method: 'GET', run: (api, _b, params) => api.presenceStats(params) },
   '/api/disconnect': { method: 'POST', run: (api, body) => api.command('disconnect', body) },
   '/api/subscribe': { method: 'POST', run: (api, body) => api.command('subscribe', body) },
   '/api/unsubscribe': { method: 'POST', run: (api, body) => api.command('unsubscribe', body) },

@@ -9,11 +9,15 @@ import {
 import { validControl } from '../engines/control.js';
 import type { HistoryLimits } from '../engines/limits.js';
 import { MemoryEngine } from '../engines/memory/engine.js';
+import { PresenceTable } from '../engines/memory/presence-table.js';
+import type { PresenceEvent } from '../engines/types.js';
 
 /**
  * The primary's side of the cluster engine: it holds every channel's history (so a worker crash
  * loses nothing), assigns offsets, and forwards each publication only to the workers that
- * subscribed to its channel, batched per worker per turn of the event loop.
+ * subscribed to its channel, batched per worker per turn of the event loop. It also holds every
+ * worker's presence members, tagged with the worker, and routes join and leave events as it
+ * routes publications; a worker that exits (detach) leaves every channel at once, with events.
  */
 export class ClusterHub {
   readonly #store: MemoryEngine;
@@ -23,6 +27,8 @@ export class ClusterHub {
   /** worker id -> channels it follows (to clean up when it dies) */
   readonly #follows = new Map<number, Set<string>>();
   readonly #outbox = new Map<number, Publication[]>();
+  readonly #presence = new PresenceTable();
+  readonly #presenceOutbox = new Map<number, PresenceEvent[]>();
   readonly #pendingChannels = new Map<
     number,
     { waiting: Set<number>; counts: Map<string, number>; reply: () => void }
@@ -46,12 +52,19 @@ export class ClusterHub {
     });
   }
 
-  /** Forgets a worker that exited: its routes go, the history stays. */
+  /**
+   * Forgets a worker that exited (however: SIGKILL too, node:cluster reports every exit): its
+   * routes go, its presence members leave every channel with leave events, the history stays.
+   */
   detach(workerId: number): void {
     for (const ch of this.#follows.get(workerId) ?? []) this.#unroute(workerId, ch);
     this.#follows.delete(workerId);
     this.#workers.delete(workerId);
     this.#outbox.delete(workerId);
+    this.#presenceOutbox.delete(workerId);
+    for (const { channel, member } of this.#presence.dropOwner(workerId)) {
+      this.#routePresence({ op: 'leave', channel, member });
+    }
     for (const [id, q] of this.#pendingChannels) {
       if (q.waiting.delete(workerId) && q.waiting.size === 0) {
         this.#pendingChannels.delete(id);
@@ -63,6 +76,11 @@ export class ClusterHub {
   /** The history the primary holds for every worker (MemoryEngine.historyChannels, historySlots). */
   get history(): { channels: number; slots: number } {
     return { channels: this.#store.historyChannels, slots: this.#store.historySlots };
+  }
+
+  /** Channels with presence members (any worker's). */
+  get presenceChannels(): number {
+    return this.#presence.channelCount;
   }
 
   get workerCount(): number {
@@ -118,6 +136,27 @@ export class ClusterHub {
       }
       case 'channels':
         this.#collectChannels((list) => reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: list }));
+        return;
+      case 'pjoin':
+        if (this.#presence.join(msg.ch, msg.m, workerId)) {
+          this.#routePresence({ op: 'join', channel: msg.ch, member: msg.m });
+        }
+        reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: null });
+        return;
+      case 'pleave': {
+        const member = this.#presence.leave(msg.ch, msg.client, workerId);
+        if (member !== undefined) this.#routePresence({ op: 'leave', channel: msg.ch, member });
+        reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: null });
+        return;
+      }
+      case 'pmembers':
+        reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: this.#presence.members(msg.ch) });
+        return;
+      case 'pstats':
+        reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: this.#presence.stats(msg.ch) });
+        return;
+      case 'pbusiest':
+        reply({ v: PROTOCOL_VERSION, t: 'res', id: msg.id, result: this.#presence.busiest(msg.limit) });
         return;
       case 'control': {
         // Checked here too: one bad worker must not reach the others with it.
@@ -179,6 +218,25 @@ export class ClusterHub {
       }
       box.push(pub);
     }
+    this.#queueFlush();
+  }
+
+  /** Queues a presence event for every worker following its channel (sent with #flush). */
+  #routePresence(ev: PresenceEvent): void {
+    const set = this.#routes.get(ev.channel);
+    if (set === undefined) return;
+    for (const wid of set) {
+      let box = this.#presenceOutbox.get(wid);
+      if (box === undefined) {
+        box = [];
+        this.#presenceOutbox.set(wid, box);
+      }
+      box.push(ev);
+    }
+    this.#queueFlush();
+  }
+
+  #queueFlush(): void {
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       setImmediate(() => this.#flush());
@@ -192,6 +250,11 @@ export class ClusterHub {
       if (port?.connected()) port.send({ v: PROTOCOL_VERSION, t: 'msgs', pubs });
     }
     this.#outbox.clear();
+    for (const [wid, evs] of this.#presenceOutbox) {
+      const port = this.#workers.get(wid);
+      if (port?.connected()) port.send({ v: PROTOCOL_VERSION, t: 'presence', evs });
+    }
+    this.#presenceOutbox.clear();
   }
 
   async close(): Promise<void> {

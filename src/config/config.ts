@@ -385,7 +385,7 @@ export const OPTIONS = {
     default: 15,
     min: 2,
     max: 3600,
-    doc: 'Seconds after which the presence members of a worker or server that stopped answering (killed) leave.',
+    doc: "Seconds without a heartbeat after which another server reaps a server's presence members (Redis, NATS engines): they leave within this plus a third of it. The workers of one server (memory engine) leave at once when they exit.",
   },
   allowedOrigins: {
     kind: 'list',

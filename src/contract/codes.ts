@@ -22,6 +22,7 @@ export const ErrorCodes = {
   token_expired: { status: 401, message: 'The connection token has expired; get a new one.' },
   permission_denied: { status: 403, message: 'Permission denied.' },
   unknown_namespace: { status: 400, message: 'The channel is in no configured namespace.' },
+  presence_disabled: { status: 400, message: "Presence is not enabled in this channel's namespace." },
   /** A held long-poll ended by POST /api/disconnect (Disconnects.disconnected on the other transports). */
   disconnected: { status: 403, message: "The application ended this user's connections." },
   forbidden: { status: 403, message: 'Origin not allowed.' },

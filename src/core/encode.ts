@@ -1,4 +1,5 @@
 import type { Publication } from '../contract/stream.js';
+import type { PresenceEvent, PresenceMember } from '../engines/types.js';
 
 /**
  * Wire encodings of one publication, each built at most once and shared by every local
@@ -83,4 +84,43 @@ export function sseEvent(event: string, data: unknown, id?: string): Buffer {
       JSON.stringify(data) +
       '\n\n',
   );
+}
+
+/**
+ * Wire encodings of one presence event (a join or leave push), built at most once and shared by
+ * every local follower of the channel, like a publication's (Encoded):
+ *
+ *  - ws:  `{"op":"join","channel":"room","client":"…","user":"42","info":{…}}` (info null when none)
+ *  - sse: `event: join\ndata: <the same JSON>\n\n` (no id: the stream's cursor does not move)
+ */
+export class EncodedPresence {
+  readonly ev: PresenceEvent;
+  #ws: Buffer | undefined = undefined;
+  #sse: Buffer | undefined = undefined;
+
+  constructor(ev: PresenceEvent) {
+    this.ev = ev;
+  }
+
+  #json(): string {
+    const { op, channel, member } = this.ev;
+    return JSON.stringify({ op, channel, ...presenceMember(member) });
+  }
+
+  get ws(): Buffer {
+    if (this.#ws === undefined) this.#ws = Buffer.from(this.#json());
+    return this.#ws;
+  }
+
+  get sse(): Buffer {
+    if (this.#sse === undefined) {
+      this.#sse = Buffer.from('event: ' + this.ev.op + '\ndata: ' + this.#json() + '\n\n');
+    }
+    return this.#sse;
+  }
+}
+
+/** A member as clients see it (pushes, the presence reply, the HTTP API): info is null when none. */
+export function presenceMember(m: PresenceMember): { client: string; user: string; info: unknown } {
+  return { client: m.client, user: m.user, info: m.info ?? null };
 }

@@ -1,7 +1,9 @@
+import type { Namespaces } from '../config/namespaces.js';
 import { Disconnects, HoldfastError } from '../contract/codes.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
-import type { ControlMessage, Engine } from '../engines/types.js';
+import type { ControlMessage, Engine, PresenceEvent, PresenceMember } from '../engines/types.js';
 import { Encoded } from './encode.js';
+import { NodePresence } from './presence.js';
 import { type Session, type SessionOwner, Subscription } from './session.js';
 import { NodeStats } from './stats.js';
 import { UserIndex } from './users.js';
@@ -20,6 +22,8 @@ export interface NodeOptions {
   maxRecover: number;
   /** Subscribers one channel may have in this process (0: no cap). */
   maxSubscribersPerChannel?: number;
+  /** The configured namespaces (config.namespaceTable): which channels keep presence. */
+  namespaces?: Namespaces | null;
   /** A server-side subscribe (control `subscribe`) skips a session that follows this many channels. */
   maxChannelsPerSession?: number;
 }
@@ -55,6 +59,8 @@ export class Node implements SessionOwner {
    */
   readonly #tips = new Map<string, Tip>();
   readonly #opts: NodeOptions;
+  /** Presence members and join/leave pushes (core/presence.ts). */
+  readonly presence: NodePresence;
   /** Sessions with an identity, by user (the server API's disconnect, subscribe, unsubscribe). */
   readonly #users = new UserIndex<Session>();
   #sessions = 0;
@@ -62,11 +68,20 @@ export class Node implements SessionOwner {
   constructor(engine: Engine, opts: NodeOptions) {
     this.engine = engine;
     this.#opts = opts;
+    this.presence = new NodePresence(engine.presence, opts.namespaces ?? null, this.stats);
   }
 
   async start(): Promise<void> {
     await this.engine.pubsub.start((pub) => this.#onPublication(pub));
     await this.engine.control?.start((msg) => this.control(msg));
+    // Only where a namespace keeps presence: a store may need more of its broker (NATS: JetStream).
+    if (this.engine.presence !== null && this.#opts.namespaces?.list().some((n) => n.presence) === true) {
+      await this.engine.presence.start((ev) => this.#onPresence(ev));
+    }
+  }
+
+  #onPresence(ev: PresenceEvent): void {
+    this.presence.event(ev, this.#hub.get(ev.channel));
   }
 
   #onPublication(pub: Publication): void {
@@ -166,7 +181,10 @@ export class Node implements SessionOwner {
   #detach(session: Session): void {
     this.#sessions--;
     if (session.identity !== null) this.#users.delete(session.identity.user, session);
-    for (const channel of session.subscriptions.keys()) this.#leave(session, channel);
+    for (const channel of session.subscriptions.keys()) {
+      this.presence.unsubscribed(session, channel, session.subscriptions.get(channel)!);
+      this.#leave(session, channel);
+    }
     session.subscriptions.clear();
   }
 
@@ -233,8 +251,10 @@ export class Node implements SessionOwner {
       }
       sub.epoch = result.epoch;
       sub.offset = result.recovered === true ? since!.offset : result.offset;
+      sub.ready = true;
       onReady(result);
       session.flush(channel, backlog.map(encode), encode);
+      if (!session.closed) this.presence.subscribed(session, channel, sub);
       return result;
     } catch (err) {
       if (session.subscriptions.get(channel) === sub) {
@@ -246,8 +266,23 @@ export class Node implements SessionOwner {
   }
 
   unsubscribe(session: Session, channel: string): void {
-    if (!session.subscriptions.delete(channel)) throw new HoldfastError('not_subscribed');
+    const sub = session.subscriptions.get(channel);
+    if (sub === undefined) throw new HoldfastError('not_subscribed');
+    session.subscriptions.delete(channel);
+    this.presence.unsubscribed(session, channel, sub);
     this.#leave(session, channel);
+  }
+
+  /**
+   * The members of a channel the session follows (WebSocket `presence`): `not_subscribed` unless
+   * its subscription is complete, so a refused or pending one learns nothing of the channel;
+   * `presence_disabled` where the namespace keeps no presence.
+   */
+  sessionPresence(session: Session, channel: string): Promise<PresenceMember[]> {
+    if (session.subscriptions.get(channel)?.ready !== true) {
+      return Promise.reject(new HoldfastError('not_subscribed'));
+    }
+    return this.presence.members(channel);
   }
 
   publish(channel: string, data: string): Promise<Publication> {

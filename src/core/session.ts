@@ -1,7 +1,7 @@
 import { type Disconnect, Disconnects } from '../contract/codes.js';
 import type { Identity } from '../contract/identity.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
-import type { Encoded } from './encode.js';
+import type { Encoded, EncodedPresence } from './encode.js';
 import type { NodeStats } from './stats.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -25,6 +25,10 @@ export class Subscription {
   offset = 0;
   /** Live publications held back while the backlog is being fetched; null once live. */
   pending: Publication[] | null = [];
+  /** The subscription is complete (the client was told): presence pushes reach it from then on. */
+  ready = false;
+  /** The connection was made a presence member of the channel (core/presence.ts). */
+  joined = false;
 }
 
 /** Where a session reports its end and its gaps (the Node); one object for every session, no closures. */
@@ -48,6 +52,8 @@ export abstract class Session {
   owner: SessionOwner | null = null;
   /** Who the connection is (auth/access.ts); null for an anonymous one. */
   identity: Identity | null = null;
+  /** This connection's presence client id, made when it first joins a channel's presence. */
+  presenceId: string | null = null;
   /** An optional hook for the transport, run after the owner has been told of the close. */
   onClose: ((session: Session) => void) | null = null;
 
@@ -79,6 +85,29 @@ export abstract class Session {
       }
     }
     this.#send(enc, sub);
+  }
+
+  /**
+   * Whether this kind of session becomes a presence member when it has an identity (a getter on
+   * the prototype: no field per session). Long-poll sessions do not: each poll is a session of
+   * its own, so the member would leave and join again at every poll.
+   */
+  get joinsPresence(): boolean {
+    return true;
+  }
+
+  /**
+   * Writes one presence push in this session's wire format. Transports without presence pushes
+   * (long-poll) keep this default, which drops them.
+   */
+  protected emitPresence(_enc: EncodedPresence): void {}
+
+  /** Called by the Node for each join or leave on a channel this session follows. */
+  deliverPresence(enc: EncodedPresence): void {
+    const sub = this.subscriptions.get(enc.ev.channel);
+    if (sub === undefined || !sub.ready || this.closed) return;
+    this.emitPresence(enc);
+    if (this.transport.queuedBytes() > this.maxQueuedBytes) this.close(Disconnects.slow);
   }
 
   /** Writes the backlog, then the held live publications past it, and goes live. */

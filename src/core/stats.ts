@@ -13,6 +13,8 @@ export class NodeStats {
   bytesOut = 0;
   /** Client frames or commands that failed to parse or validate. */
   badFrames = 0;
+  /** Presence joins or leaves the engine failed (the member is missing, or stays until reaped). */
+  presenceErrors = 0;
   /** WebSocket and SSE sessions registered (Node.attach) since start, long-polls not: what the accept rate counts. */
   streamsOpened = 0;
   /** Sessions ended, by disconnect code (codes.ts). */

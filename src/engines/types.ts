@@ -76,24 +76,44 @@ export interface PresenceEvent {
 
 export type PresenceHandler = (event: PresenceEvent) => void;
 
+/** A channel and how many members (connections) its presence holds. */
+export interface PresenceCount {
+  channel: string;
+  clients: number;
+}
+
 /**
  * Who is in which channel, over every node. Members of a node that stops answering (a killed
- * worker or server) leave within a bounded time (`presenceTimeout`), with a leave event.
+ * worker or server) leave within a bounded time (`presenceTimeout`), with a leave event:
+ * docs/AUTH.md "Presence" states each engine's bound.
  */
 export interface PresenceStore {
   /**
-   * Called once before any other method. The handler gets the join and leave events of every
-   * channel this node follows (PubSub.subscribe), its own members' included; it may get others'
-   * too (the core ignores channels without local followers).
+   * Called once before any other method, after PubSub.start. The handler gets the join and
+   * leave events of every channel this node follows (PubSub.subscribe), its own members'
+   * included; it may get others' too (the core ignores channels without local followers).
+   * Per member, its join reaches a node before its leave.
    */
   start(handler: PresenceHandler): Promise<void>;
-  /** Adds the member (idempotent per client) and tells every node following the channel. */
+  /**
+   * Adds the member (idempotent per client: a second join of the same client in the same
+   * channel changes nothing and sends no event) and tells every node following the channel.
+   * A leave called after a join of the same client takes effect after it, even when the join's
+   * promise has not resolved yet.
+   */
   join(channel: string, member: PresenceMember): Promise<void>;
   /** Removes the member, if present, and tells every node following the channel. */
   leave(channel: string, client: string): Promise<void>;
+  /** Every member of the channel, over every node, in no particular order. */
   members(channel: string): Promise<PresenceMember[]>;
   /** Counts of members: connections, and distinct users. */
   stats(channel: string): Promise<{ clients: number; users: number }>;
+  /**
+   * The `limit` channels with the most members, the most first (the dashboard's busiest
+   * channels). Answered from counts the store keeps, without reading any channel's members.
+   */
+  busiest(limit: number): Promise<PresenceCount[]>;
+  /** Stops this node's timers; its members stay until they leave or the node is reaped. */
   close(): Promise<void>;
 }
 

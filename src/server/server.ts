@@ -80,6 +80,7 @@ export class HoldfastServer {
     this.node = new Node(engine, {
       maxRecover: config.maxRecover,
       maxSubscribersPerChannel: config.maxSubscribersPerChannel,
+      namespaces: config.namespaceTable,
       maxChannelsPerSession: config.maxChannelsPerConnection,
     });
     this.admission = new Admission(
@@ -499,6 +500,7 @@ export function createEngine(config: Config): Engine {
         prefix: config.enginePrefix,
         history,
         connectTimeoutMs: config.engineConnectTimeout * 1000,
+        presenceTimeoutMs: config.presenceTimeout * 1000,
       });
     case 'nats':
       return new NatsEngine({
@@ -507,6 +509,7 @@ export function createEngine(config: Config): Engine {
         jetstream: config.natsHistory,
         history,
         connectTimeoutMs: config.engineConnectTimeout * 1000,
+        presenceTimeoutMs: config.presenceTimeout * 1000,
       });
     default:
       return new MemoryEngine(history);

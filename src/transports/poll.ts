@@ -123,6 +123,11 @@ export class PollSession extends ParkingSession implements Expirable {
     this.#cors = cors;
   }
 
+  /** Not a presence member, and no join/leave pushes (docs/AUTH.md "Presence"): a poll is a session. */
+  override get joinsPresence(): boolean {
+    return false;
+  }
+
   protected emit(enc: Encoded): void {
     this.#messages.push(enc.json);
     (this.transport as PollTransport).hold(enc.jsonBytes);

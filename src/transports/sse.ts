@@ -6,7 +6,7 @@ import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.j
 import type { Identity } from '../contract/identity.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
-import { type Encoded, sseEvent } from '../core/encode.js';
+import { type Encoded, type EncodedPresence, sseEvent } from '../core/encode.js';
 import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
@@ -87,6 +87,11 @@ export class SseSession extends Session {
     out[ID_FIELD.length + id.length] = 0x0a;
     data.copy(out, ID_FIELD.length + id.length + 1);
     this.write(out);
+  }
+
+  /** Named events `join` and `leave`, without an id (they are not in the stream's cursor). */
+  protected override emitPresence(enc: EncodedPresence): void {
+    this.write(enc.sse);
   }
 
   cursor(): string {

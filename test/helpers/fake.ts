@@ -1,5 +1,5 @@
 import type { Disconnect } from '../../src/contract/codes.js';
-import type { Encoded } from '../../src/core/encode.js';
+import type { Encoded, EncodedPresence } from '../../src/core/encode.js';
 import { Session, type Transport } from '../../src/core/session.js';
 
 /** A transport that records bytes; `queued` can be set to simulate a socket that stopped draining. */
@@ -41,5 +41,28 @@ export class FakeSession extends Session {
       .map((b) => JSON.parse(b.toString()) as { channel: string; offset: number })
       .filter((m) => m.channel === channel)
       .map((m) => m.offset);
+  }
+}
+
+/** A FakeSession that also writes presence pushes (as the WebSocket session does). */
+export class FakePresenceSession extends FakeSession {
+  protected override emitPresence(enc: EncodedPresence): void {
+    this.transport.write(enc.ws);
+  }
+
+  /** The presence pushes received, as parsed JSON. */
+  pushes(): { op: string; channel: string; client: string; user: string; info: unknown }[] {
+    return this.fake.writes
+      .map(
+        (b) =>
+          JSON.parse(b.toString()) as {
+            op: string;
+            channel: string;
+            client: string;
+            user: string;
+            info: unknown;
+          },
+      )
+      .filter((m) => m.op === 'join' || m.op === 'leave');
   }
 }

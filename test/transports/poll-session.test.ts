@@ -86,3 +86,23 @@ test('the cursor may sit anywhere in the query; the spelling is learnt only when
     }
   }
 });
+
+test('a long-poll with an identity is no presence member (each poll is a session of its own)', async () => {
+  const config = loadConfig({ flags: { namespaces: { room: { presence: true, joinLeave: true } } } });
+  const node = new Node(new MemoryEngine({ size: 100, ttlMs: 60_000, metaTtlMs: 600_000 }), {
+    maxRecover: 100,
+    namespaces: config.namespaceTable,
+  });
+  await node.start();
+  const wheel = new TimerWheel(100);
+  try {
+    const server = new PollServer(node, config, wheel, new AccessControl(config));
+    const session = new PollSession(server, new KeptReply(), ['room:1'], {});
+    session.identity = { user: 'alice', info: undefined, channels: [], expiresAt: 0 };
+    await server.start(session, null);
+    assert.equal(session.subscriptions.has('room:1'), true);
+    assert.deepEqual(await node.presence.members('room:1'), []);
+  } finally {
+    wheel.stop();
+  }
+});

@@ -66,6 +66,25 @@ test('channel length is capped', () => {
   );
 });
 
+test('presence: a channel is all it takes; since or extra fields are ignored, a bad channel is refused', () => {
+  assert.deepEqual(parse('{"id":4,"op":"presence","channel":"room:1"}'), {
+    id: 4,
+    op: 'presence',
+    channel: 'room:1',
+  });
+  assert.deepEqual(parse('{"id":5,"op":"presence","channel":"room:1","since":{"epoch":"e","offset":1}}'), {
+    id: 5,
+    op: 'presence',
+    channel: 'room:1',
+  });
+  const noChannel = parse('{"id":6,"op":"presence"}');
+  assert.ok('error' in noChannel && noChannel.error.code === 'invalid_channel' && noChannel.id === 6);
+  const badChannel = parse('{"id":7,"op":"presence","channel":"a b"}');
+  assert.ok('error' in badChannel && badChannel.error.code === 'invalid_channel');
+  const noId = parse('{"op":"presence","channel":"room:1"}');
+  assert.ok('error' in noId && noId.error.code === 'bad_request');
+});
+
 test('op refresh: only where the server takes it; a token is a non-empty string', () => {
   assert.deepEqual(parseCommand('{"id":7,"op":"refresh","token":"abc"}', 255), {
     id: 7,

@@ -6,9 +6,11 @@ import type {
   HistoryReadOptions,
   HistoryResult,
   HistoryStore,
+  PresenceEvent,
   PublicationHandler,
   PubSub,
 } from '../types.js';
+import { ClusterPresence } from './presence.js';
 import {
   type ChannelCount,
   isToWorker,
@@ -37,7 +39,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   readonly name = 'cluster';
   readonly pubsub = this;
   readonly history = this;
-  readonly presence = null;
+  readonly presence: ClusterPresence;
   /** Through the primary, which relays each message to every worker (cluster/hub.ts). */
   readonly control: ControlRelay;
   readonly #port: Port<ToWorker, ToPrimary>;
@@ -51,6 +53,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
   constructor(port: Port<ToWorker, ToPrimary>, workerId: number) {
     this.#port = port;
     this.#workerId = workerId;
+    this.presence = new ClusterPresence((req) => this.#request(req));
     this.control = new ControlRelay({
       listen: async () => undefined,
       send: async (m) => {
@@ -72,6 +75,10 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
         // effect was not measured apart). Order is kept: setImmediate callbacks run first in,
         // first out.
         setImmediate(deliverRouted, this, msg.pubs);
+        return;
+      case 'presence':
+        // Behind the publications routed before them (setImmediate runs first in, first out).
+        setImmediate(deliverPresence, this.presence, msg.evs);
         return;
       case 'res': {
         const p = this.#pending.get(msg.id);
@@ -153,6 +160,7 @@ export class ClusterEngine implements Engine, PubSub, HistoryStore {
 
   async close(): Promise<void> {
     this.#handler = null;
+    await this.presence.close();
     this.control.stop();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
@@ -183,6 +191,10 @@ export function portPair<A, B>(): [Port<A, B>, Port<B, A>] {
     connected: () => open,
   };
   return [left, right];
+}
+
+function deliverPresence(presence: ClusterPresence, evs: PresenceEvent[]): void {
+  presence.deliver(evs);
 }
 
 function deliverRouted(engine: ClusterEngine, pubs: Publication[]): void {

@@ -1,5 +1,11 @@
 import type { Publication, StreamPosition } from '../../contract/stream.js';
-import type { ControlMessage, HistoryResult } from '../types.js';
+import type {
+  ControlMessage,
+  HistoryResult,
+  PresenceCount,
+  PresenceEvent,
+  PresenceMember,
+} from '../types.js';
 
 /**
  * Messages between workers and the primary over node:cluster IPC. Every message carries the
@@ -13,7 +19,13 @@ export type WorkerRequest =
   | { t: 'unsub'; ch: string }
   | { t: 'pub'; ch: string; data: string }
   | { t: 'read'; ch: string; since?: StreamPosition; limit: number }
-  | { t: 'channels' };
+  | { t: 'channels' }
+  // Presence (the primary holds every worker's members: cluster/hub.ts).
+  | { t: 'pjoin'; ch: string; m: PresenceMember }
+  | { t: 'pleave'; ch: string; client: string }
+  | { t: 'pmembers'; ch: string }
+  | { t: 'pstats'; ch: string }
+  | { t: 'pbusiest'; limit: number };
 
 export type ToPrimary =
   | ({ v: number; from: number; id: number } & WorkerRequest)
@@ -32,10 +44,19 @@ export type ToWorker =
       v: number;
       t: 'res';
       id: number;
-      result?: Publication | HistoryResult | ChannelCount[] | null;
+      result?:
+        | Publication
+        | HistoryResult
+        | ChannelCount[]
+        | PresenceMember[]
+        | PresenceCount[]
+        | { clients: number; users: number }
+        | null;
       error?: string;
     }
   | { v: number; t: 'msgs'; pubs: Publication[] }
+  /** Join and leave events of channels the worker follows, in the order the primary saw them. */
+  | { v: number; t: 'presence'; evs: PresenceEvent[] }
   /** The primary asks for this worker's local channel counts (answered with channels-local). */
   | { v: number; t: 'channels?'; id: number }
   /** The primary's RSS in bytes, sent every second while a memory watermark is set (admission.ts). */

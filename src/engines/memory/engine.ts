@@ -10,6 +10,7 @@ import type {
   PubSub,
 } from '../types.js';
 import { MemoryHistory } from './history.js';
+import { MemoryPresence } from './presence.js';
 
 /**
  * The single-process engine: publications go straight to the local handler; history lives in
@@ -19,7 +20,7 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
   readonly name = 'memory';
   readonly pubsub = this;
   readonly history = this;
-  readonly presence = null;
+  readonly presence = new MemoryPresence();
   /** One node: each control message goes to this node's own handler, on a later turn. */
   readonly control: ControlRelay = new ControlRelay({
     listen: async () => undefined,
@@ -87,6 +88,7 @@ export class MemoryEngine implements Engine, PubSub, HistoryStore {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
     this.#sweeper = null;
     this.#handler = null;
+    await this.presence.close();
     this.control.stop();
   }
 }

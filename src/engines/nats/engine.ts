@@ -7,6 +7,7 @@ import type { Publication } from '../../contract/stream.js';
 import { backoff } from '../backoff.js';
 import { ControlRelay, decodeControl, encodeControl } from '../control.js';
 import type { HistoryLimits } from '../limits.js';
+import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
 import type {
   Engine,
@@ -18,6 +19,7 @@ import type {
 } from '../types.js';
 import { decodeWire, encodeWire } from '../wire.js';
 import { JetStreamHistory } from './history.js';
+import { NatsPresence } from './presence.js';
 import { NatsSubjects } from './subjects.js';
 
 export interface NatsEngineOptions {
@@ -28,6 +30,11 @@ export interface NatsEngineOptions {
   jetstream: boolean;
   history: HistoryLimits;
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds after which another node reaps the presence members of a node that stopped
+   * heartbeating (`presenceTimeout`); default 15 s.
+   */
+  presenceTimeoutMs?: number;
 }
 
 /**
@@ -40,7 +47,7 @@ export interface NatsEngineOptions {
 export class NatsEngine implements Engine, PubSub {
   readonly name = 'nats';
   readonly pubsub = this;
-  readonly presence = null;
+  readonly presence: NatsPresence;
   /** One core NATS subject under the prefix. */
   readonly control: ControlRelay = new ControlRelay({
     listen: async () => {
@@ -75,6 +82,11 @@ export class NatsEngine implements Engine, PubSub {
   constructor(opts: NatsEngineOptions) {
     this.#opts = opts;
     this.#subjects = new NatsSubjects(opts.prefix);
+    this.presence = new NatsPresence({
+      prefix: opts.prefix,
+      timeoutMs: opts.presenceTimeoutMs ?? 15_000,
+      subject: (channel) => this.#subjects.pubsub(channel),
+    });
     // Declared before start so capability checks see it; the store itself comes with the connection.
     if (opts.jetstream) this.history = { read: (channel, o) => this.#read(channel, o) };
   }
@@ -107,6 +119,7 @@ export class NatsEngine implements Engine, PubSub {
     }
     this.#nc = nc;
     this.#connected = true;
+    this.presence.connect(nc);
     if (this.#opts.jetstream) {
       try {
         const jsm = await nc.jetstreamManager();
@@ -156,7 +169,12 @@ export class NatsEngine implements Engine, PubSub {
     const sub = nc.subscribe(this.#subjects.pubsub(channel), {
       callback: (err, m) => {
         if (err !== null) return;
-        const msg = decodeWire(channel, m.string());
+        const text = m.string();
+        if (isPresenceWire(text)) {
+          this.presence.receive(channel, text);
+          return;
+        }
+        const msg = decodeWire(channel, text);
         if (msg !== null) this.#seq?.push(msg.pub);
       },
     });
@@ -218,6 +236,7 @@ export class NatsEngine implements Engine, PubSub {
   }
 
   async close(): Promise<void> {
+    await this.presence.close();
     this.#seq = null;
     this.control.stop();
     for (const { sub } of this.#subs.values()) sub.unsubscribe();

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../config/config.js';
 import { HoldfastError } from '../../contract/codes.js';
@@ -8,6 +8,7 @@ import { backoff, withDeadline } from '../backoff.js';
 import { ControlRelay, decodeControl, encodeControl } from '../control.js';
 import { emptyPosition, emptyTime, newTag } from '../empty.js';
 import { ChannelLimitsTable, type HistoryLimits } from '../limits.js';
+import { isPresenceWire } from '../presence-wire.js';
 import { Sequencer } from '../sequencer.js';
 import type {
   Engine,
@@ -19,6 +20,8 @@ import type {
 } from '../types.js';
 import { decodeWire } from '../wire.js';
 import { RedisKeys } from './keys.js';
+import { RedisPresence } from './presence.js';
+import { Script } from './script.js';
 import { loadScripts } from './scripts.js';
 
 export interface RedisEngineOptions {
@@ -29,25 +32,11 @@ export interface RedisEngineOptions {
   history: HistoryLimits;
   /** Milliseconds start() waits for the first connection before failing. */
   connectTimeoutMs?: number;
-}
-
-class Script {
-  readonly #text: string;
-  readonly #sha: string;
-
-  constructor(text: string) {
-    this.#text = text;
-    this.#sha = createHash('sha1').update(text).digest('hex');
-  }
-
-  async run(client: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return client.eval(this.#text, keys.length, ...keys, ...args);
-    }
-  }
+  /**
+   * Milliseconds after which another node reaps the presence members of a node that stopped
+   * heartbeating (`presenceTimeout`); default 15 s.
+   */
+  presenceTimeoutMs?: number;
 }
 
 /**
@@ -61,7 +50,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   readonly name = 'redis';
   readonly pubsub = this;
   readonly history = this;
-  readonly presence = null;
+  readonly presence: RedisPresence;
   /** PUBLISH / SUBSCRIBE on one Redis channel under the prefix, on the subscription connection. */
   readonly control: ControlRelay = new ControlRelay({
     listen: async () => {
@@ -93,6 +82,11 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
     this.#opts = opts;
     this.#keys = new RedisKeys(opts.prefix);
     this.#limits = new ChannelLimitsTable(opts.history);
+    this.presence = new RedisPresence({
+      prefix: opts.prefix,
+      timeoutMs: opts.presenceTimeoutMs ?? 15_000,
+      client: () => this.#cmd,
+    });
     const scripts = loadScripts();
     this.#publishScript = new Script(scripts.publish);
     this.#readScript = new Script(scripts.read);
@@ -125,6 +119,10 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
       }
       const channel = this.#keys.channelOf(name);
       if (channel === null) return;
+      if (isPresenceWire(text)) {
+        this.presence.receive(channel, text);
+        return;
+      }
       const msg = decodeWire(channel, text);
       if (msg !== null) this.#seq?.push(msg.pub);
     });
@@ -270,6 +268,7 @@ export class RedisEngine implements Engine, PubSub, HistoryStore {
   }
 
   async close(): Promise<void> {
+    await this.presence.close();
     this.#seq = null;
     this.control.stop();
     this.#subs.clear();

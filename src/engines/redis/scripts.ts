@@ -29,3 +29,27 @@ export function loadScripts(): RedisScripts {
   }
   return cached;
 }
+
+export interface PresenceScripts {
+  join: string;
+  leave: string;
+  heartbeat: string;
+  reap: string;
+}
+
+let presence: PresenceScripts | null = null;
+
+/** The presence scripts (presence.ts), each with presence-common.lua before it. */
+export function loadPresenceScripts(): PresenceScripts {
+  if (presence === null) {
+    const common = load('presence-common.lua');
+    const with_ = (name: string): string => `${common}\n${load(name)}`;
+    presence = {
+      join: with_('presence-join.lua'),
+      leave: with_('presence-leave.lua'),
+      heartbeat: with_('presence-heartbeat.lua'),
+      reap: with_('presence-reap.lua'),
+    };
+  }
+  return presence;
+}

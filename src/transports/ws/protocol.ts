@@ -11,6 +11,7 @@ export type CommandId = number | string;
 export type Command =
   | { id: CommandId; op: 'subscribe'; channel: string; since?: StreamPosition }
   | { id: CommandId; op: 'unsubscribe'; channel: string }
+  | { id: CommandId; op: 'presence'; channel: string }
   | { id: CommandId; op: 'ping' }
   /** A new connection token for the same user, before the current one expires (docs/AUTH.md). */
   | { id: CommandId; op: 'refresh'; token: string }
@@ -68,10 +69,11 @@ export function parseCommand(
       return { id, op, token };
     }
     case 'subscribe':
-    case 'unsubscribe': {
+    case 'unsubscribe':
+    case 'presence': {
       const channel = m['channel'];
       if (!isValidChannel(channel, maxChannelLength)) return fail('invalid_channel', undefined, id);
-      if (op === 'unsubscribe') return { id, op, channel };
+      if (op !== 'subscribe') return { id, op, channel };
       const since = m['since'];
       if (since === undefined || since === null) return { id, op, channel };
       if (typeof since !== 'object' || Array.isArray(since)) {

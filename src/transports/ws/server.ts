@@ -5,6 +5,7 @@ import type { Config } from '../../config/config.js';
 import { type Disconnect, Disconnects, ErrorCodes, HoldfastError } from '../../contract/codes.js';
 import type { Identity } from '../../contract/identity.js';
 import type { StreamPosition } from '../../contract/stream.js';
+import { presenceMember } from '../../core/encode.js';
 import { ExpiryIndex } from '../../core/expiry.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
@@ -202,6 +203,15 @@ export class WsServer implements WsHandler {
           session.reply({ id: cmd.id, ...asError(err) });
         }
         return;
+      case 'presence': {
+        const id = cmd.id;
+        const channel = cmd.channel;
+        this.#node.sessionPresence(session, channel).then(
+          (members) => session.reply({ id, ok: true, channel, members: members.map(presenceMember) }),
+          (err: unknown) => session.reply({ id, ...asError(err) }),
+        );
+        return;
+      }
       case 'publish':
         void this.#publish(session, cmd.id, cmd.channel, cmd.data);
         return;

@@ -1,5 +1,5 @@
 import { type Disconnect, Disconnects } from '../../contract/codes.js';
-import type { Encoded } from '../../core/encode.js';
+import type { Encoded, EncodedPresence } from '../../core/encode.js';
 import { Session, type Transport } from '../../core/session.js';
 import type { Expirable } from '../../core/wheel.js';
 import type { WsConnection } from './conn.js';
@@ -48,6 +48,18 @@ function frameOf(enc: Encoded): Buffer {
   return lastFrame;
 }
 
+/** The same one-entry cache for presence pushes (a join or leave reaches every follower in one loop). */
+let lastPresence: EncodedPresence | null = null;
+let lastPresenceFrame: Buffer = Buffer.alloc(0);
+
+function presenceFrameOf(enc: EncodedPresence): Buffer {
+  if (enc !== lastPresence) {
+    lastPresenceFrame = encodeFrame(Opcodes.text, enc.ws);
+    lastPresence = enc;
+  }
+  return lastPresenceFrame;
+}
+
 /**
  * The frames a client may send (a rate limit per connection). Given by whoever builds the
  * server (server/admission.ts's FrameBudget), so transports do not depend on the server.
@@ -84,6 +96,12 @@ export class WsSession extends Session implements Expirable {
 
   protected emit(enc: Encoded): void {
     const frame = frameOf(enc);
+    if (this.owner !== null) this.owner.stats.bytesOut += frame.length;
+    (this.transport as WsTransport).writeFrame(frame);
+  }
+
+  protected override emitPresence(enc: EncodedPresence): void {
+    const frame = presenceFrameOf(enc);
     if (this.owner !== null) this.owner.stats.bytesOut += frame.length;
     (this.transport as WsTransport).writeFrame(frame);
   }

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { Namespaces } from '../config/namespaces.js';
+import { HoldfastError } from '../contract/codes.js';
+import type { PresenceCount, PresenceEvent, PresenceMember, PresenceStore } from '../engines/types.js';
+import { EncodedPresence } from './encode.js';
+import type { Session, Subscription } from './session.js';
+import type { NodeStats } from './stats.js';
+
+/**
+ * The Node's side of presence (docs/AUTH.md "Presence"): a session with an identity joins a
+ * channel's presence once its subscription is complete, in namespaces with `presence: true`, and
+ * leaves when it unsubscribes or closes; join and leave events from the store reach the local
+ * followers of channels whose namespace has `joinLeave`, each event encoded once for all of them.
+ * The joining session follows the channel before its join is sent, so it gets its own join too
+ * (as in Centrifugo); it has left the channel's followers before its leave, so not its leave.
+ */
+export class NodePresence {
+  readonly #store: PresenceStore | null;
+  readonly #namespaces: Namespaces | null;
+  readonly #stats: NodeStats;
+  /** Client ids are this process's random prefix and a counter: unique over every process. */
+  readonly #prefix = randomBytes(9).toString('base64url');
+  #next = 0;
+
+  constructor(store: PresenceStore | null, namespaces: Namespaces | null, stats: NodeStats) {
+    this.#store = store;
+    this.#namespaces = namespaces;
+    this.#stats = stats;
+  }
+
+  /** Whether `channel`'s namespace keeps presence (and the engine can). */
+  enabled(channel: string): boolean {
+    return this.#store !== null && this.#namespaces?.of(channel)?.presence === true;
+  }
+
+  /** A subscription is complete: make the session a member when it has an identity. */
+  subscribed(session: Session, channel: string, sub: Subscription): void {
+    const identity = session.identity;
+    if (identity === null || !session.joinsPresence || !this.enabled(channel)) return;
+    sub.joined = true;
+    if (session.presenceId === null) session.presenceId = this.#prefix + (this.#next++).toString(36);
+    const member: PresenceMember = { client: session.presenceId, user: identity.user };
+    if (identity.info !== undefined) member.info = identity.info;
+    this.#store!.join(channel, member).catch(() => this.#stats.presenceErrors++);
+  }
+
+  /** The session stopped following the channel (unsubscribe, close). */
+  unsubscribed(session: Session, channel: string, sub: Subscription): void {
+    if (!sub.joined) return;
+    sub.joined = false;
+    this.#store!.leave(channel, session.presenceId!).catch(() => this.#stats.presenceErrors++);
+  }
+
+  /** An event from the store, for the channel's local followers (none: nothing to do). */
+  event(ev: PresenceEvent, followers: ReadonlySet<Session> | undefined): void {
+    if (followers === undefined || this.#namespaces?.of(ev.channel)?.joinLeave !== true) return;
+    const enc = new EncodedPresence(ev);
+    for (const s of followers) s.deliverPresence(enc);
+  }
+
+  /** Every member of the channel; `presence_disabled` where its namespace keeps none. */
+  async members(channel: string): Promise<PresenceMember[]> {
+    return this.#check(channel).members(channel);
+  }
+
+  async stats(channel: string): Promise<{ clients: number; users: number }> {
+    return this.#check(channel).stats(channel);
+  }
+
+  /** The channels with the most members (PresenceStore.busiest); [] without presence. */
+  busiest(limit: number): Promise<PresenceCount[]> {
+    return this.#store === null ? Promise.resolve([]) : this.#store.busiest(limit);
+  }
+
+  #check(channel: string): PresenceStore {
+    if (!this.enabled(channel)) throw new HoldfastError('presence_disabled');
+    return this.#store!;
+  }
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { NatsEngine } from '../../src/engines/nats/engine.js';
+import type { PresenceEvent } from '../../src/engines/types.js';
+import { runPrefix, startNats } from './brokers.js';
+import { DEFAULT_LIMITS, eventually, freshChannel } from './conformance.js';
+import { runPresenceConformance } from './presence-conformance.js';
+
+const started = await startNats();
+const url = 'broker' in started ? started.broker.url : '';
+const skip = 'skip' in started ? started.skip : false;
+after(async () => {
+  if ('dispose' in started) await started.dispose();
+});
+
+/** A short presenceTimeout, so a dead node is reaped soon (the tests wait on the events). */
+const TIMEOUT_MS = 900;
+
+let n = 0;
+// Presence is in a JetStream KV bucket whatever natsHistory says; pub/sub-only history here.
+runPresenceConformance(
+  'nats',
+  async (nodes) => {
+    const prefix = runPrefix(`nats-presence${n++}`);
+    const engines = Array.from(
+      { length: nodes },
+      () =>
+        new NatsEngine({
+          servers: url,
+          prefix,
+          jetstream: false,
+          history: DEFAULT_LIMITS,
+          presenceTimeoutMs: TIMEOUT_MS,
+        }),
+    );
+    const closed = new Set<number>();
+    return {
+      engines,
+      kill: async (i) => {
+        engines[i]!.presence.stopHeartbeat();
+        closed.add(i);
+        await engines[i]!.close();
+      },
+      cleanup: async () => {
+        for (const [i, e] of engines.entries()) if (!closed.has(i)) await e.close();
+      },
+    };
+  },
+  { maxNodes: 2, skip },
+);
+
+describe('nats presence: the registry', { skip }, () => {
+  it('a node reaped while alive (it had stopped heartbeating) comes back with a new id and its members', async () => {
+    const prefix = runPrefix('nats-presence-back');
+    const make = () =>
+      new NatsEngine({
+        servers: url,
+        prefix,
+        jetstream: false,
+        history: DEFAULT_LIMITS,
+        presenceTimeoutMs: TIMEOUT_MS,
+      });
+    const a = make();
+    const b = make();
+    const seen: PresenceEvent[] = [];
+    try {
+      for (const e of [a, b]) await e.pubsub.start(() => undefined);
+      await a.presence.start(() => undefined);
+      await b.presence.start((ev) => seen.push(ev));
+      const ch = freshChannel('back');
+      await b.pubsub.subscribe(ch);
+      await a.presence.join(ch, { client: 'c-back', user: 'u' });
+      const before = a.presence.node;
+      a.presence.stopHeartbeat();
+      await eventually('the reap', () => seen.some((e) => e.op === 'leave'), 20_000);
+      assert.deepEqual(await b.presence.members(ch), []);
+      // Its heartbeat again (a test seam: the timer had been stopped) finds it reaped.
+      a.presence.resumeHeartbeat();
+      await eventually('its member joined again', () => seen.length === 3, 20_000);
+      assert.notEqual(a.presence.node, before);
+      assert.deepEqual(
+        seen.map((e) => `${e.op} ${e.member.client}`),
+        ['join c-back', 'leave c-back', 'join c-back'],
+      );
+      assert.deepEqual(
+        (await b.presence.members(ch)).map((m) => m.client),
+        ['c-back'],
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisEngine } from '../../src/engines/redis/engine.js';
+import type { PresenceEvent } from '../../src/engines/types.js';
+import { runPrefix, startRedis } from './brokers.js';
+import { DEFAULT_LIMITS, eventually, freshChannel } from './conformance.js';
+import { runPresenceConformance } from './presence-conformance.js';
+
+const started = await startRedis();
+const url = 'broker' in started ? started.broker.url : '';
+const skip = 'skip' in started ? started.skip : false;
+after(async () => {
+  if ('dispose' in started) await started.dispose();
+});
+
+/** A short presenceTimeout, so a dead node is reaped soon (the tests wait on the events). */
+const TIMEOUT_MS = 900;
+
+function make(prefix: string): RedisEngine {
+  return new RedisEngine({ url, prefix, history: DEFAULT_LIMITS, presenceTimeoutMs: TIMEOUT_MS });
+}
+
+let n = 0;
+runPresenceConformance(
+  'redis',
+  async (nodes) => {
+    const prefix = runPrefix(`redis-presence${n++}`);
+    const engines = Array.from({ length: nodes }, () => make(prefix));
+    const closed = new Set<number>();
+    return {
+      engines,
+      // Dead without leaving: the process's heartbeat stops and its connections go.
+      kill: async (i) => {
+        engines[i]!.presence.stopHeartbeat();
+        closed.add(i);
+        await engines[i]!.close();
+      },
+      cleanup: async () => {
+        for (const [i, e] of engines.entries()) if (!closed.has(i)) await e.close();
+      },
+    };
+  },
+  { maxNodes: 2, skip },
+);
+
+describe('redis presence: the registry', { skip }, () => {
+  it('a node reaped while alive (it had stopped heartbeating) comes back with a new id and its members', async () => {
+    const prefix = runPrefix('redis-presence-back');
+    const a = make(prefix);
+    const b = make(prefix);
+    const seen: PresenceEvent[] = [];
+    try {
+      for (const e of [a, b]) await e.pubsub.start(() => undefined);
+      await a.presence.start(() => undefined);
+      await b.presence.start((ev) => seen.push(ev));
+      const ch = freshChannel('back');
+      await b.pubsub.subscribe(ch);
+      const m = { client: 'c-back', user: 'u' };
+      await a.presence.join(ch, m);
+      const before = a.presence.node;
+      a.presence.stopHeartbeat();
+      await eventually('the reap', () => seen.some((e) => e.op === 'leave'), 20_000);
+      assert.deepEqual(await b.presence.members(ch), []);
+      // Its next heartbeat (here: a join) finds it unregistered: a new id, and its members again.
+      await a.presence.join(ch, { client: 'c-back-2', user: 'u' });
+      await eventually('both joins again', () => seen.length === 4);
+      assert.equal((await b.presence.members(ch)).length, 2);
+      assert.notEqual(a.presence.node, before);
+      assert.deepEqual(
+        seen.map((e) => `${e.op} ${e.member.client}`),
+        ['join c-back', 'leave c-back', 'join c-back', 'join c-back-2'],
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a node closed after its members left takes itself out of the registry', async () => {
+    const prefix = runPrefix('redis-presence-out');
+    const a = make(prefix);
+    const admin = new Redis(url);
+    try {
+      await a.pubsub.start(() => undefined);
+      await a.presence.start(() => undefined);
+      assert.equal(await admin.zcard(`${prefix}:pn`), 1);
+      const ch = freshChannel('out');
+      await a.presence.join(ch, { client: 'x', user: 'u' });
+      await a.presence.leave(ch, 'x');
+      await a.close();
+      assert.equal(await admin.zcard(`${prefix}:pn`), 0);
+      assert.deepEqual(await admin.keys(`${prefix}:*`), []);
+    } finally {
+      admin.disconnect();
+    }
+  });
+});
