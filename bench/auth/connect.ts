@@ -9,7 +9,8 @@
  *
  * Usage: npm run build && node dist/bench/auth/connect.js [--connections 20000] [--workers 2]
  *          [--auth none,HS256,ES256] [--repeat 3]
- * Runs alternate between the --auth kinds, --repeat rounds. Loopback only; every process it
+ * Runs alternate between the --auth kinds, --repeat rounds, each from its own source addresses
+ * (127.0.<10 + round>.2 and up). Loopback only; every process it
  * starts is ended by PID; the run stops by itself.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -47,7 +48,14 @@ interface Round {
   cpu: number;
 }
 
+/**
+ * Every round's clients bind their own source addresses: sockets of a round just ended sit in
+ * TIME_WAIT, and binding the same address again made connects wait for port reuse (tens of s).
+ */
+let nextNet = 10;
+
 async function round(kind: string, n: number): Promise<Round> {
+  const net = nextNet++;
   let auth: MintSpec | undefined;
   const flags: Record<string, string> = {
     workers: opts.workers,
@@ -74,7 +82,7 @@ async function round(kind: string, n: number): Promise<Round> {
       const args: ClientsArgs = {
         transport: 'ws',
         port,
-        localAddress: `127.0.0.${2 + p}`,
+        localAddress: `127.0.${net}.${2 + p}`,
         count: Math.min(per, n - p * per),
         first: p * per,
         channels: 100,

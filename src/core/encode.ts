@@ -120,6 +120,27 @@ export class EncodedPresence {
   }
 }
 
+/**
+ * The presence events of one channel that arrived in one turn of the event loop, delivered
+ * together: each follower gets them in one write (WebSocket: one text frame per event, in one
+ * buffer; SSE: the named events back to back). A join storm (every member of a big channel
+ * connecting at once) otherwise cost one write, so one syscall, per event per follower.
+ */
+export class PresenceBatch {
+  readonly channel: string;
+  readonly events: EncodedPresence[] = [];
+  #sse: Buffer | undefined = undefined;
+
+  constructor(channel: string) {
+    this.channel = channel;
+  }
+
+  get sse(): Buffer {
+    if (this.#sse === undefined) this.#sse = Buffer.concat(this.events.map((e) => e.sse));
+    return this.#sse;
+  }
+}
+
 /** A member as clients see it (pushes, the presence reply, the HTTP API): info is null when none. */
 export function presenceMember(m: PresenceMember): { client: string; user: string; info: unknown } {
   return { client: m.client, user: m.user, info: m.info ?? null };

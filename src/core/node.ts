@@ -68,7 +68,9 @@ export class Node implements SessionOwner {
   constructor(engine: Engine, opts: NodeOptions) {
     this.engine = engine;
     this.#opts = opts;
-    this.presence = new NodePresence(engine.presence, opts.namespaces ?? null, this.stats);
+    this.presence = new NodePresence(engine.presence, opts.namespaces ?? null, this.stats, (ch) =>
+      this.#hub.get(ch),
+    );
   }
 
   async start(): Promise<void> {
@@ -81,7 +83,7 @@ export class Node implements SessionOwner {
   }
 
   #onPresence(ev: PresenceEvent): void {
-    this.presence.event(ev, this.#hub.get(ev.channel));
+    this.presence.event(ev);
   }
 
   #onPublication(pub: Publication): void {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Namespaces } from '../config/namespaces.js';
 import { HoldfastError } from '../contract/codes.js';
 import type { PresenceCount, PresenceEvent, PresenceMember, PresenceStore } from '../engines/types.js';
-import { EncodedPresence } from './encode.js';
+import { EncodedPresence, PresenceBatch } from './encode.js';
 import type { Session, Subscription } from './session.js';
 import type { NodeStats } from './stats.js';
 
@@ -13,19 +13,31 @@ import type { NodeStats } from './stats.js';
  * followers of channels whose namespace has `joinLeave`, each event encoded once for all of them.
  * The joining session follows the channel before its join is sent, so it gets its own join too
  * (as in Centrifugo); it has left the channel's followers before its leave, so not its leave.
+ * Events of one channel arriving in one turn go out together on the next (PresenceBatch), in
+ * their order, to the sessions following the channel then.
  */
 export class NodePresence {
   readonly #store: PresenceStore | null;
   readonly #namespaces: Namespaces | null;
   readonly #stats: NodeStats;
+  readonly #followersOf: (channel: string) => ReadonlySet<Session> | undefined;
+  /** Events waiting for the next turn, by channel (in arrival order). */
+  #pending = new Map<string, PresenceBatch>();
   /** Client ids are this process's random prefix and a counter: unique over every process. */
   readonly #prefix = randomBytes(9).toString('base64url');
   #next = 0;
 
-  constructor(store: PresenceStore | null, namespaces: Namespaces | null, stats: NodeStats) {
+  /** `followersOf`: the local sessions following a channel (the Node's channel index). */
+  constructor(
+    store: PresenceStore | null,
+    namespaces: Namespaces | null,
+    stats: NodeStats,
+    followersOf: (channel: string) => ReadonlySet<Session> | undefined,
+  ) {
     this.#store = store;
     this.#namespaces = namespaces;
     this.#stats = stats;
+    this.#followersOf = followersOf;
   }
 
   /** Whether `channel`'s namespace keeps presence (and the engine can). */
@@ -52,10 +64,26 @@ export class NodePresence {
   }
 
   /** An event from the store, for the channel's local followers (none: nothing to do). */
-  event(ev: PresenceEvent, followers: ReadonlySet<Session> | undefined): void {
-    if (followers === undefined || this.#namespaces?.of(ev.channel)?.joinLeave !== true) return;
-    const enc = new EncodedPresence(ev);
-    for (const s of followers) s.deliverPresence(enc);
+  event(ev: PresenceEvent): void {
+    if (this.#followersOf(ev.channel) === undefined) return;
+    if (this.#namespaces?.of(ev.channel)?.joinLeave !== true) return;
+    if (this.#pending.size === 0) setImmediate(flushPresence, this);
+    let batch = this.#pending.get(ev.channel);
+    if (batch === undefined) {
+      batch = new PresenceBatch(ev.channel);
+      this.#pending.set(ev.channel, batch);
+    }
+    batch.events.push(new EncodedPresence(ev));
+  }
+
+  /** Delivers the events of the last turn. */
+  flush(): void {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    for (const batch of pending.values()) {
+      const followers = this.#followersOf(batch.channel);
+      if (followers !== undefined) for (const s of followers) s.deliverPresence(batch);
+    }
   }
 
   /** Every member of the channel; `presence_disabled` where its namespace keeps none. */
@@ -76,4 +104,8 @@ export class NodePresence {
     if (!this.enabled(channel)) throw new HoldfastError('presence_disabled');
     return this.#store!;
   }
+}
+
+function flushPresence(p: NodePresence): void {
+  p.flush();
 }

@@ -1,7 +1,7 @@
 import { type Disconnect, Disconnects } from '../contract/codes.js';
 import type { Identity } from '../contract/identity.js';
 import type { Publication, StreamPosition } from '../contract/stream.js';
-import type { Encoded, EncodedPresence } from './encode.js';
+import type { Encoded, PresenceBatch } from './encode.js';
 import type { NodeStats } from './stats.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -100,13 +100,13 @@ export abstract class Session {
    * Writes one presence push in this session's wire format. Transports without presence pushes
    * (long-poll) keep this default, which drops them.
    */
-  protected emitPresence(_enc: EncodedPresence): void {}
+  protected emitPresence(_batch: PresenceBatch): void {}
 
-  /** Called by the Node for each join or leave on a channel this session follows. */
-  deliverPresence(enc: EncodedPresence): void {
-    const sub = this.subscriptions.get(enc.ev.channel);
+  /** Called by the Node with the joins and leaves of one turn on a channel this session follows. */
+  deliverPresence(batch: PresenceBatch): void {
+    const sub = this.subscriptions.get(batch.channel);
     if (sub === undefined || !sub.ready || this.closed) return;
-    this.emitPresence(enc);
+    this.emitPresence(batch);
     if (this.transport.queuedBytes() > this.maxQueuedBytes) this.close(Disconnects.slow);
   }
 

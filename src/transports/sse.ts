@@ -6,7 +6,7 @@ import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.j
 import type { Identity } from '../contract/identity.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
-import { type Encoded, type EncodedPresence, sseEvent } from '../core/encode.js';
+import { type Encoded, type PresenceBatch, sseEvent } from '../core/encode.js';
 import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
@@ -90,8 +90,8 @@ export class SseSession extends Session {
   }
 
   /** Named events `join` and `leave`, without an id (they are not in the stream's cursor). */
-  protected override emitPresence(enc: EncodedPresence): void {
-    this.write(enc.sse);
+  protected override emitPresence(batch: PresenceBatch): void {
+    this.write(batch.sse);
   }
 
   cursor(): string {

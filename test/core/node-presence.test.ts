@@ -51,7 +51,10 @@ function session(node: Node, identity: Identity | null): FakePresenceSession {
 
 const sub = (node: Node, s: FakePresenceSession, ch: string) =>
   node.subscribe(s, ch, undefined, () => undefined);
-const settle = () => new Promise((r) => setImmediate(r));
+/** A few turns of the event loop: the store's events, then the next turn's delivery (NodePresence.flush). */
+const settle = async () => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+};
 
 test('a subscriber with an identity joins; followers, itself included, get the join, encoded once', async () => {
   const { node } = await setup();
@@ -97,6 +100,7 @@ test('unsubscribe and close leave, with leave pushes to the others (not to the o
   await sub(node, watcher, 'room:3');
   await sub(node, a, 'room:3');
   await sub(node, b, 'room:3');
+  await settle(); // the joins are delivered (the next turn's batch) before a leaves
   node.unsubscribe(a, 'room:3');
   b.close({ code: 1000, reason: 'bye', reconnect: false });
   await settle();
@@ -211,7 +215,9 @@ test('a refused subscription joins nobody', async () => {
   await assert.rejects(sub(node, b, 'room:7'), (e: HoldfastError) => e.code === 'channel_full');
   // The refused connection learns nothing of the channel: no members, no pushes.
   await assert.rejects(node.sessionPresence(b, 'room:7'), (e: HoldfastError) => e.code === 'not_subscribed');
+  await settle();
   node.unsubscribe(a, 'room:7');
+  await settle();
   await sub(node, a, 'room:7');
   await settle();
   assert.deepEqual(b.pushes(), []);
@@ -233,4 +239,28 @@ test('busiest channels come from the store', async () => {
   await sub(node, session(node, who('x')), 'room:small');
   const top = await node.presence.busiest(1);
   assert.deepEqual(top, [{ channel: 'room:big', clients: 3 }]);
+});
+
+test('the events of one turn reach each follower in one delivery, in order (a join storm is one write per follower per turn)', async () => {
+  const { node } = await setup();
+  const watcher = session(node, null);
+  await sub(node, watcher, 'room:batch');
+  await settle();
+  const batches: string[][] = [];
+  const deliver = watcher.deliverPresence.bind(watcher);
+  watcher.deliverPresence = (batch) => {
+    batches.push(batch.events.map((e) => `${e.ev.op} ${e.ev.member.user}`));
+    deliver(batch);
+  };
+  for (const user of ['u1', 'u2', 'u3']) {
+    node.presence.event({ op: 'join', channel: 'room:batch', member: { client: user, user } });
+  }
+  node.presence.event({ op: 'leave', channel: 'room:batch', member: { client: 'u2', user: 'u2' } });
+  assert.deepEqual(batches, [], 'nothing is delivered in the turn the events came in');
+  await settle();
+  assert.deepEqual(batches, [['join u1', 'join u2', 'join u3', 'leave u2']]);
+  assert.deepEqual(
+    watcher.pushes().map((p) => `${p.op} ${p.user}`),
+    ['join u1', 'join u2', 'join u3', 'leave u2'],
+  );
 });

@@ -1,5 +1,5 @@
 import type { Disconnect } from '../../src/contract/codes.js';
-import type { Encoded, EncodedPresence } from '../../src/core/encode.js';
+import type { Encoded, PresenceBatch } from '../../src/core/encode.js';
 import { Session, type Transport } from '../../src/core/session.js';
 
 /** A transport that records bytes; `queued` can be set to simulate a socket that stopped draining. */
@@ -46,8 +46,8 @@ export class FakeSession extends Session {
 
 /** A FakeSession that also writes presence pushes (as the WebSocket session does). */
 export class FakePresenceSession extends FakeSession {
-  protected override emitPresence(enc: EncodedPresence): void {
-    this.transport.write(enc.ws);
+  protected override emitPresence(batch: PresenceBatch): void {
+    for (const e of batch.events) this.transport.write(e.ws);
   }
 
   /** The presence pushes received, as parsed JSON. */

@@ -1,5 +1,5 @@
 import { type Disconnect, Disconnects } from '../../contract/codes.js';
-import type { Encoded, EncodedPresence } from '../../core/encode.js';
+import type { Encoded, PresenceBatch } from '../../core/encode.js';
 import { Session, type Transport } from '../../core/session.js';
 import type { Expirable } from '../../core/wheel.js';
 import type { WsConnection } from './conn.js';
@@ -48,16 +48,23 @@ function frameOf(enc: Encoded): Buffer {
   return lastFrame;
 }
 
-/** The same one-entry cache for presence pushes (a join or leave reaches every follower in one loop). */
-let lastPresence: EncodedPresence | null = null;
-let lastPresenceFrame: Buffer = Buffer.alloc(0);
+/**
+ * The same one-entry cache for presence pushes (a batch reaches every follower in one loop):
+ * one text frame per event, back to back in one buffer, so one write per follower.
+ */
+let lastPresence: PresenceBatch | null = null;
+let lastPresenceFrames: Buffer = Buffer.alloc(0);
 
-function presenceFrameOf(enc: EncodedPresence): Buffer {
-  if (enc !== lastPresence) {
-    lastPresenceFrame = encodeFrame(Opcodes.text, enc.ws);
-    lastPresence = enc;
+function presenceFramesOf(batch: PresenceBatch): Buffer {
+  if (batch !== lastPresence) {
+    const events = batch.events;
+    lastPresenceFrames =
+      events.length === 1
+        ? encodeFrame(Opcodes.text, events[0]!.ws)
+        : Buffer.concat(events.map((e) => encodeFrame(Opcodes.text, e.ws)));
+    lastPresence = batch;
   }
-  return lastPresenceFrame;
+  return lastPresenceFrames;
 }
 
 /**
@@ -100,8 +107,8 @@ export class WsSession extends Session implements Expirable {
     (this.transport as WsTransport).writeFrame(frame);
   }
 
-  protected override emitPresence(enc: EncodedPresence): void {
-    const frame = presenceFrameOf(enc);
+  protected override emitPresence(batch: PresenceBatch): void {
+    const frame = presenceFramesOf(batch);
     if (this.owner !== null) this.owner.stats.bytesOut += frame.length;
     (this.transport as WsTransport).writeFrame(frame);
   }
