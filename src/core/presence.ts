@@ -13,16 +13,22 @@ import type { NodeStats } from './stats.js';
  * followers of channels whose namespace has `joinLeave`, each event encoded once for all of them.
  * The joining session follows the channel before its join is sent, so it gets its own join too
  * (as in Centrifugo); it has left the channel's followers before its leave, so not its leave.
- * Events of one channel arriving in one turn go out together on the next (PresenceBatch), in
- * their order, to the sessions following the channel then.
+ * Events of a channel go out together (PresenceBatch), in their order, to the sessions following
+ * the channel then: on the next turn when the last delivery is PRESENCE_FLUSH_MS old, else when
+ * it is. A quiet channel's join reaches its followers at once; a storm (every member of a big
+ * channel connecting together) costs each follower a write per PRESENCE_FLUSH_MS, not per event.
  */
+export const PRESENCE_FLUSH_MS = 100;
+
 export class NodePresence {
   readonly #store: PresenceStore | null;
   readonly #namespaces: Namespaces | null;
   readonly #stats: NodeStats;
   readonly #followersOf: (channel: string) => ReadonlySet<Session> | undefined;
-  /** Events waiting for the next turn, by channel (in arrival order). */
+  /** Events waiting for the next delivery, by channel (in arrival order). */
   #pending = new Map<string, PresenceBatch>();
+  /** When the last delivery ran (ms, monotonic clock). */
+  #lastFlush = 0;
   /** Client ids are this process's random prefix and a counter: unique over every process. */
   readonly #prefix = randomBytes(9).toString('base64url');
   #next = 0;
@@ -67,7 +73,11 @@ export class NodePresence {
   event(ev: PresenceEvent): void {
     if (this.#followersOf(ev.channel) === undefined) return;
     if (this.#namespaces?.of(ev.channel)?.joinLeave !== true) return;
-    if (this.#pending.size === 0) setImmediate(flushPresence, this);
+    if (this.#pending.size === 0) {
+      const wait = this.#lastFlush + PRESENCE_FLUSH_MS - performance.now();
+      if (wait <= 0) setImmediate(flushPresence, this);
+      else setTimeout(flushPresence, wait, this);
+    }
     let batch = this.#pending.get(ev.channel);
     if (batch === undefined) {
       batch = new PresenceBatch(ev.channel);
@@ -76,8 +86,14 @@ export class NodePresence {
     batch.events.push(new EncodedPresence(ev));
   }
 
-  /** Delivers the events of the last turn. */
+  /** Channels with events waiting for delivery (tests wait for 0). */
+  get waiting(): number {
+    return this.#pending.size;
+  }
+
+  /** Delivers the events waiting. */
   flush(): void {
+    this.#lastFlush = performance.now();
     const pending = this.#pending;
     this.#pending = new Map();
     for (const batch of pending.values()) {

@@ -51,9 +51,11 @@ function session(node: Node, identity: Identity | null): FakePresenceSession {
 
 const sub = (node: Node, s: FakePresenceSession, ch: string) =>
   node.subscribe(s, ch, undefined, () => undefined);
-/** A few turns of the event loop: the store's events, then the next turn's delivery (NodePresence.flush). */
-const settle = async () => {
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+const turn = () => new Promise((r) => setImmediate(r));
+/** The store's events have come in and been delivered (NodePresence.flush, up to PRESENCE_FLUSH_MS later). */
+const settle = async (node: Node) => {
+  for (let i = 0; i < 3; i++) await turn();
+  while (node.presence.waiting > 0) await new Promise((r) => setTimeout(r, 5));
 };
 
 test('a subscriber with an identity joins; followers, itself included, get the join, encoded once', async () => {
@@ -62,7 +64,7 @@ test('a subscriber with an identity joins; followers, itself included, get the j
   const b = session(node, null);
   await sub(node, b, 'room:1');
   await sub(node, a, 'room:1');
-  await settle();
+  await settle(node);
   const members = await node.presence.members('room:1');
   assert.equal(members.length, 1);
   assert.equal(members[0]!.user, 'alice');
@@ -82,7 +84,7 @@ test('anonymous subscribers are not members; without info the push says null', a
   const bob = session(node, who('bob'));
   await sub(node, anon, 'room:2');
   await sub(node, bob, 'room:2');
-  await settle();
+  await settle(node);
   const members = await node.presence.members('room:2');
   assert.deepEqual(
     members.map((m) => m.user),
@@ -100,10 +102,10 @@ test('unsubscribe and close leave, with leave pushes to the others (not to the o
   await sub(node, watcher, 'room:3');
   await sub(node, a, 'room:3');
   await sub(node, b, 'room:3');
-  await settle(); // the joins are delivered (the next turn's batch) before a leaves
+  await settle(node); // the joins are delivered (the next turn's batch) before a leaves
   node.unsubscribe(a, 'room:3');
   b.close({ code: 1000, reason: 'bye', reconnect: false });
-  await settle();
+  await settle(node);
   assert.deepEqual(await node.presence.members('room:3'), []);
   assert.deepEqual(
     watcher.pushes().map((p) => `${p.op} ${p.user}`),
@@ -136,7 +138,7 @@ test('presence without joinLeave: members are kept, no pushes', async () => {
   await sub(node, a, 'quiet:1');
   await sub(node, b, 'quiet:1');
   node.unsubscribe(a, 'quiet:1');
-  await settle();
+  await settle(node);
   assert.deepEqual(
     (await node.presence.members('quiet:1')).map((m) => m.user),
     ['bob'],
@@ -184,7 +186,7 @@ test('the presence of a channel is only for its complete subscribers: not_subscr
   });
   const pending = session(node, who('eve'));
   const subscribing = node.subscribe(pending, 'room:6', { epoch: 'x', offset: 0 }, () => undefined);
-  await settle();
+  await settle(node);
   await assert.rejects(
     node.sessionPresence(pending, 'room:6'),
     (e: HoldfastError) => e.code === 'not_subscribed',
@@ -192,10 +194,10 @@ test('the presence of a channel is only for its complete subscribers: not_subscr
   // Bob joins while eve's subscription is pending (his needs no history read: he is at the tip).
   const late = session(node, who('bob'));
   await sub(node, late, 'room:6');
-  await settle();
+  await settle(node);
   release();
   await subscribing;
-  await settle();
+  await settle(node);
   const members = await node.sessionPresence(pending, 'room:6');
   assert.deepEqual(members.map((m) => m.user).sort(), ['alice', 'bob', 'eve']);
   const seen = pending.pushes().map((p) => `${p.op} ${p.user}`);
@@ -215,14 +217,14 @@ test('a refused subscription joins nobody', async () => {
   await assert.rejects(sub(node, b, 'room:7'), (e: HoldfastError) => e.code === 'channel_full');
   // The refused connection learns nothing of the channel: no members, no pushes.
   await assert.rejects(node.sessionPresence(b, 'room:7'), (e: HoldfastError) => e.code === 'not_subscribed');
-  await settle();
+  await settle(node);
   node.unsubscribe(a, 'room:7');
-  await settle();
+  await settle(node);
   await sub(node, a, 'room:7');
-  await settle();
+  await settle(node);
   assert.deepEqual(b.pushes(), []);
   b.close({ code: 1000, reason: 'bye', reconnect: false });
-  await settle();
+  await settle(node);
   assert.deepEqual(
     (await node.presence.members('room:7')).map((m) => m.user),
     ['alice'],
@@ -245,7 +247,7 @@ test('the events of one turn reach each follower in one delivery, in order (a jo
   const { node } = await setup();
   const watcher = session(node, null);
   await sub(node, watcher, 'room:batch');
-  await settle();
+  await settle(node);
   const batches: string[][] = [];
   const deliver = watcher.deliverPresence.bind(watcher);
   watcher.deliverPresence = (batch) => {
@@ -257,7 +259,8 @@ test('the events of one turn reach each follower in one delivery, in order (a jo
   }
   node.presence.event({ op: 'leave', channel: 'room:batch', member: { client: 'u2', user: 'u2' } });
   assert.deepEqual(batches, [], 'nothing is delivered in the turn the events came in');
-  await settle();
+  assert.equal(node.presence.waiting, 1);
+  await settle(node);
   assert.deepEqual(batches, [['join u1', 'join u2', 'join u3', 'leave u2']]);
   assert.deepEqual(
     watcher.pushes().map((p) => `${p.op} ${p.user}`),
