@@ -31,6 +31,11 @@ export interface Snapshot {
   primary: { rss: number; heapUsed: number } | null;
   disconnects: Record<string, number>;
   rejected: Record<string, number>;
+  /**
+   * The channels with the most presence members, the most first (over every worker and server
+   * the engine can see); null where no namespace keeps presence or the store did not answer.
+   */
+  presence: { channel: string; clients: number }[] | null;
 }
 
 const LATENCY = 'holdfast_delivery_latency_seconds';
@@ -97,6 +102,7 @@ export class SnapshotBuilder {
         : null,
       disconnects: byLabel(f, 'holdfast_disconnects_total', 'reason'),
       rejected: byLabel(f, 'holdfast_rejected_connections_total', 'reason'),
+      presence: null,
     };
   }
 }

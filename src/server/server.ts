@@ -140,6 +140,9 @@ export class HoldfastServer {
       opts.sessions ?? new LocalSessions(new SessionStore({ ttlMs: config.dashboardSessionTtl * 1000 })),
       { sessionTtlS: config.dashboardSessionTtl, trustProxy: config.trustProxy },
       () => this.metrics.scrape(),
+      config.namespaceTable?.list().some((n) => n.presence) === true
+        ? () => this.node.presence.busiest(DASHBOARD_PRESENCE_CHANNELS)
+        : null,
     );
     this.ws.onBadFrame = (_s, code) =>
       this.logLimiter.log('warn', 'ws_bad_frame', { code }, 'bad WebSocket frame');
@@ -442,6 +445,9 @@ export class HoldfastServer {
  * The answer to a request Node's parser refused: 431 when the header block is over
  * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
  */
+/** Channels the dashboard lists with their presence counts (the busiest). */
+const DASHBOARD_PRESENCE_CHANNELS = 10;
+
 /** Whether any of the three proxies to the application's backend is configured. */
 function proxyConfigured(c: Config): boolean {
   return c.connectProxy !== '' || c.subscribeProxy !== '' || c.publishProxy !== '';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { HoldfastServer } from '../../src/server/server.js';
 import { browserSkip, launchBrowser } from '../helpers/browser.js';
+import { mintToken, TOKEN_SECRET } from '../helpers/tokens.js';
 import { API_KEY, publish, startServer, WsClient } from './helpers.js';
 
 /** The page's globals, as seen from functions run inside the browser. */
@@ -94,9 +95,80 @@ describe('/dashboard access', () => {
     ac.abort();
     const data = /event: stats\ndata: (.*)\n/.exec(text)?.[1];
     assert.ok(data !== undefined);
-    const snap = JSON.parse(data) as { workers: number; connections: { total: number } };
+    const snap = JSON.parse(data) as { workers: number; connections: { total: number }; presence: unknown };
     assert.equal(snap.workers, 1);
     assert.equal(snap.connections.total, 0);
+    assert.equal(snap.presence, null, 'no namespace keeps presence');
+  });
+});
+
+/** Reads a dashboard stream's stats events until `done` holds for one (or the stream ends). */
+async function statsUntil(
+  base: string,
+  done: (snap: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  const ac = new AbortController();
+  const res = await fetch(base + '/dashboard/stream', {
+    headers: { 'x-api-key': API_KEY },
+    signal: ac.signal,
+  });
+  const reader = res.body!.getReader();
+  let text = '';
+  try {
+    for (;;) {
+      const { value, done: ended } = await reader.read();
+      if (ended) throw new Error('the stream ended');
+      text += Buffer.from(value).toString();
+      for (
+        let m = /event: stats\ndata: (.*)\n\n/.exec(text);
+        m !== null;
+        m = /event: stats\ndata: (.*)\n\n/.exec(text)
+      ) {
+        text = text.slice(m.index + m[0].length);
+        const snap = JSON.parse(m[1]!) as Record<string, unknown>;
+        if (done(snap)) return snap;
+      }
+    }
+  } finally {
+    ac.abort();
+  }
+}
+
+describe('/dashboard presence counts', () => {
+  let server: HoldfastServer;
+  let base: string;
+  let port: number;
+  const clients: WsClient[] = [];
+
+  before(async () => {
+    ({ server, base, port } = await startServer({
+      tokenHmacSecret: TOKEN_SECRET,
+      namespaces: { '': {}, room: { presence: true } },
+    }));
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await server.close();
+  });
+
+  it('lists the busiest presence channels with their members, the most first', async () => {
+    for (const [user, channel] of [
+      ['ada', 'room:big'],
+      ['bob', 'room:big'],
+      ['cy', 'room:small'],
+    ] as const) {
+      const c = await WsClient.open(port, await mintToken(user));
+      await c.subscribe(channel);
+      clients.push(c);
+    }
+    const snap = await statsUntil(
+      base,
+      (s) => Array.isArray(s['presence']) && (s['presence'] as unknown[]).length === 2,
+    );
+    assert.deepEqual(snap['presence'], [
+      { channel: 'room:big', clients: 2 },
+      { channel: 'room:small', clients: 1 },
+    ]);
   });
 });
 
@@ -109,7 +181,10 @@ describe('/dashboard in a browser', { skip: browserSkip }, () => {
   let publishing: NodeJS.Timeout | null = null;
 
   before(async () => {
-    ({ server, base, port } = await startServer());
+    ({ server, base, port } = await startServer({
+      tokenHmacSecret: TOKEN_SECRET,
+      namespaces: { '': {}, room: { presence: true } },
+    }));
     browser = await launchBrowser();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -144,8 +219,9 @@ describe('/dashboard in a browser', { skip: browserSkip }, () => {
     const before = await figure(page, 'total-in');
 
     for (let i = 0; i < 3; i++) {
-      const c = await WsClient.open(port);
+      const c = await WsClient.open(port, await mintToken(`fan${i}`));
       await c.subscribe('scores');
+      if (i < 2) await c.subscribe('room:match-chat');
       clients.push(c);
     }
     let n = 0;
@@ -170,7 +246,12 @@ describe('/dashboard in a browser', { skip: browserSkip }, () => {
     );
     assert.notEqual(await figure(page, 'total-in'), before);
     assert.match(await figure(page, 'latency'), /ms$/);
-    assert.equal(await figure(page, 'subscriptions'), '3');
+    assert.equal(await figure(page, 'subscriptions'), '5');
+    await page.waitForFunction(() =>
+      document.querySelector('#presence')?.textContent?.includes('room:match-chat'),
+    );
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property
+    assert.match(await page.locator('#presence').innerText(), /room:match-chat\s+2/);
     // let the charts draw a few seconds of lines for the screenshots
     await page.waitForTimeout(4000);
     assert.ok((await page.locator('.uplot').count()) >= 6);

@@ -41,8 +41,8 @@ export class WsClient {
     });
   }
 
-  static open(port: number): Promise<WsClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  static open(port: number, token?: string): Promise<WsClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${token === undefined ? '' : `?token=${token}`}`);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);

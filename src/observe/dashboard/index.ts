@@ -64,6 +64,7 @@ const PAGE_HEADERS = {
 export class Dashboard {
   readonly #auth: DashboardAuth;
   readonly #scrape: () => Promise<string>;
+  readonly #presence: (() => Promise<{ channel: string; clients: number }[]>) | null;
   /** Open streams, each with its login's session id (null: opened with X-API-Key). */
   readonly #streams = new Map<ServerResponse, string | null>();
   readonly #builder = new SnapshotBuilder();
@@ -73,16 +74,19 @@ export class Dashboard {
 
   /**
    * `scrape` returns the Prometheus text to show (the cluster's when in a cluster); `keys` checks
-   * the API key; `sessions` keeps the logins (the primary's store when in a cluster).
+   * the API key; `sessions` keeps the logins (the primary's store when in a cluster); `presence`
+   * gives the channels with the most presence members (null where no namespace keeps presence).
    */
   constructor(
     keys: KeyGate,
     sessions: Sessions,
     opts: { sessionTtlS: number; trustProxy: boolean },
     scrape: () => Promise<string>,
+    presence: (() => Promise<{ channel: string; clients: number }[]>) | null = null,
   ) {
     this.#auth = new DashboardAuth(keys, sessions, { ttlS: opts.sessionTtlS, trustProxy: opts.trustProxy });
     this.#scrape = scrape;
+    this.#presence = presence;
     loadAssets();
   }
 
@@ -238,8 +242,14 @@ export class Dashboard {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      const [text, ended] = await Promise.all([this.#scrape(), this.#endedSessions()]);
+      const [text, ended, presence] = await Promise.all([
+        this.#scrape(),
+        this.#endedSessions(),
+        // A store that fails this once shows no presence in this frame; the rest goes on.
+        this.#presence === null ? null : this.#presence().catch(() => null),
+      ]);
       const snapshot: Snapshot = this.#builder.build(text);
+      snapshot.presence = presence;
       const event = sseEvent('stats', snapshot);
       this.#last = event;
       for (const [res, session] of this.#streams) {

@@ -238,6 +238,15 @@
     table('workers', rows, 'no workers');
     table('disconnects', counts(s.disconnects), 'none yet');
     table('rejected', counts(s.rejected), 'none yet');
+    // Shown once the server reports presence (a namespace keeps it); kept through a missed frame.
+    if (s.presence !== null) {
+      document.getElementById('presence-figure').hidden = false;
+      table(
+        'presence',
+        s.presence.map((p) => [p.channel, int(p.clients)]),
+        'no members yet',
+      );
+    }
     set('updated', 'updated ' + new Date(s.time).toLocaleTimeString());
   }
 
