@@ -43,6 +43,13 @@ function answer(req: Received, res: ServerResponse): void {
     json(res, mode === 'allow' && body.channel === 'chat:open' ? 200 : 403, {});
     return;
   }
+  if (req.path === '/publish') {
+    const data = (req.body as { data?: { text?: string } }).data;
+    if (mode !== 'allow' || data?.text === 'spam') json(res, 403, {});
+    else if (data?.text === 'rude') json(res, 200, { data: { text: '***' } });
+    else json(res, 200, {});
+    return;
+  }
   json(res, 404, {});
 }
 
@@ -52,8 +59,9 @@ before(async () => {
   s = await startServer({
     connectProxy: `${url}/connect`,
     subscribeProxy: `${url}/subscribe`,
+    publishProxy: `${url}/publish`,
     proxyTimeout: 300,
-    namespaces: { '': {}, chat: { access: 'token' } },
+    namespaces: { '': {}, chat: { access: 'token', clientPublish: true } },
   });
 });
 after(async () => {
@@ -148,5 +156,38 @@ test('a subscribe proxy that answers too late or fails: the subscription is refu
   }
   mode = 'allow';
   assert.equal(ws.messages('chat:open').length, 0);
+  ws.ws.close();
+});
+
+test('a publish proxy allows, replaces, refuses, and a failing one publishes nothing', async () => {
+  mode = 'allow';
+  const ws = await TestWs.connect(s.wsUrl, cookie('dan'));
+  assert.equal((await ws.request({ id: 1, op: 'subscribe', channel: 'chat:dan-room' }))['ok'], true);
+  const pub = (id: number, text: string) =>
+    ws.request({ id, op: 'publish', channel: 'chat:dan-room', data: { text } });
+  const ok = await pub(2, 'hello');
+  assert.equal(ok['ok'], true);
+  assert.equal((await pub(3, 'rude'))['ok'], true);
+  const refused = await pub(4, 'spam');
+  assert.deepEqual(Object.keys(refused).sort(), ['error', 'id']);
+  assert.equal((refused['error'] as { code: string }).code, 'permission_denied');
+  for (const m of ['slow', 'fail'] as const) {
+    mode = m;
+    const r = await pub(m === 'slow' ? 5 : 6, 'late');
+    assert.equal((r['error'] as { code: string }).code, 'backend_unavailable', m);
+  }
+  mode = 'allow';
+  // A last allowed one: the channel's messages come in order, so once it is here, whatever was
+  // published before it is too, and the refused ones are not among them.
+  assert.equal((await pub(7, 'bye'))['ok'], true);
+  const got = await ws.waitForMessages(3, 'chat:dan-room');
+  assert.deepEqual(
+    got.map((m) => m['data']),
+    [{ text: 'hello' }, { text: '***' }, { text: 'bye' }],
+  );
+  assert.equal(got[0]!['offset'], ok['offset']);
+  const sent = backend.received.filter((r) => r.path === '/publish').at(-1)!.body as Record<string, unknown>;
+  assert.equal(sent['user'], 'dan');
+  assert.equal(sent['channel'], 'chat:dan-room');
   ws.ws.close();
 });
