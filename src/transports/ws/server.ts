@@ -44,6 +44,12 @@ export class WsServer implements WsHandler {
    */
   readonly #infos = new WeakMap<WsSession, ConnectInfo>();
   readonly #keepInfo: boolean;
+  /**
+   * Subscriptions waiting for Access (the subscribe proxy), by session: held only while some
+   * are in flight, so an idle connection costs nothing here. They count towards
+   * maxChannelsPerConnection, and an unsubscribe meanwhile cancels them.
+   */
+  readonly #asking = new Map<WsSession, Asking>();
 
   /** `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`). */
   constructor(
@@ -191,7 +197,7 @@ export class WsServer implements WsHandler {
         return;
       case 'unsubscribe':
         try {
-          this.#node.unsubscribe(session, cmd.channel);
+          if (!this.#cancelAsk(session, cmd.channel)) this.#node.unsubscribe(session, cmd.channel);
           if (session.subscriptions.size === 0)
             this.#wheel.schedule(session, this.#config.idleTimeout * 1000);
           session.reply({ id: cmd.id, ok: true });
@@ -200,7 +206,9 @@ export class WsServer implements WsHandler {
         }
         return;
       case 'subscribe': {
-        if (session.subscriptions.size >= this.#config.maxChannelsPerConnection) {
+        const asking = this.#asking.get(session);
+        const pending = asking?.inFlight ?? 0;
+        if (session.subscriptions.size + pending >= this.#config.maxChannelsPerConnection) {
           session.reply({
             id: cmd.id,
             error: { code: 'too_many_channels', message: 'Too many channels for one connection.' },
@@ -212,12 +220,22 @@ export class WsServer implements WsHandler {
           return;
         }
         const { id, channel, since } = cmd;
+        if (asking?.channels.has(channel) === true) {
+          session.reply({ id, ...asError(new HoldfastError('already_subscribed')) });
+          return;
+        }
+        const ask = this.#startAsk(session, asking, channel);
         // Refused: the reply is the refusal alone, nothing of the channel.
         this.#access.subscribe(session.identity, channel, this.#infoOf(session)).then(
           () => {
-            if (!session.closed) this.#subscribe(session, id, channel, since);
+            if (!this.#endAsk(session, ask)) {
+              session.reply({ id, ...asError(new HoldfastError('not_subscribed', CANCELLED)) });
+            } else if (!session.closed) this.#subscribe(session, id, channel, since);
           },
-          (err: unknown) => session.reply({ id, ...asError(asRefusal(err)) }),
+          (err: unknown) => {
+            this.#endAsk(session, ask);
+            session.reply({ id, ...asError(asRefusal(err)) });
+          },
         );
         return;
       }
@@ -262,6 +280,34 @@ export class WsServer implements WsHandler {
         else session.reply({ id, ...asError(refusal) });
       },
     );
+  }
+
+  /** Files a subscription about to wait for Access. */
+  #startAsk(session: WsSession, asking: Asking | undefined, channel: string): Ask {
+    let a = asking;
+    if (a === undefined) {
+      a = { channels: new Map(), inFlight: 0 };
+      this.#asking.set(session, a);
+    }
+    const ask: Ask = { channel, of: a };
+    a.channels.set(channel, ask);
+    a.inFlight++;
+    return ask;
+  }
+
+  /** Access answered `ask`: false when an unsubscribe cancelled it meanwhile. */
+  #endAsk(session: WsSession, ask: Ask): boolean {
+    const a = ask.of;
+    a.inFlight--;
+    const live = a.channels.get(ask.channel) === ask;
+    if (live) a.channels.delete(ask.channel);
+    if (a.inFlight === 0 && this.#asking.get(session) === a) this.#asking.delete(session);
+    return live;
+  }
+
+  /** An unsubscribe of a subscription waiting for Access: cancels it (true), else false. */
+  #cancelAsk(session: WsSession, channel: string): boolean {
+    return this.#asking.get(session)?.channels.delete(channel) === true;
   }
 
   #infoOf(session: WsSession): ConnectInfo {
@@ -315,6 +361,23 @@ function pingOrReap(s: WsSession): void {
 function expireSession(s: WsSession): void {
   s.close(Disconnects.tokenExpired);
 }
+
+/** One subscription waiting for Access. */
+interface Ask {
+  readonly channel: string;
+  readonly of: Asking;
+}
+
+/**
+ * A session's subscriptions waiting for Access: the live ones by channel, and how many are in
+ * flight (cancelled ones included: each holds a request to the backend until it answers).
+ */
+interface Asking {
+  readonly channels: Map<string, Ask>;
+  inFlight: number;
+}
+
+const CANCELLED = 'Unsubscribed before the subscription was complete.';
 
 /** For a subscribe proxy that is not configured, or a connection let in before one was. */
 const NO_INFO: ConnectInfo = Object.freeze({
