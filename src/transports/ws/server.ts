@@ -9,7 +9,7 @@ import { ExpiryIndex } from '../../core/expiry.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
-import { asRefusal, connectInfo, disconnectFor } from '../authorize.js';
+import { asRefusal, connectInfo, disconnectFor, regrant } from '../authorize.js';
 import { NodeHeaders, queryOf, tokenOf } from '../request.js';
 import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
 import { MAX_FRAGMENTS } from './frame.js';
@@ -260,26 +260,39 @@ export class WsServer implements WsHandler {
    * op refresh: the new token's identity (same user) replaces the current one and its expiry.
    * Refused while the current one is still valid: an error reply, the connection stays until
    * that expiry; refused once it has passed (the close at expiry not yet swept): closed with the
-   * refusal's code. Subscriptions stay as they are.
+   * refusal's code. Subscriptions stay as they are, so the new identity must be allowed every
+   * one the old token granted (regrant): else the refresh is refused (permission_denied).
    */
   #refresh(session: WsSession, id: CommandId, token: string): void {
     const current = session.identity;
-    this.#access.refresh(current, token).then(
-      (next) => {
-        if (session.closed) return;
-        this.#expiry.remove(session);
-        session.identity = next;
-        this.#expiry.add(session);
-        session.reply({ id, ok: true });
-      },
-      (err: unknown) => {
-        if (session.closed) return;
-        const refusal = asRefusal(err);
-        const at = current?.expiresAt ?? 0;
-        if (at !== 0 && at <= Date.now()) session.close(disconnectFor(refusal));
-        else session.reply({ id, ...asError(refusal) });
-      },
-    );
+    const following = () => session.subscriptions.keys();
+    const info = this.#infoOf(session);
+    this.#access
+      .refresh(current, token)
+      .then(async (next) => {
+        await regrant(this.#access, current, next, following, info);
+        return next;
+      })
+      .then(
+        (next) => {
+          if (session.closed) return;
+          this.#expiry.remove(session);
+          session.identity = next;
+          this.#expiry.add(session);
+          session.reply({ id, ok: true });
+        },
+        (err: unknown) => {
+          if (session.closed) return;
+          const refusal = asRefusal(err);
+          const at = current?.expiresAt ?? 0;
+          // A channel the new token does not grant (regrant): the token itself is good, so the
+          // client may reconnect with it and follow what it grants.
+          const reason =
+            refusal.code === 'permission_denied' ? Disconnects.tokenExpired : disconnectFor(refusal);
+          if (at !== 0 && at <= Date.now()) session.close(reason);
+          else session.reply({ id, ...asError(refusal) });
+        },
+      );
   }
 
   /** Files a subscription about to wait for Access. */
