@@ -2,7 +2,9 @@ import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createRemoteJWKSet,
+  customFetch,
   decodeProtectedHeader,
+  type FetchImplementation,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
@@ -99,6 +101,28 @@ export function loadPublicKey(option: string): KeyObject {
 /** A JWKS that could not be fetched: the identity provider's fault, not the token's. */
 class JwksUnavailable extends Error {}
 
+/**
+ * The JWKS fetch, refused without a request for `cooldownMs` after one that failed. jose applies
+ * its cooldown only to refetches after a successful fetch: while the set cannot be fetched, every
+ * token (anyone can send one: only its header is read before the key set is needed) fetched it
+ * again, a flood on a provider already failing.
+ */
+function gatedFetch(cooldownMs: number): FetchImplementation {
+  let failedAt = Number.NEGATIVE_INFINITY;
+  return async (url, options) => {
+    if (Date.now() - failedAt < cooldownMs)
+      throw new Error('the last fetch of the JWKS failed; not retried before jwksMinRefetch');
+    try {
+      const res = await fetch(url, options);
+      if (res.status !== 200) failedAt = Date.now();
+      return res;
+    } catch (err) {
+      failedAt = Date.now();
+      throw err;
+    }
+  };
+}
+
 /** One way to check a signature: the key (or key set) and the algorithms it admits. */
 interface Verifier {
   readonly algorithms: string[];
@@ -138,6 +162,7 @@ export class TokenVerifier {
       const jwks = createRemoteJWKSet(new URL(config.tokenJwksUrl), {
         cooldownDuration: config.jwksMinRefetch * 1000,
         timeoutDuration: config.proxyTimeout,
+        [customFetch]: gatedFetch(config.jwksMinRefetch * 1000),
       });
       const getKey: JWTVerifyGetKey = async (header, token) => {
         try {

@@ -247,6 +247,52 @@ describe('JWKS', () => {
   });
 });
 
+describe('JWKS of a failing provider', () => {
+  const a = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let failing = true;
+  let fetches = 0;
+  let jwk: Record<string, unknown> = {};
+  const server: Server = createServer((_req, res) => {
+    fetches++;
+    if (failing) {
+      res.writeHead(500);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  after(() => server.close());
+
+  test('a flood of tokens while the JWKS cannot be fetched fetches it at most once per jwksMinRefetch', async () => {
+    jwk = { ...(await exportJWK(a.publicKey)), kid: 'a', alg: 'ES256' };
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    const v = new TokenVerifier(cfg({ tokenJwksUrl: url, jwksMinRefetch: 1 }));
+    // Anyone can send these: only the header is read before the key set is needed.
+    const forged = `${b64({ alg: 'ES256', kid: 'any' })}.${b64({ sub: 'x' })}.AAAA`;
+    for (let i = 0; i < 20; i++) await refused(v.verify(forged), 'backend_unavailable');
+    assert.equal(fetches, 1, 'one fetch for the whole flood');
+    // The provider is back: after the cooldown the next token fetches the key set again.
+    failing = false;
+    const start = Date.now();
+    while (Date.now() - start < 1100) await new Promise((r) => setTimeout(r, 50));
+    const good = await sign({ sub: '1' }, a.privateKey, 'ES256', { kid: 'a' });
+    assert.equal((await v.verify(good)).user, '1');
+    assert.equal(fetches, 2);
+    // Failing again, past the cooldown of that fetch: forged kids (the set still fresh) fetch once.
+    const since = Date.now();
+    while (Date.now() - since < 1100) await new Promise((r) => setTimeout(r, 50));
+    failing = true;
+    const b = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    for (let i = 0; i < 20; i++) {
+      const t = await sign({ sub: 'x' }, b.privateKey, 'ES256', { kid: `forged-${i}` });
+      await assert.rejects(v.verify(t), HoldfastError);
+    }
+    assert.equal(fetches, 3, 'one more fetch for the second flood');
+  });
+});
+
 describe('the cache of verified tokens', () => {
   test('verified once; evicted on expiry and by size', async () => {
     let clock = Date.now();
