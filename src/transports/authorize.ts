@@ -21,7 +21,9 @@ export function connectInfo(
 ): ConnectInfo {
   const forwarded: Record<string, string> = {};
   if (config.connectProxy !== '' || config.subscribeProxy !== '' || config.publishProxy !== '') {
-    for (const name of config.proxyHeaders) {
+    // By lower-case name, as both paths hold headers (and as the proxy forwards them).
+    for (const spelled of config.proxyHeaders) {
+      const name = spelled.trim().toLowerCase();
       const v = headers.get(name);
       if (v !== undefined) forwarded[name] = v;
     }
