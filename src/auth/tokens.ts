@@ -246,16 +246,19 @@ export class TokenVerifier {
       : jwtVerify(token, v.key, opts).then((r) => r.payload);
   }
 
+  /**
+   * When full, the oldest goes (with any expired ones just behind it; others expired leave when
+   * looked up or when they are the oldest). Not a walk over the whole cache: once it was full of
+   * valid tokens, that walk made every new verification cost a pass over all of them.
+   */
   #remember(token: string, identity: Identity): void {
     if (this.#cache.size >= this.#cacheSize) {
       const now = this.#now();
+      let first = true;
       for (const [t, id] of this.#cache) {
-        if (id.expiresAt !== 0 && id.expiresAt <= now) this.#cache.delete(t);
-      }
-      // Still full: the oldest goes.
-      if (this.#cache.size >= this.#cacheSize) {
-        const oldest = this.#cache.keys().next();
-        if (oldest.done !== true) this.#cache.delete(oldest.value);
+        if (!first && (id.expiresAt === 0 || id.expiresAt > now)) break;
+        this.#cache.delete(t);
+        first = false;
       }
     }
     this.#cache.set(token, identity);

@@ -316,6 +316,25 @@ describe('the cache of verified tokens', () => {
     assert.equal(v.cached(t4)?.user, '4');
   });
 
+  test('a full cache drops its oldest entry (and expired ones right behind it), not a walk over all', async () => {
+    let clock = Date.now();
+    const v = new TokenVerifier(cfg({ tokenHmacSecret: SECRET }), { cacheSize: 3, now: () => clock });
+    const s = Math.floor(clock / 1000);
+    const old = await sign({ sub: 'old' }, hmac());
+    const soon = await sign({ sub: 'soon', exp: s + 5 }, hmac());
+    const live = await sign({ sub: 'live' }, hmac());
+    const later = await sign({ sub: 'later', exp: s + 5 }, hmac());
+    for (const t of [old, soon, live]) await v.verify(t);
+    clock += 6000;
+    const fresh = await sign({ sub: 'fresh', exp: s + 60 }, hmac());
+    await v.verify(fresh);
+    // The oldest went, and the expired one behind it; the live one stays.
+    assert.equal(v.cacheSize, 2);
+    assert.equal(v.cached(live)?.user, 'live');
+    assert.equal(v.cached(fresh)?.user, 'fresh');
+    await refused(v.verify(later), 'token_expired');
+  });
+
   test('a refused token is not cached', async () => {
     const v = new TokenVerifier(cfg({ tokenHmacSecret: SECRET }));
     const bad = await sign({ sub: '1' }, hmac('wrong-wrong-wrong-wrong'));
