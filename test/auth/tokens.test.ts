@@ -247,6 +247,60 @@ describe('JWKS', () => {
   });
 });
 
+describe('header injection (checked safe)', () => {
+  const legit = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const evil = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const secret = 'a-symmetric-key-in-the-jwks-0123456789';
+  let legitFetches = 0;
+  let evilFetches = 0;
+  const keys: Record<string, unknown>[] = [];
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/evil') evilFetches++;
+    else legitFetches++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: req.url === '/evil' ? [] : keys }));
+  });
+  after(() => server.close());
+
+  test('jwk, jku and x5u headers are never followed; a symmetric key in the JWKS checks nothing', async () => {
+    const evilJwk = { ...(await exportJWK(evil.publicKey)), kid: 'legit', alg: 'ES256' };
+    keys.push(
+      { ...(await exportJWK(legit.publicKey)), kid: 'legit', alg: 'ES256' },
+      { kty: 'oct', kid: 'sym', k: Buffer.from(secret).toString('base64url') },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const pem = legit.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    for (const v of [
+      new TokenVerifier(cfg({ tokenJwksUrl: `${base}/jwks`, jwksMinRefetch: 3600 })),
+      new TokenVerifier(cfg({ tokenPublicKey: pem })),
+    ]) {
+      for (const header of [
+        { kid: 'legit', jwk: evilJwk },
+        { kid: 'legit', jku: `${base}/evil` },
+        { kid: 'legit', x5u: `${base}/evil` },
+        { jwk: evilJwk },
+      ]) {
+        await refused(
+          v.verify(await sign({ sub: 'admin' }, evil.privateKey, 'ES256', header)),
+          'invalid_token',
+        );
+      }
+      // The oct key of the JWKS (or the secret, against a public key) verifies no HS256 token.
+      await refused(
+        v.verify(await sign({ sub: 'admin' }, hmac(secret), 'HS256', { kid: 'sym' })),
+        'invalid_token',
+      );
+      assert.equal(
+        (await v.verify(await sign({ sub: 'ok' }, legit.privateKey, 'ES256', { kid: 'legit' }))).user,
+        'ok',
+      );
+    }
+    assert.equal(evilFetches, 0);
+    assert.equal(legitFetches, 1);
+  });
+});
+
 describe('JWKS of a failing provider', () => {
   const a = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   let failing = true;
