@@ -9,6 +9,7 @@ import { ExpiryIndex } from '../../core/expiry.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
+import { clientAddress } from '../../http/address.js';
 import { asRefusal, connectInfo, disconnectFor, regrant } from '../authorize.js';
 import { NodeHeaders, queryOf, tokenOf } from '../request.js';
 import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
@@ -97,7 +98,7 @@ export class WsServer implements WsHandler {
     }
     const headers = new NodeHeaders(req.headers);
     const token = tokenOf(queryOf(req.url ?? '/'), headers);
-    const info = connectInfo('ws', token, headers, req.socket.remoteAddress, this.#config);
+    const info = connectInfo('ws', token, headers, clientAddress(req, this.#config.trustProxy), this.#config);
     const known = this.#access.identityNow(token);
     if (known !== undefined) {
       this.#open(req, socket, head, known, info);
