@@ -18,7 +18,11 @@ test('remoteAddr is the last X-Forwarded-For entry with trustProxy, the peer wit
   const xff = { 'x-forwarded-for': '198.51.100.1, 203.0.113.9:4711' };
   try {
     for (const trustProxy of [true, false]) {
-      const s = await startServer({ connectProxy: `${url}/connect`, trustProxy });
+      const s = await startServer({
+        connectProxy: `${url}/connect`,
+        allowedOrigins: 'https://app.test',
+        trustProxy,
+      });
       try {
         backend.received.length = 0;
         const ws = await TestWs.connect(s.wsUrl, { headers: xff });

@@ -51,6 +51,7 @@ before(async () => {
   const url = await backend.start();
   s = await startServer({
     connectProxy: `${url}/connect`,
+    allowedOrigins: 'https://app.test',
     subscribeProxy: `${url}/subscribe`,
     proxyTimeout: 300,
     namespaces: { '': {}, chat: { access: 'token' } },

@@ -9,6 +9,7 @@ test('connectInfo forwards the proxyHeaders however the option spells them, by l
     flags: {
       logLevel: 'silent',
       connectProxy: 'http://127.0.0.1:1/connect',
+      allowedOrigins: 'https://app.test',
       proxyHeaders: ['Cookie', ' Authorization ', 'x-missing'],
     },
   });
