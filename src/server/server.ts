@@ -424,15 +424,15 @@ export class HoldfastServer {
   }
 }
 
-/**
- * The answer to a request Node's parser refused: 431 when the header block is over
- * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
- */
 /** Whether any of the three proxies to the application's backend is configured. */
 function proxyConfigured(c: Config): boolean {
   return c.connectProxy !== '' || c.subscribeProxy !== '' || c.publishProxy !== '';
 }
 
+/**
+ * The answer to a request Node's parser refused: 431 when the header block is over
+ * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
+ */
 export function clientErrorAnswer(code: string | undefined): string {
   const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
