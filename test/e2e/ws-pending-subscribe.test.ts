@@ -109,3 +109,27 @@ test('subscriptions waiting for the backend count towards maxChannelsPerConnecti
     await s.server.close();
   }
 });
+
+test('a second subscribe to a channel followed through the backend is refused at once, and one unsubscribe leaves it', async () => {
+  const backend = new HeldBackend();
+  const s = await start(backend);
+  try {
+    const c = await TestWs.connect(`${s.wsUrl}?token=${await sign({ sub: '42' })}`);
+    c.send({ id: 1, op: 'subscribe', channel: 'room:x' });
+    await until(() => backend.asked.length === 1);
+    backend.asked[0]!.allow();
+    assert.equal((await c.next((m) => m['id'] === 1))['ok'], true);
+    const again = await c.request({ id: 2, op: 'subscribe', channel: 'room:x' });
+    assert.equal((again['error'] as { code: string } | undefined)?.code, 'already_subscribed');
+    assert.equal(backend.asked.length, 1, 'the backend is not asked again');
+    assert.deepEqual(await c.request({ id: 3, op: 'unsubscribe', channel: 'room:x' }), { id: 3, ok: true });
+    assert.equal((await c.request({ id: 4, op: 'subscribe', channel: 'news' }))['ok'], true);
+    await s.publish('room:x', { n: 1 });
+    await s.publish('news', { n: 2 });
+    await c.waitForMessages(1, 'news');
+    assert.equal(c.messages('room:x').length, 0);
+    c.close();
+  } finally {
+    await s.server.close();
+  }
+});

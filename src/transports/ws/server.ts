@@ -198,7 +198,11 @@ export class WsServer implements WsHandler {
         return;
       case 'unsubscribe':
         try {
-          if (!this.#cancelAsk(session, cmd.channel)) this.#node.unsubscribe(session, cmd.channel);
+          // A subscription waiting for Access is cancelled; one made is left (both, after a
+          // refresh let a subscribe through at once while an earlier one still waited).
+          const cancelled = this.#cancelAsk(session, cmd.channel);
+          if (!cancelled || session.subscriptions.has(cmd.channel))
+            this.#node.unsubscribe(session, cmd.channel);
           if (session.subscriptions.size === 0)
             this.#wheel.schedule(session, this.#config.idleTimeout * 1000);
           session.reply({ id: cmd.id, ok: true });
@@ -221,7 +225,7 @@ export class WsServer implements WsHandler {
           return;
         }
         const { id, channel, since } = cmd;
-        if (asking?.channels.has(channel) === true) {
+        if (session.subscriptions.has(channel) || asking?.channels.has(channel) === true) {
           session.reply({ id, ...asError(new HoldfastError('already_subscribed')) });
           return;
         }
