@@ -1,7 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HoldfastError } from '../contract/codes.js';
-import { bareAddress, FailureThrottle } from './throttle.js';
+import { clientAddress } from '../http/address.js';
+import { FailureThrottle } from './throttle.js';
+
+export { clientAddress };
 
 /**
  * Compares an offered API key with the configured one in constant time: both are hashed to
@@ -85,24 +88,6 @@ export class KeyGate {
     }
     return { error: new HoldfastError('unauthorized'), headers: {} };
   }
-}
-
-/**
- * The client's address: the peer's, or behind a trusted proxy the last X-Forwarded-For entry
- * (the one that proxy appended; entries before it were written by the client and prove nothing),
- * without its port. An entry that is not an IP address counts as the peer's (the proxy's), so no
- * spelling of one client makes it many.
- */
-export function clientAddress(req: Pick<IncomingMessage, 'headers' | 'socket'>, trustProxy: boolean): string {
-  if (trustProxy) {
-    const xff = req.headers['x-forwarded-for'];
-    const list = Array.isArray(xff) ? xff.join(',') : xff;
-    if (list !== undefined) {
-      const last = bareAddress(list.slice(list.lastIndexOf(',') + 1));
-      if (last !== null) return last;
-    }
-  }
-  return req.socket.remoteAddress ?? '';
 }
 
 /** Whether the request reached the proxy over HTTPS (X-Forwarded-Proto, read only from a trusted proxy). */

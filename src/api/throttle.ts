@@ -1,4 +1,7 @@
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { bareAddress } from '../http/address.js';
+
+export { bareAddress };
 
 /**
  * Failed key attempts per client address (issue 13 "guessing the key"): a fixed window per
@@ -68,21 +71,6 @@ export class FailureThrottle {
   get size(): number {
     return this.#windows.size;
   }
-}
-
-/**
- * The IP address in `entry`, a peer or X-Forwarded-For address: `a.b.c.d`, an IPv6 address,
- * either with a port (`a.b.c.d:port`, `[v6]:port`, as some proxies write them) or `[v6]`;
- * null when it is none of these (net.isIP decides).
- */
-export function bareAddress(entry: string): string | null {
-  const e = entry.trim();
-  if (isIP(e) !== 0) return e;
-  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(e);
-  if (v4 !== null && isIPv4(v4[1]!)) return v4[1]!;
-  const v6 = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(e);
-  if (v6 !== null && isIPv6(v6[1]!)) return v6[1]!;
-  return null;
 }
 
 /**

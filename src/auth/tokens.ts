@@ -2,7 +2,9 @@ import { createPublicKey, type KeyObject, webcrypto, X509Certificate } from 'nod
 import { readFileSync } from 'node:fs';
 import {
   createRemoteJWKSet,
+  customFetch,
   decodeProtectedHeader,
+  type FetchImplementation,
   importSPKI,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -100,6 +102,28 @@ export function loadPublicKey(option: string): KeyObject {
 /** A JWKS that could not be fetched: the identity provider's fault, not the token's. */
 class JwksUnavailable extends Error {}
 
+/**
+ * The JWKS fetch, refused without a request for `cooldownMs` after one that failed. jose applies
+ * its cooldown only to refetches after a successful fetch: while the set cannot be fetched, every
+ * token (anyone can send one: only its header is read before the key set is needed) fetched it
+ * again, a flood on a provider already failing.
+ */
+function gatedFetch(cooldownMs: number): FetchImplementation {
+  let failedAt = Number.NEGATIVE_INFINITY;
+  return async (url, options) => {
+    if (Date.now() - failedAt < cooldownMs)
+      throw new Error('the last fetch of the JWKS failed; not retried before jwksMinRefetch');
+    try {
+      const res = await fetch(url, options);
+      if (res.status !== 200) failedAt = Date.now();
+      return res;
+    } catch (err) {
+      failedAt = Date.now();
+      throw err;
+    }
+  };
+}
+
 /** One way to check a signature: the key (or key set) and the algorithms it admits. */
 interface Verifier {
   readonly algorithms: string[];
@@ -170,6 +194,7 @@ export class TokenVerifier {
       const jwks = createRemoteJWKSet(new URL(config.tokenJwksUrl), {
         cooldownDuration: config.jwksMinRefetch * 1000,
         timeoutDuration: config.proxyTimeout,
+        [customFetch]: gatedFetch(config.jwksMinRefetch * 1000),
       });
       const getKey: JWTVerifyGetKey = async (header, token) => {
         try {
@@ -251,13 +276,19 @@ export class TokenVerifier {
   }
 
   /**
-   * Full: the oldest entry goes (O(1); a scan for expired entries at every insert into a full
-   * cache made each new token cost a walk of the whole cache). Expired entries go when looked up.
+   * When full, the oldest goes (with any expired ones just behind it; others expired leave when
+   * looked up or when they are the oldest). Not a walk over the whole cache: once it was full of
+   * valid tokens, that walk made every new verification cost a pass over all of them.
    */
   #remember(token: string, identity: Identity): void {
     if (this.#cache.size >= this.#cacheSize) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
+      const now = this.#now();
+      let first = true;
+      for (const [t, id] of this.#cache) {
+        if (!first && (id.expiresAt === 0 || id.expiresAt > now)) break;
+        this.#cache.delete(t);
+        first = false;
+      }
     }
     this.#cache.set(token, identity);
   }

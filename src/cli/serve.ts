@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { apiKeyWarning } from '../api/auth.js';
+import { accessWarnings } from '../auth/warnings.js';
 import { runPrimary } from '../cluster/primary.js';
 import { runWorker } from '../cluster/worker.js';
 import { type Config, ConfigError, flagName, loadConfig, OPTIONS, summarize } from '../config/config.js';
@@ -43,6 +44,7 @@ export function serveCommand(program: Command): void {
     for (const line of startupWarnings(target)) log.warn(line);
     const weakKey = apiKeyWarning(config.apiKey, config.apiKeyGenerated);
     if (weakKey !== null) log.warn(weakKey);
+    for (const line of accessWarnings(config)) log.warn(line);
     if (workers > 1) {
       const primary = runPrimary(config, log, (line) => process.stdout.write(`${line}\n`));
       process.on('SIGINT', () => primary.stop('SIGINT'));

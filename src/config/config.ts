@@ -334,7 +334,7 @@ export const OPTIONS = {
   connectProxy: {
     kind: 'string',
     default: '',
-    doc: "URL Holdfast POSTs each new connection to (its cookies and authorization header among the headers); the application's backend answers who it is (docs/AUTH.md).",
+    doc: "URL Holdfast POSTs each new connection to (its cookies and authorization header among the headers); the application's backend answers who it is (docs/AUTH.md). Needs allowedOrigins other than *.",
   },
   subscribeProxy: {
     kind: 'string',
@@ -567,6 +567,15 @@ function validateCrossFields(c: Config): void {
   let kept = c.historySize;
   for (const ns of c.namespaceTable?.list() ?? []) kept = Math.max(kept, ns.historySize);
   if (c.maxRecover > kept && kept > 0) c.maxRecover = kept;
+  // Cookies are a browser's credentials with a connect proxy, and a WebSocket has no CORS: with
+  // every origin allowed, a page on any site could open a connection carrying its visitor's
+  // cookies and read their channels (cross-site WebSocket hijacking).
+  if (c.connectProxy !== '' && c.allowedOrigins.includes('*')) {
+    throw new ConfigError(
+      'connectProxy: with allowedOrigins "*" a page on any website can connect with its visitors\' cookies ' +
+        "and read their channels; set allowedOrigins to your sites' origins (clients without an Origin, not browsers, are not affected)",
+    );
+  }
   for (const name of ['connectProxy', 'subscribeProxy', 'publishProxy', 'tokenJwksUrl'] as const) {
     const url = c[name];
     if (url === '') continue;

@@ -441,10 +441,6 @@ export class HoldfastServer {
   }
 }
 
-/**
- * The answer to a request Node's parser refused: 431 when the header block is over
- * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
- */
 /** Channels the dashboard lists with their presence counts (the busiest). */
 const DASHBOARD_PRESENCE_CHANNELS = 10;
 
@@ -453,6 +449,10 @@ function proxyConfigured(c: Config): boolean {
   return c.connectProxy !== '' || c.subscribeProxy !== '' || c.publishProxy !== '';
 }
 
+/**
+ * The answer to a request Node's parser refused: 431 when the header block is over
+ * maxHeaderBytes (as config.ts documents), else 400. No body: the request was never routed.
+ */
 export function clientErrorAnswer(code: string | undefined): string {
   const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
   return `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;

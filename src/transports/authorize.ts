@@ -21,7 +21,9 @@ export function connectInfo(
 ): ConnectInfo {
   const forwarded: Record<string, string> = {};
   if (config.connectProxy !== '' || config.subscribeProxy !== '' || config.publishProxy !== '') {
-    for (const name of config.proxyHeaders) {
+    // By lower-case name, as both paths hold headers (and as the proxy forwards them).
+    for (const spelled of config.proxyHeaders) {
+      const name = spelled.trim().toLowerCase();
       const v = headers.get(name);
       if (v !== undefined) forwarded[name] = v;
     }
@@ -83,4 +85,50 @@ export function disconnectFor(err: HoldfastError): Disconnect {
     default:
       return Disconnects.internal;
   }
+}
+
+/**
+ * Checks a refresh's new identity against the channels the connection follows (`following`, read
+ * again at the end, for subscriptions made under the old identity while this waited): each one
+ * the old identity was granted at once (its token's `channels`) must be granted by the new one,
+ * or be allowed by the backend (the subscribe proxy, asked now). Channels the old identity could
+ * follow only by the backend's leave stay: its answers are not tied to a token. So revoking a
+ * channel in the tokens an application mints takes effect at the next refresh, as a
+ * subscription token's expiry bounds a grant in Centrifugo. Throws the first refusal,
+ * permission_denied naming the channel (or backend_unavailable).
+ */
+export async function regrant(
+  access: Access,
+  current: Identity | null,
+  next: Identity,
+  following: () => Iterable<string>,
+  c: ConnectInfo,
+): Promise<void> {
+  const asked = new Set<string>();
+  for (const channel of [...following()]) {
+    if (!lost(access, current, next, channel)) continue;
+    try {
+      await access.subscribe(next, channel, c);
+    } catch (err) {
+      throw notGranted(asRefusal(err), channel);
+    }
+    asked.add(channel);
+  }
+  for (const channel of following()) {
+    if (!asked.has(channel) && lost(access, current, next, channel))
+      throw notGranted(new HoldfastError('permission_denied'), channel);
+  }
+}
+
+/** Whether `channel` was granted to `current` at once and is not to `next`. */
+function lost(access: Access, current: Identity | null, next: Identity, channel: string): boolean {
+  return access.subscribeNow(current, channel) && !access.subscribeNow(next, channel);
+}
+
+function notGranted(err: HoldfastError, channel: string): HoldfastError {
+  if (err.code !== 'permission_denied') return err;
+  return new HoldfastError(
+    'permission_denied',
+    `The new token does not grant ${channel}, which this connection follows: unsubscribe it first.`,
+  );
 }

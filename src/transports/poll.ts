@@ -18,6 +18,7 @@ import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import type { Session, Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
+import { clientAddress } from '../http/address.js';
 import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
 import { authorizeStream, connectInfo } from './authorize.js';
@@ -278,7 +279,7 @@ export class PollServer {
         'poll',
         request.token,
         new NodeHeaders(req.headers),
-        req.socket.remoteAddress,
+        clientAddress(req, this.#config.trustProxy),
         this.#config,
       );
       try {

@@ -11,6 +11,7 @@ import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
+import { clientAddress } from '../http/address.js';
 import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
 import { authorizeStream, connectInfo } from './authorize.js';
@@ -172,7 +173,7 @@ export class SseServer {
         'sse',
         request.token,
         new NodeHeaders(req.headers),
-        req.socket.remoteAddress,
+        clientAddress(req, this.#config.trustProxy),
         this.#config,
       );
       try {

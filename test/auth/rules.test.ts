@@ -107,3 +107,28 @@ test('with a subscribe proxy, token-only channels the claim does not grant are a
     'secret',
   );
 });
+
+test('user-channel and namespace edge cases an attacker would try (checked safe)', () => {
+  const ctx: RuleContext = { namespaces: table, authConfigured: true, canAsk: true };
+  const commaUser = who('42,43');
+  const hashUser = who('#42');
+  check(ctx, [
+    // "##42" names the user "#42", never 42.
+    ['double #', A, 'dialog:##42', 'permission_denied'],
+    ['double #', hashUser, 'dialog:##42', 'allow'],
+    // A user id holding a comma is never one of a list's ids, so it follows no list it is "in".
+    ['comma in the user id', commaUser, 'dialog:#42,43', 'permission_denied'],
+    ['trailing and leading commas', A, 'dialog:#,42,', 'allow'],
+    ['trailing and leading commas', B, 'dialog:#,42,', 'permission_denied'],
+    // The `channels` claim does not widen a user channel: vip:* does not grant vip:#43.
+    ['a claim does not grant another user', A, 'vip:#43', 'permission_denied'],
+    // The namespace is what precedes the first ":", before any "#": "a#42:b" is in no namespace.
+    ['# before :', A, 'a#42:b', 'unknown_namespace'],
+    // An empty namespace name is the default namespace, with its rules.
+    ['leading colon', ANON, ':news', 'allow'],
+    ['leading colon', ANON, ':#42', 'permission_denied'],
+    // A prefix is a prefix: vip:* grants vip:x, and nothing in another namespace.
+    ['prefix stays in its namespace', A, 'vipx:room', 'unknown_namespace'],
+    ['prefix', A, 'vip:room', 'allow'],
+  ]);
+});

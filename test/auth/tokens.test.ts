@@ -247,6 +247,106 @@ describe('JWKS', () => {
   });
 });
 
+describe('header injection (checked safe)', () => {
+  const legit = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const evil = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const secret = 'a-symmetric-key-in-the-jwks-0123456789';
+  let legitFetches = 0;
+  let evilFetches = 0;
+  const keys: Record<string, unknown>[] = [];
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/evil') evilFetches++;
+    else legitFetches++;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: req.url === '/evil' ? [] : keys }));
+  });
+  after(() => server.close());
+
+  test('jwk, jku and x5u headers are never followed; a symmetric key in the JWKS checks nothing', async () => {
+    const evilJwk = { ...(await exportJWK(evil.publicKey)), kid: 'legit', alg: 'ES256' };
+    keys.push(
+      { ...(await exportJWK(legit.publicKey)), kid: 'legit', alg: 'ES256' },
+      { kty: 'oct', kid: 'sym', k: Buffer.from(secret).toString('base64url') },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const pem = legit.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    for (const v of [
+      new TokenVerifier(cfg({ tokenJwksUrl: `${base}/jwks`, jwksMinRefetch: 3600 })),
+      new TokenVerifier(cfg({ tokenPublicKey: pem })),
+    ]) {
+      for (const header of [
+        { kid: 'legit', jwk: evilJwk },
+        { kid: 'legit', jku: `${base}/evil` },
+        { kid: 'legit', x5u: `${base}/evil` },
+        { jwk: evilJwk },
+      ]) {
+        await refused(
+          v.verify(await sign({ sub: 'admin' }, evil.privateKey, 'ES256', header)),
+          'invalid_token',
+        );
+      }
+      // The oct key of the JWKS (or the secret, against a public key) verifies no HS256 token.
+      await refused(
+        v.verify(await sign({ sub: 'admin' }, hmac(secret), 'HS256', { kid: 'sym' })),
+        'invalid_token',
+      );
+      assert.equal(
+        (await v.verify(await sign({ sub: 'ok' }, legit.privateKey, 'ES256', { kid: 'legit' }))).user,
+        'ok',
+      );
+    }
+    assert.equal(evilFetches, 0);
+    assert.equal(legitFetches, 1);
+  });
+});
+
+describe('JWKS of a failing provider', () => {
+  const a = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  let failing = true;
+  let fetches = 0;
+  let jwk: Record<string, unknown> = {};
+  const server: Server = createServer((_req, res) => {
+    fetches++;
+    if (failing) {
+      res.writeHead(500);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  after(() => server.close());
+
+  test('a flood of tokens while the JWKS cannot be fetched fetches it at most once per jwksMinRefetch', async () => {
+    jwk = { ...(await exportJWK(a.publicKey)), kid: 'a', alg: 'ES256' };
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    const v = new TokenVerifier(cfg({ tokenJwksUrl: url, jwksMinRefetch: 1 }));
+    // Anyone can send these: only the header is read before the key set is needed.
+    const forged = `${b64({ alg: 'ES256', kid: 'any' })}.${b64({ sub: 'x' })}.AAAA`;
+    for (let i = 0; i < 20; i++) await refused(v.verify(forged), 'backend_unavailable');
+    assert.equal(fetches, 1, 'one fetch for the whole flood');
+    // The provider is back: after the cooldown the next token fetches the key set again.
+    failing = false;
+    const start = Date.now();
+    while (Date.now() - start < 1100) await new Promise((r) => setTimeout(r, 50));
+    const good = await sign({ sub: '1' }, a.privateKey, 'ES256', { kid: 'a' });
+    assert.equal((await v.verify(good)).user, '1');
+    assert.equal(fetches, 2);
+    // Failing again, past the cooldown of that fetch: forged kids (the set still fresh) fetch once.
+    const since = Date.now();
+    while (Date.now() - since < 1100) await new Promise((r) => setTimeout(r, 50));
+    failing = true;
+    const b = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    for (let i = 0; i < 20; i++) {
+      const t = await sign({ sub: 'x' }, b.privateKey, 'ES256', { kid: `forged-${i}` });
+      await assert.rejects(v.verify(t), HoldfastError);
+    }
+    assert.equal(fetches, 3, 'one more fetch for the second flood');
+  });
+});
+
 describe('the cache of verified tokens', () => {
   test('verified once; evicted on expiry and by size', async () => {
     let clock = Date.now();
@@ -268,6 +368,25 @@ describe('the cache of verified tokens', () => {
     assert.equal(v.cacheSize, 2);
     assert.equal(v.cached(t2), undefined, 'the oldest went');
     assert.equal(v.cached(t4)?.user, '4');
+  });
+
+  test('a full cache drops its oldest entry (and expired ones right behind it), not a walk over all', async () => {
+    let clock = Date.now();
+    const v = new TokenVerifier(cfg({ tokenHmacSecret: SECRET }), { cacheSize: 3, now: () => clock });
+    const s = Math.floor(clock / 1000);
+    const old = await sign({ sub: 'old' }, hmac());
+    const soon = await sign({ sub: 'soon', exp: s + 5 }, hmac());
+    const live = await sign({ sub: 'live' }, hmac());
+    const later = await sign({ sub: 'later', exp: s + 5 }, hmac());
+    for (const t of [old, soon, live]) await v.verify(t);
+    clock += 6000;
+    const fresh = await sign({ sub: 'fresh', exp: s + 60 }, hmac());
+    await v.verify(fresh);
+    // The oldest went, and the expired one behind it; the live one stays.
+    assert.equal(v.cacheSize, 2);
+    assert.equal(v.cached(live)?.user, 'live');
+    assert.equal(v.cached(fresh)?.user, 'fresh');
+    await refused(v.verify(later), 'token_expired');
   });
 
   test('a refused token is not cached', async () => {

@@ -58,6 +58,7 @@ before(async () => {
   const url = await backend.start();
   s = await startServer({
     connectProxy: `${url}/connect`,
+    allowedOrigins: 'https://app.test',
     subscribeProxy: `${url}/subscribe`,
     publishProxy: `${url}/publish`,
     proxyTimeout: 300,

@@ -181,6 +181,7 @@ test('a failing connect backend: WebSocket closes 3007, SSE and long-poll answer
       apiKey: API_KEY,
       logLevel: 'silent',
       connectProxy: 'http://127.0.0.1:9/connect',
+      allowedOrigins: 'https://app.test',
     },
   });
   const server = new HoldfastServer(config, createEngine(config), { backend });

@@ -10,7 +10,8 @@ import { ExpiryIndex } from '../../core/expiry.js';
 import type { Node } from '../../core/node.js';
 import { PacedSweep } from '../../core/sweep.js';
 import type { TimerWheel } from '../../core/wheel.js';
-import { asRefusal, connectInfo, disconnectFor } from '../authorize.js';
+import { clientAddress } from '../../http/address.js';
+import { asRefusal, connectInfo, disconnectFor, regrant } from '../authorize.js';
 import { NodeHeaders, queryOf, tokenOf } from '../request.js';
 import { WsConnection, type WsHandler, type WsLimits } from './conn.js';
 import { MAX_FRAGMENTS } from './frame.js';
@@ -45,6 +46,12 @@ export class WsServer implements WsHandler {
    */
   readonly #infos = new WeakMap<WsSession, ConnectInfo>();
   readonly #keepInfo: boolean;
+  /**
+   * Subscriptions waiting for Access (the subscribe proxy), by session: held only while some
+   * are in flight, so an idle connection costs nothing here. They count towards
+   * maxChannelsPerConnection, and an unsubscribe meanwhile cancels them.
+   */
+  readonly #asking = new Map<WsSession, Asking>();
 
   /**
    * `newFrameLimit` makes each connection's frame-rate limit (`maxClientFramesPerSecond`) and
@@ -95,7 +102,7 @@ export class WsServer implements WsHandler {
     }
     const headers = new NodeHeaders(req.headers);
     const token = tokenOf(queryOf(req.url ?? '/'), headers);
-    const info = connectInfo('ws', token, headers, req.socket.remoteAddress, this.#config);
+    const info = connectInfo('ws', token, headers, clientAddress(req, this.#config.trustProxy), this.#config);
     const known = this.#access.identityNow(token);
     if (known !== undefined) {
       this.#open(req, socket, head, known, info);
@@ -195,7 +202,11 @@ export class WsServer implements WsHandler {
         return;
       case 'unsubscribe':
         try {
-          this.#node.unsubscribe(session, cmd.channel);
+          // A subscription waiting for Access is cancelled; one made is left (both, after a
+          // refresh let a subscribe through at once while an earlier one still waited).
+          const cancelled = this.#cancelAsk(session, cmd.channel);
+          if (!cancelled || session.subscriptions.has(cmd.channel))
+            this.#node.unsubscribe(session, cmd.channel);
           if (session.subscriptions.size === 0)
             this.#wheel.schedule(session, this.#config.idleTimeout * 1000);
           session.reply({ id: cmd.id, ok: true });
@@ -216,7 +227,9 @@ export class WsServer implements WsHandler {
         void this.#publish(session, cmd.id, cmd.channel, cmd.data);
         return;
       case 'subscribe': {
-        if (session.subscriptions.size >= this.#config.maxChannelsPerConnection) {
+        const asking = this.#asking.get(session);
+        const pending = asking?.inFlight ?? 0;
+        if (session.subscriptions.size + pending >= this.#config.maxChannelsPerConnection) {
           session.reply({
             id: cmd.id,
             error: { code: 'too_many_channels', message: 'Too many channels for one connection.' },
@@ -228,12 +241,22 @@ export class WsServer implements WsHandler {
           return;
         }
         const { id, channel, since } = cmd;
+        if (session.subscriptions.has(channel) || asking?.channels.has(channel) === true) {
+          session.reply({ id, ...asError(new HoldfastError('already_subscribed')) });
+          return;
+        }
+        const ask = this.#startAsk(session, asking, channel);
         // Refused: the reply is the refusal alone, nothing of the channel.
         this.#access.subscribe(session.identity, channel, this.#infoOf(session)).then(
           () => {
-            if (!session.closed) this.#subscribe(session, id, channel, since);
+            if (!this.#endAsk(session, ask)) {
+              session.reply({ id, ...asError(new HoldfastError('not_subscribed', CANCELLED)) });
+            } else if (!session.closed) this.#subscribe(session, id, channel, since);
           },
-          (err: unknown) => session.reply({ id, ...asError(asRefusal(err)) }),
+          (err: unknown) => {
+            this.#endAsk(session, ask);
+            session.reply({ id, ...asError(asRefusal(err)) });
+          },
         );
         return;
       }
@@ -258,26 +281,67 @@ export class WsServer implements WsHandler {
    * op refresh: the new token's identity (same user) replaces the current one and its expiry.
    * Refused while the current one is still valid: an error reply, the connection stays until
    * that expiry; refused once it has passed (the close at expiry not yet swept): closed with the
-   * refusal's code. Subscriptions stay as they are.
+   * refusal's code. Subscriptions stay as they are, so the new identity must be allowed every
+   * one the old token granted (regrant): else the refresh is refused (permission_denied).
    */
   #refresh(session: WsSession, id: CommandId, token: string): void {
     const current = session.identity;
-    this.#access.refresh(current, token).then(
-      (next) => {
-        if (session.closed) return;
-        this.#expiry.remove(session);
-        session.identity = next;
-        this.#expiry.add(session);
-        session.reply({ id, ok: true });
-      },
-      (err: unknown) => {
-        if (session.closed) return;
-        const refusal = asRefusal(err);
-        const at = current?.expiresAt ?? 0;
-        if (at !== 0 && at <= Date.now()) session.close(disconnectFor(refusal));
-        else session.reply({ id, ...asError(refusal) });
-      },
-    );
+    const following = () => session.subscriptions.keys();
+    const info = this.#infoOf(session);
+    this.#access
+      .refresh(current, token)
+      .then(async (next) => {
+        await regrant(this.#access, current, next, following, info);
+        return next;
+      })
+      .then(
+        (next) => {
+          if (session.closed) return;
+          this.#expiry.remove(session);
+          session.identity = next;
+          this.#expiry.add(session);
+          session.reply({ id, ok: true });
+        },
+        (err: unknown) => {
+          if (session.closed) return;
+          const refusal = asRefusal(err);
+          const at = current?.expiresAt ?? 0;
+          // A channel the new token does not grant (regrant): the token itself is good, so the
+          // client may reconnect with it and follow what it grants.
+          const reason =
+            refusal.code === 'permission_denied' ? Disconnects.tokenExpired : disconnectFor(refusal);
+          if (at !== 0 && at <= Date.now()) session.close(reason);
+          else session.reply({ id, ...asError(refusal) });
+        },
+      );
+  }
+
+  /** Files a subscription about to wait for Access. */
+  #startAsk(session: WsSession, asking: Asking | undefined, channel: string): Ask {
+    let a = asking;
+    if (a === undefined) {
+      a = { channels: new Map(), inFlight: 0 };
+      this.#asking.set(session, a);
+    }
+    const ask: Ask = { channel, of: a };
+    a.channels.set(channel, ask);
+    a.inFlight++;
+    return ask;
+  }
+
+  /** Access answered `ask`: false when an unsubscribe cancelled it meanwhile. */
+  #endAsk(session: WsSession, ask: Ask): boolean {
+    const a = ask.of;
+    a.inFlight--;
+    const live = a.channels.get(ask.channel) === ask;
+    if (live) a.channels.delete(ask.channel);
+    if (a.inFlight === 0 && this.#asking.get(session) === a) this.#asking.delete(session);
+    return live;
+  }
+
+  /** An unsubscribe of a subscription waiting for Access: cancels it (true), else false. */
+  #cancelAsk(session: WsSession, channel: string): boolean {
+    return this.#asking.get(session)?.channels.delete(channel) === true;
   }
 
   #infoOf(session: WsSession): ConnectInfo {
@@ -370,6 +434,23 @@ function pingOrReap(s: WsSession): void {
 function expireSession(s: WsSession): void {
   s.close(Disconnects.tokenExpired);
 }
+
+/** One subscription waiting for Access. */
+interface Ask {
+  readonly channel: string;
+  readonly of: Asking;
+}
+
+/**
+ * A session's subscriptions waiting for Access: the live ones by channel, and how many are in
+ * flight (cancelled ones included: each holds a request to the backend until it answers).
+ */
+interface Asking {
+  readonly channels: Map<string, Ask>;
+  inFlight: number;
+}
+
+const CANCELLED = 'Unsubscribed before the subscription was complete.';
 
 /** For a subscribe proxy that is not configured, or a connection let in before one was. */
 const NO_INFO: ConnectInfo = Object.freeze({
