@@ -5,7 +5,6 @@ import {
   customFetch,
   decodeProtectedHeader,
   type FetchImplementation,
-  importSPKI,
   type JWTPayload,
   type JWTVerifyGetKey,
   jwtVerify,
@@ -135,9 +134,10 @@ type VerifyKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 const HMAC_HASH: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
 
 /**
- * A configured key as jose's key function, imported once per algorithm as a WebCrypto key: jose
- * imports a raw secret or a KeyObject again at every verification otherwise, which cost more
- * than the verification itself (docs/BENCHMARKS.md "Connecting with tokens").
+ * The HMAC secret as jose's key function, imported once per algorithm as a WebCrypto key: handed
+ * the raw secret, jose imports it again at every verification, which measured dearer than the
+ * imported key (docs/BENCHMARKS.md "Connecting with tokens"). A public key stays a KeyObject,
+ * which measured cheaper to verify with than its imported WebCrypto key.
  */
 function importedOnce(load: (alg: string) => Promise<VerifyKey>): JWTVerifyGetKey {
   const keys = new Map<string, Promise<VerifyKey>>();
@@ -184,11 +184,7 @@ export class TokenVerifier {
     }
     if (config.tokenPublicKey !== '') {
       const key = loadPublicKey(config.tokenPublicKey);
-      const spki = key.export({ type: 'spki', format: 'pem' }).toString();
-      this.#verifiers.push({
-        algorithms: algorithmsOf(key),
-        key: importedOnce((alg) => importSPKI(spki, alg)),
-      });
+      this.#verifiers.push({ algorithms: algorithmsOf(key), key: () => key });
     }
     if (config.tokenJwksUrl !== '') {
       const jwks = createRemoteJWKSet(new URL(config.tokenJwksUrl), {
