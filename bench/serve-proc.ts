@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -134,4 +134,23 @@ export function percentile(sorted: number[], p: number): number {
 export function rssBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? Number.NaN : Number(m[1]) * 1024;
+}
+
+/**
+ * CPU time (user + system, in seconds) of a process and of its child processes (a server's
+ * workers), from /proc/<pid>/stat (clock ticks of USER_HZ, 100 on Linux).
+ */
+export function cpuSeconds(pid: number): number {
+  const pids = [pid];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const list = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+    if (list !== '') pids.push(...list.split(/\s+/).map(Number));
+  }
+  let ticks = 0;
+  for (const p of pids) {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
 }

@@ -14,33 +14,15 @@
  * starts is ended by PID; the run stops by itself.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClientsArgs, ClientsReport } from '../memory/clients.js';
-import { listeningPort, options, serveArgs } from '../serve-proc.js';
+import { cpuSeconds, listeningPort, options, serveArgs } from '../serve-proc.js';
 import { type BenchAlg, benchKey, type MintSpec } from './mint.js';
 
 const opts = options({ connections: '20000', workers: '2', auth: 'none,HS256,ES256', repeat: '3' });
 const PER_PROCESS = 10_000;
 const DEADLINE_MS = 20 * 60_000;
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const TICKS = 100; // USER_HZ on Linux
-
-/** utime + stime of a process and its children processes (the workers), in seconds. */
-function cpuSeconds(pid: number): number {
-  const pids = [pid];
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    const list = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
-    if (list !== '') pids.push(...list.split(/\s+/).map(Number));
-  }
-  let ticks = 0;
-  for (const p of pids) {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / TICKS;
-}
 
 interface Round {
   auth: string;

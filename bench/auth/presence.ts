@@ -20,11 +20,10 @@
  * Loopback only; every process it starts is ended by PID; the run stops by itself.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { ClientsArgs, ClientsReport } from '../memory/clients.js';
-import { BENCH_KEY, listeningPort, options, percentile, serveArgs } from '../serve-proc.js';
+import { BENCH_KEY, cpuSeconds, listeningPort, options, percentile, serveArgs } from '../serve-proc.js';
 import { benchKey, mintOne } from './mint.js';
 
 const opts = options({ members: '10000', workers: '7', baseline: '5' });
@@ -33,21 +32,6 @@ const DEADLINE_MS = 15 * 60_000;
 const MARK = 'probe-member-marker';
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid: number): number {
-  const pids = [pid];
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    const list = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
-    if (list !== '') pids.push(...list.split(/\s+/).map(Number));
-  }
-  let ticks = 0;
-  for (const p of pids) {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / 100;
-}
 
 /** Other traffic: publish, its delivery to a subscriber, /health; samples in ms by phase. */
 class Probe {

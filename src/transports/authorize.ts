@@ -1,8 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Access, ConnectInfo } from '../auth/access.js';
 import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
 import type { Identity } from '../contract/identity.js';
-import type { HeaderLookup } from './request.js';
+import type { NodeStats } from '../core/stats.js';
+import { clientAddress } from '../http/address.js';
+import { sendError } from '../http/json.js';
+import { errorCors, type HeaderLookup, NodeHeaders, type StreamRequest } from './request.js';
 
 /**
  * What every transport asks Access (auth/access.ts) the same way: who a connection is and
@@ -131,4 +135,33 @@ function notGranted(err: HoldfastError, channel: string): HoldfastError {
     'permission_denied',
     `The new token does not grant ${channel}, which this connection follows: unsubscribe it first.`,
   );
+}
+
+/**
+ * node:http's SSE and long-poll routes: the identity of `request` once it may follow all its
+ * channels (null: anonymous, or access disabled), or undefined when the request was answered
+ * instead (its refusal sent, counted in `stats`) or its client went away meanwhile.
+ */
+export async function authorizeHttpRequest(
+  access: Access,
+  transport: 'sse' | 'poll',
+  request: StreamRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  config: Config,
+  stats: NodeStats,
+): Promise<Identity | null | undefined> {
+  if (!access.enabled) return null;
+  const headers = new NodeHeaders(req.headers);
+  const info = connectInfo(transport, request.token, headers, clientAddress(req, config.trustProxy), config);
+  let identity: Identity | null;
+  try {
+    identity = await authorizeStream(access, info, request.channels);
+  } catch (err) {
+    const refusal = err as HoldfastError;
+    stats.reject(refusal.code);
+    sendError(res, refusal, errorCors(refusal, req.headers.origin));
+    return undefined;
+  }
+  return res.destroyed ? undefined : identity;
 }

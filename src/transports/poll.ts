@@ -10,7 +10,6 @@ import {
   errorBody,
   HoldfastError,
 } from '../contract/codes.js';
-import type { Identity } from '../contract/identity.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
 import type { Encoded } from '../core/encode.js';
@@ -18,10 +17,9 @@ import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import type { Session, Transport } from '../core/session.js';
 import type { Expirable, TimerWheel } from '../core/wheel.js';
-import { clientAddress } from '../http/address.js';
 import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
-import { authorizeStream, connectInfo } from './authorize.js';
+import { authorizeHttpRequest } from './authorize.js';
 import { pollFields } from './poll-head.js';
 import { ParkingSession } from './poll-park.js';
 import { parsePollRequest } from './poll-request.js';
@@ -273,25 +271,16 @@ export class PollServer {
       sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    let identity: Identity | null = null;
-    if (this.access.enabled) {
-      const info = connectInfo(
-        'poll',
-        request.token,
-        new NodeHeaders(req.headers),
-        clientAddress(req, this.#config.trustProxy),
-        this.#config,
-      );
-      try {
-        identity = await authorizeStream(this.access, info, request.channels);
-      } catch (err) {
-        const refusal = err as HoldfastError;
-        this.#node.stats.reject(refusal.code);
-        sendError(res, refusal, errorCors(refusal, req.headers.origin));
-        return;
-      }
-      if (res.destroyed) return;
-    }
+    const identity = await authorizeHttpRequest(
+      this.access,
+      'poll',
+      request,
+      req,
+      res,
+      this.#config,
+      this.#node.stats,
+    );
+    if (identity === undefined) return;
     const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
     session.identity = identity;
     // The socket's current response (server.ts refuses pipelined streams, and hurries this

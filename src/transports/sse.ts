@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import type { Access } from '../auth/access.js';
 import type { Config } from '../config/config.js';
 import { type Disconnect, Disconnects, HoldfastError } from '../contract/codes.js';
-import type { Identity } from '../contract/identity.js';
 import { formatCursor } from '../contract/positions.js';
 import type { StreamPosition } from '../contract/stream.js';
 import { type Encoded, type PresenceBatch, sseEvent } from '../core/encode.js';
@@ -11,10 +10,9 @@ import { ExpiryIndex } from '../core/expiry.js';
 import type { Node } from '../core/node.js';
 import { Session, type Transport } from '../core/session.js';
 import { PacedSweep } from '../core/sweep.js';
-import { clientAddress } from '../http/address.js';
 import { corsFor } from '../http/cors.js';
 import { sendError } from '../http/json.js';
-import { authorizeStream, connectInfo } from './authorize.js';
+import { authorizeHttpRequest } from './authorize.js';
 import { errorCors, NodeHeaders } from './request.js';
 import { SSE_OPENING, sseFields } from './sse-head.js';
 import { parseSseRequest } from './sse-request.js';
@@ -167,25 +165,16 @@ export class SseServer {
       sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    let identity: Identity | null = null;
-    if (this.access.enabled) {
-      const info = connectInfo(
-        'sse',
-        request.token,
-        new NodeHeaders(req.headers),
-        clientAddress(req, this.#config.trustProxy),
-        this.#config,
-      );
-      try {
-        identity = await authorizeStream(this.access, info, request.channels);
-      } catch (err) {
-        const refusal = err as HoldfastError;
-        this.#node.stats.reject(refusal.code);
-        sendError(res, refusal, errorCors(refusal, req.headers.origin));
-        return;
-      }
-      if (res.destroyed) return;
-    }
+    const identity = await authorizeHttpRequest(
+      this.access,
+      'sse',
+      request,
+      req,
+      res,
+      this.#config,
+      this.#node.stats,
+    );
+    if (identity === undefined) return;
     res.removeHeader('transfer-encoding');
     res.writeHead(200, sseFields(corsFor(request.origin)));
     res.write(SSE_OPENING);
