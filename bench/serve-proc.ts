@@ -138,11 +138,12 @@ export function rssBytes(pid: number): number {
 
 /**
  * CPU time (user + system, in seconds) of a process and of its child processes (a server's
- * workers), from /proc/<pid>/stat (clock ticks of USER_HZ, 100 on Linux).
+ * workers; not with `withChildren` false), from /proc/<pid>/stat (clock ticks of USER_HZ, 100
+ * on Linux).
  */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, withChildren = true): number {
   const pids = [pid];
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
+  for (const t of withChildren ? readdirSync(`/proc/${pid}/task`) : []) {
     const list = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
     if (list !== '') pids.push(...list.split(/\s+/).map(Number));
   }

@@ -180,6 +180,7 @@ async function main(): Promise<void> {
     await sleep(Number(opts.baseline) * 1000);
     live.phase = 'storm';
     const cpu0 = cpuSeconds(server.pid!);
+    const primary0 = cpuSeconds(server.pid!, false);
     const t0 = Date.now();
     for (const c of clients) c.send('go');
     await Promise.all(ready);
@@ -202,12 +203,16 @@ async function main(): Promise<void> {
     }
     const stormMs = Date.now() - t0;
     const stormCpu = cpuSeconds(server.pid!) - cpu0;
+    const primaryCpu = cpuSeconds(server.pid!, false) - primary0;
     live.phase = 'after';
     console.log(`members ${n}, workers ${opts.workers}, node ${process.version}`);
     console.log(
       `storm: all ${n} subscribed in ${connectedMs} ms; join pushes received ${joins} of ${expected}`,
     );
-    console.log(`storm: settled in ${stormMs} ms, server CPU ${stormCpu.toFixed(1)} s`);
+    console.log(
+      `storm: settled in ${stormMs} ms, server CPU ${stormCpu.toFixed(1)} s ` +
+        `(the primary ${primaryCpu.toFixed(1)} s, the workers ${(stormCpu - primaryCpu).toFixed(1)} s)`,
+    );
     const presenceMs: number[] = [];
     let members = 0;
     for (let i = 0; i < 10; i++) {
