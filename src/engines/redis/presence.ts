@@ -47,6 +47,11 @@ export class RedisPresence implements PresenceStore {
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Joins not settled yet, by channel NUL client: a leave of the member waits for it. */
   readonly #joining = new Map<string, Promise<void>>();
+  /**
+   * Leaves that failed (Redis unreachable), by channel NUL client -> channel: retried on each
+   * tick until made. This node stays alive and heartbeating, so no reap would ever remove them.
+   */
+  readonly #owed = new Map<string, string>();
   #node = newNodeId();
   #registered: Promise<void> | null = null;
   #renewing = false;
@@ -102,6 +107,8 @@ export class RedisPresence implements PresenceStore {
     }
     clients.set(member.client, member);
     const key = channel + '\0' + member.client;
+    // Joined again before an owed leave ran: the member stays (the join script changes nothing).
+    this.#owed.delete(key);
     const p = this.#track(this.#runJoin(channel, member));
     this.#joining.set(key, p);
     p.finally(() => {
@@ -120,7 +127,20 @@ export class RedisPresence implements PresenceStore {
   leave(channel: string, client: string): Promise<void> {
     const clients = this.#local.get(channel);
     if (clients?.delete(client) && clients.size === 0) this.#local.delete(channel);
-    return this.#track(this.#runLeave(channel, client));
+    const p = this.#track(this.#runLeave(channel, client));
+    p.catch(() => {
+      if (this.#local.get(channel)?.has(client) !== true) this.#owed.set(channel + '\0' + client, channel);
+    });
+    return p;
+  }
+
+  /** Runs the leaves that failed earlier (#owed); one still failing stays owed. */
+  async #payOwed(): Promise<void> {
+    for (const [key, channel] of [...this.#owed]) {
+      if (!this.#owed.has(key)) continue; // joined again meanwhile
+      await this.#leave.run(this.#cmd(), [], [this.#opts.prefix, channel, key.slice(channel.length + 1)]);
+      this.#owed.delete(key);
+    }
   }
 
   async #runLeave(channel: string, client: string): Promise<void> {
@@ -172,7 +192,9 @@ export class RedisPresence implements PresenceStore {
       ]);
     }
     const cmd = this.#opts.client();
-    if (this.#local.size === 0 && cmd?.status === 'ready') {
+    if (this.#owed.size > 0) await this.#payOwed().catch(() => undefined);
+    // Members left (or leaves still owed) stay registered under this node, for a reaper.
+    if (this.#local.size === 0 && this.#owed.size === 0 && cmd?.status === 'ready') {
       await cmd.zrem(`${this.#opts.prefix}:pn`, this.#node).catch(() => undefined);
     }
     this.#handler = null;
@@ -191,6 +213,7 @@ export class RedisPresence implements PresenceStore {
       const cmd = this.#cmd();
       const alive = (await this.#heartbeat.run(cmd, [], [this.#opts.prefix, this.#node, '0'])) as number;
       if (alive === 0) await this.#reregister();
+      if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
       if (now - this.#healthySince >= this.#intervalMs) {
