@@ -91,4 +91,46 @@ describe('nats presence: the registry', { skip }, () => {
       await b.close();
     }
   });
+
+  it('a leave that fails while NATS is down is made once it is back (the member does not stay for good)', {
+    skip:
+      'broker' in started && started.broker.owned
+        ? false
+        : 'needs a NATS server this test starts (to stop it)',
+  }, async () => {
+    const broker = 'broker' in started ? started.broker : null;
+    assert.ok(broker !== null);
+    const prefix = runPrefix('nats-presence-owed');
+    const a = new NatsEngine({
+      servers: url,
+      prefix,
+      jetstream: false,
+      history: DEFAULT_LIMITS,
+      presenceTimeoutMs: TIMEOUT_MS,
+    });
+    try {
+      await a.pubsub.start(() => undefined);
+      await a.presence.start(() => undefined);
+      const ch = freshChannel('owed');
+      await a.presence.join(ch, { client: 'c-owed', user: 'u' });
+      await a.presence.join(ch, { client: 'c-stays', user: 'v' });
+      await broker.stop();
+      // The connection closes during the outage: its leave cannot reach JetStream (it times out).
+      await a.presence.leave(ch, 'c-owed').catch(() => undefined);
+      await broker.restart(); // stopped already: starts it again, with its JetStream store
+      // The node is alive and heartbeats again (never reaped): only a retry removes the member.
+      const end = Date.now() + 30_000;
+      for (;;) {
+        const got = await a.presence.members(ch).catch(() => null);
+        if (got !== null && got.length === 1) {
+          assert.deepEqual(got, [{ client: 'c-stays', user: 'v' }]);
+          break;
+        }
+        if (Date.now() > end) assert.fail(`the owed leave was not made: ${JSON.stringify(got)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await a.close();
+    }
+  });
 });

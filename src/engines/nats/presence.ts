@@ -53,6 +53,11 @@ export class NatsPresence implements PresenceStore {
   readonly #stream: string;
   /** This node's members: channel NUL client -> entry. */
   readonly #local = new Map<string, Local>();
+  /**
+   * Leaves whose entry could not be removed (NATS unreachable), by channel NUL client: retried on
+   * each tick until made. This node stays alive and heartbeating, so no reap would remove them.
+   */
+  readonly #owed = new Map<string, Local>();
   /** Other nodes as the registry watch saw them: node -> revision and when it was seen (ms). */
   readonly #nodes = new Map<string, { revision: number; seen: number }>();
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -117,6 +122,13 @@ export class NatsPresence implements PresenceStore {
   join(channel: string, member: PresenceMember): Promise<void> {
     const id = channel + '\0' + member.client;
     if (this.#local.has(id)) return Promise.resolve();
+    const owed = this.#owed.get(id);
+    if (owed !== undefined) {
+      // Joined again before its owed leave ran: its entry is still there, and stays.
+      this.#owed.delete(id);
+      this.#local.set(id, owed);
+      return Promise.resolve();
+    }
     const key = this.#memberKey(channel, member.client);
     const local: Local = { member, key, revision: 0, joined: Promise.resolve() };
     this.#local.set(id, local);
@@ -140,13 +152,34 @@ export class NatsPresence implements PresenceStore {
     const local = this.#local.get(id);
     if (local === undefined) return Promise.resolve();
     this.#local.delete(id);
-    return this.#track(this.#remove(channel, local));
+    const p = this.#track(this.#remove(channel, local));
+    p.catch(() => {
+      if (!this.#local.has(id)) this.#owed.set(id, local);
+    });
+    return p;
   }
 
+  /** Removes the member's entry, with its leave event; throws when NATS could not be asked. */
   async #remove(channel: string, local: Local): Promise<void> {
     await local.joined.catch(() => undefined);
     if (local.revision === 0) return;
-    if (await this.#erase(local.revision)) this.#publish(channel, 'leave', local.member);
+    let erased: boolean;
+    try {
+      erased = await this.#jsm!.streams.deleteMessage(this.#stream, local.revision, false);
+    } catch (err) {
+      if (!isNoMessage(err)) throw err;
+      erased = false;
+    }
+    if (erased) this.#publish(channel, 'leave', local.member);
+  }
+
+  /** Runs the leaves that failed earlier (#owed); one still failing stays owed. */
+  async #payOwed(): Promise<void> {
+    for (const [id, local] of [...this.#owed]) {
+      if (this.#owed.get(id) !== local) continue; // joined again meanwhile
+      await this.#remove(id.slice(0, id.indexOf('\0')), local);
+      if (this.#owed.get(id) === local) this.#owed.delete(id);
+    }
   }
 
   async members(channel: string): Promise<PresenceMember[]> {
@@ -190,7 +223,10 @@ export class NatsPresence implements PresenceStore {
         new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref()),
       ]);
     }
-    if (this.#local.size === 0 && this.#revision > 0) await this.#erase(this.#revision).catch(() => false);
+    if (this.#owed.size > 0) await this.#payOwed().catch(() => undefined);
+    // Members left (or leaves still owed) stay under this node's entry, for a reaper.
+    if (this.#local.size === 0 && this.#owed.size === 0 && this.#revision > 0)
+      await this.#erase(this.#revision).catch(() => false);
     this.#stopWatch?.();
     this.#stopWatch = null;
     this.#handler = null;
@@ -214,6 +250,7 @@ export class NatsPresence implements PresenceStore {
     this.#ticking = true;
     try {
       await this.#heartbeat(this.#kv);
+      if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
       if (now - this.#healthySince < this.#intervalMs) return;
@@ -354,6 +391,13 @@ function b64(s: string): string {
 
 function newNodeId(): string {
   return randomBytes(8).toString('hex');
+}
+
+/** JetStream's answer to deleting a message that is gone already (err_code 10057, "stream store EOF"). */
+function isNoMessage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const api = (err as { api_error?: { err_code?: unknown } }).api_error;
+  return api?.err_code === 10057 || /stream store eof|no message found/i.test(err.message);
 }
 
 /** JetStream's answer to a compare-and-set (create, update) on a changed entry. */
