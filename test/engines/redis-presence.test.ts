@@ -151,4 +151,35 @@ describe('redis presence: the registry', { skip }, () => {
       cmd.disconnect();
     }
   });
+
+  it('a join that fails while Redis is unreachable is made once it is back (the member is not missing for good)', async () => {
+    const prefix = runPrefix('redis-presence-owedjoin');
+    const cmd = new Redis(url);
+    let down = false;
+    const p = new RedisPresence({ prefix, timeoutMs: TIMEOUT_MS, client: () => (down ? null : cmd) });
+    try {
+      if (cmd.status !== 'ready') await once(cmd, 'ready');
+      await p.start(() => undefined);
+      const ch = freshChannel('owedjoin');
+      // A subscription completes during an outage shorter than presenceTimeout: no reap follows,
+      // so no re-registration would join the member again.
+      down = true;
+      await assert.rejects(p.join(ch, { client: 'c-late', user: 'u' }));
+      await assert.rejects(p.join(ch, { client: 'c-gone', user: 'v' }));
+      await assert.rejects(p.leave(ch, 'c-gone'));
+      down = false;
+      const end = Date.now() + 10_000;
+      while ((await p.members(ch)).length === 0) {
+        if (Date.now() > end) assert.fail('timed out waiting for the owed join');
+        await sleep(20);
+      }
+      await sleep(p.intervalMs * 2);
+      assert.deepEqual(await p.members(ch), [{ client: 'c-late', user: 'u' }]);
+      await p.leave(ch, 'c-late');
+      assert.deepEqual(await p.members(ch), []);
+    } finally {
+      await p.close();
+      cmd.disconnect();
+    }
+  });
 });

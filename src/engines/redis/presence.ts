@@ -52,6 +52,12 @@ export class RedisPresence implements PresenceStore {
    * tick until made. This node stays alive and heartbeating, so no reap would ever remove them.
    */
   readonly #owed = new Map<string, string>();
+  /**
+   * Joins that failed (Redis unreachable) of members still here, by channel NUL client: retried
+   * on each tick until made. An outage shorter than presenceTimeout brings no re-registration,
+   * which would otherwise be what joins them again.
+   */
+  readonly #owedJoins = new Map<string, { channel: string; member: PresenceMember }>();
   #node = newNodeId();
   #registered: Promise<void> | null = null;
   #renewing = false;
@@ -113,7 +119,10 @@ export class RedisPresence implements PresenceStore {
     this.#joining.set(key, p);
     p.finally(() => {
       if (this.#joining.get(key) === p) this.#joining.delete(key);
-    }).catch(() => undefined);
+    }).catch(() => {
+      if (this.#local.get(channel)?.get(member.client) === member)
+        this.#owedJoins.set(key, { channel, member });
+    });
     return p;
   }
 
@@ -127,11 +136,28 @@ export class RedisPresence implements PresenceStore {
   leave(channel: string, client: string): Promise<void> {
     const clients = this.#local.get(channel);
     if (clients?.delete(client) && clients.size === 0) this.#local.delete(channel);
+    this.#owedJoins.delete(channel + '\0' + client);
     const p = this.#track(this.#runLeave(channel, client));
     p.catch(() => {
       if (this.#local.get(channel)?.has(client) !== true) this.#owed.set(channel + '\0' + client, channel);
     });
     return p;
+  }
+
+  /** Runs the joins that failed earlier (#owedJoins) of members still here. */
+  async #payOwedJoins(): Promise<void> {
+    for (const [key, { channel, member }] of [...this.#owedJoins]) {
+      if (this.#owedJoins.get(key)?.member !== member) continue; // left meanwhile
+      // Filed as a join in flight: a leave meanwhile waits for it (see join).
+      const p = this.#runJoin(channel, member);
+      this.#joining.set(key, p);
+      try {
+        await p;
+      } finally {
+        if (this.#joining.get(key) === p) this.#joining.delete(key);
+      }
+      if (this.#owedJoins.get(key)?.member === member) this.#owedJoins.delete(key);
+    }
   }
 
   /** Runs the leaves that failed earlier (#owed); one still failing stays owed. */
@@ -213,6 +239,7 @@ export class RedisPresence implements PresenceStore {
       const cmd = this.#cmd();
       const alive = (await this.#heartbeat.run(cmd, [], [this.#opts.prefix, this.#node, '0'])) as number;
       if (alive === 0) await this.#reregister();
+      if (this.#owedJoins.size > 0) await this.#payOwedJoins();
       if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
