@@ -58,6 +58,12 @@ export class NatsPresence implements PresenceStore {
    * each tick until made. This node stays alive and heartbeating, so no reap would remove them.
    */
   readonly #owed = new Map<string, Local>();
+  /**
+   * Members whose entry could not be created (NATS unreachable) and who are still here, by
+   * channel NUL client: created on each tick until made (an outage shorter than presenceTimeout
+   * brings no rejoin, which would otherwise create them).
+   */
+  readonly #owedJoins = new Map<string, Local>();
   /** Other nodes as the registry watch saw them: node -> revision and when it was seen (ms). */
   readonly #nodes = new Map<string, { revision: number; seen: number }>();
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -133,6 +139,9 @@ export class NatsPresence implements PresenceStore {
     const local: Local = { member, key, revision: 0, joined: Promise.resolve() };
     this.#local.set(id, local);
     local.joined = this.#track(this.#create(channel, local, true));
+    local.joined.catch(() => {
+      if (this.#local.get(id) === local && local.revision === 0) this.#owedJoins.set(id, local);
+    });
     return local.joined;
   }
 
@@ -142,7 +151,11 @@ export class NatsPresence implements PresenceStore {
       local.revision = await kv.create(local.key, memberJson(local.member));
     } catch (err) {
       if (!isWrongSequence(err)) throw err;
-      return; // already there (idempotent)
+      // Already there: an earlier create of it whose answer was lost (the key holds this node's
+      // id), so it was never announced. Its revision is what a leave removes.
+      const entry = await kv.get(local.key);
+      if (entry === null || entry.operation !== 'PUT') return;
+      local.revision = entry.revision;
     }
     if (announce) this.#publish(channel, 'join', local.member);
   }
@@ -152,6 +165,7 @@ export class NatsPresence implements PresenceStore {
     const local = this.#local.get(id);
     if (local === undefined) return Promise.resolve();
     this.#local.delete(id);
+    this.#owedJoins.delete(id);
     const p = this.#track(this.#remove(channel, local));
     p.catch(() => {
       if (!this.#local.has(id)) this.#owed.set(id, local);
@@ -171,6 +185,20 @@ export class NatsPresence implements PresenceStore {
       erased = false;
     }
     if (erased) this.#publish(channel, 'leave', local.member);
+  }
+
+  /** Creates the entries that failed earlier (#owedJoins) of members still here. */
+  async #payOwedJoins(): Promise<void> {
+    for (const [id, local] of [...this.#owedJoins]) {
+      if (this.#local.get(id) !== local || local.revision !== 0) {
+        this.#owedJoins.delete(id);
+        continue;
+      }
+      // A leave meanwhile waits for this create (local.joined).
+      local.joined = this.#track(this.#create(id.slice(0, id.indexOf('\0')), local, true));
+      await local.joined;
+      this.#owedJoins.delete(id);
+    }
   }
 
   /** Runs the leaves that failed earlier (#owed); one still failing stays owed. */
@@ -250,6 +278,7 @@ export class NatsPresence implements PresenceStore {
     this.#ticking = true;
     try {
       await this.#heartbeat(this.#kv);
+      if (this.#owedJoins.size > 0) await this.#payOwedJoins();
       if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
