@@ -182,4 +182,35 @@ describe('redis presence: the registry', { skip }, () => {
       cmd.disconnect();
     }
   });
+
+  it('a node with a shorter presenceTimeout does not reap a live node heartbeating at its own, longer interval', async () => {
+    // Servers of one deployment with different presenceTimeout (a rolling config change): the
+    // short one took the long one for dead between its heartbeats, so its members left and
+    // joined again at every one of them.
+    const prefix = runPrefix('redis-presence-mixed');
+    const slow = new RedisEngine({ url, prefix, history: DEFAULT_LIMITS, presenceTimeoutMs: 6000 });
+    const fast = new RedisEngine({ url, prefix, history: DEFAULT_LIMITS, presenceTimeoutMs: 300 });
+    const seen: PresenceEvent[] = [];
+    try {
+      for (const e of [slow, fast]) await e.pubsub.start(() => undefined);
+      await slow.presence.start(() => undefined);
+      await fast.presence.start((ev) => seen.push(ev));
+      const ch = freshChannel('mixed');
+      await fast.pubsub.subscribe(ch);
+      await slow.presence.join(ch, { client: 'c-slow', user: 'u' });
+      const node = slow.presence.node;
+      // Longer than the fast node's timeout plus its reap interval, shorter than the slow one's interval.
+      await sleep(1500);
+      assert.equal(slow.presence.node, node);
+      assert.deepEqual(await fast.presence.members(ch), [{ client: 'c-slow', user: 'u' }]);
+      assert.deepEqual(
+        seen.map((e) => e.op),
+        ['join'],
+      );
+      await slow.presence.leave(ch, 'c-slow');
+    } finally {
+      await slow.close();
+      await fast.close();
+    }
+  });
 });

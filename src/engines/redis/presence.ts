@@ -23,9 +23,9 @@ const CLOSE_WAIT_MS = 2000;
  * Presence in Redis (contracts: engines/types.ts; keys and events: presence-common.lua). Each
  * process is one node with a random id, registered with heartbeats in Redis time; every node
  * runs one timer that heartbeats and reaps, every third of presenceTimeout. A node not heard of
- * for presenceTimeout is reaped by the first other node whose timer runs after that (one script
- * run takes it out of the registry, so one reaper wins), which removes its members with leave
- * events. Bound: a dead node's members leave within presenceTimeout + one reap interval after
+ * for its own presenceTimeout (each heartbeat files its deadline, so servers may differ) is
+ * reaped by the first other node whose timer runs after that (one script run takes it out of
+ * the registry, so one reaper wins), which removes its members with leave events. Bound: a dead node's members leave within presenceTimeout + one reap interval after
  * its last heartbeat, as long as another node runs; a node with more than REAP_BATCH members
  * takes one more reap run (of any live node) per REAP_BATCH.
  * Events travel on the channel's pub/sub channel (presence-wire.ts), so only nodes following
@@ -237,14 +237,18 @@ export class RedisPresence implements PresenceStore {
     this.#ticking = true;
     try {
       const cmd = this.#cmd();
-      const alive = (await this.#heartbeat.run(cmd, [], [this.#opts.prefix, this.#node, '0'])) as number;
+      const alive = (await this.#heartbeat.run(
+        cmd,
+        [],
+        [this.#opts.prefix, this.#node, '0', this.#opts.timeoutMs],
+      )) as number;
       if (alive === 0) await this.#reregister();
       if (this.#owedJoins.size > 0) await this.#payOwedJoins();
       if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
       if (now - this.#healthySince >= this.#intervalMs) {
-        await this.#reap.run(cmd, [], [this.#opts.prefix, this.#opts.timeoutMs, REAP_BATCH]);
+        await this.#reap.run(cmd, [], [this.#opts.prefix, '', REAP_BATCH]);
       }
     } catch {
       // Redis unreachable: the next tick tries again (and finds out whether this node was reaped).
@@ -256,7 +260,7 @@ export class RedisPresence implements PresenceStore {
 
   #register(): Promise<void> {
     const p = (async () => {
-      await this.#heartbeat.run(this.#cmd(), [], [this.#opts.prefix, this.#node, '1']);
+      await this.#heartbeat.run(this.#cmd(), [], [this.#opts.prefix, this.#node, '1', this.#opts.timeoutMs]);
     })();
     this.#registered = p;
     return p;
