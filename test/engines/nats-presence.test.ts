@@ -137,4 +137,34 @@ describe('nats presence: the registry', { skip }, () => {
       await a.close();
     }
   });
+
+  it('a node with a shorter presenceTimeout does not reap a live node heartbeating at its own, longer interval', async () => {
+    const prefix = runPrefix('nats-presence-mixed');
+    const make = (presenceTimeoutMs: number) =>
+      new NatsEngine({ servers: url, prefix, jetstream: false, history: DEFAULT_LIMITS, presenceTimeoutMs });
+    const slow = make(6000);
+    const fast = make(300);
+    const seen: PresenceEvent[] = [];
+    try {
+      for (const e of [slow, fast]) await e.pubsub.start(() => undefined);
+      await slow.presence.start(() => undefined);
+      await fast.presence.start((ev) => seen.push(ev));
+      const ch = freshChannel('mixed');
+      await fast.pubsub.subscribe(ch);
+      await slow.presence.join(ch, { client: 'c-slow', user: 'u' });
+      const node = slow.presence.node;
+      // Longer than the fast node's timeout plus its reap interval, shorter than the slow one's interval.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(slow.presence.node, node);
+      assert.deepEqual(await fast.presence.members(ch), [{ client: 'c-slow', user: 'u' }]);
+      assert.deepEqual(
+        seen.map((e) => e.op),
+        ['join'],
+      );
+      await slow.presence.leave(ch, 'c-slow');
+    } finally {
+      await slow.close();
+      await fast.close();
+    }
+  });
 });

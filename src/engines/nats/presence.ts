@@ -15,6 +15,8 @@ export interface NatsPresenceOptions {
 /** How long close() waits for joins and leaves in flight. */
 const CLOSE_WAIT_MS = 2000;
 const REAPING = 'reaping';
+/** presenceTimeout's largest value (config.ts), in ms. */
+const MAX_TIMEOUT_MS = 3_600_000;
 
 interface Local {
   member: PresenceMember;
@@ -32,14 +34,15 @@ interface Local {
  * start) for anyone to send their leave events. The bucket holds:
  *   m.<channel b64>.<node>.<client b64>  a member's JSON, one entry each (the node in the key, so
  *                                        a channel's and a node's members are each one filter)
- *   n.<node>                             the node's heartbeat, updated by compare-and-set
+ *   n.<node>                             the node's heartbeat, updated by compare-and-set;
+ *                                        its value is the node's own presenceTimeout (ms)
  * Entries are removed by deleting their stream message, not by KV deletes, which would leave
  * one marker per client id forever. Events go on the channel's core subject beside its
  * publications (presence-wire.ts), after the KV write; a leave waits for its join.
  * Every node watches `n.>` and runs one timer, every third of presenceTimeout: it heartbeats
  * (a failed compare-and-set means it was reaped: it takes a new id and joins its members
- * again once its old entries are gone) and reaps: a node whose entry has not changed for
- * presenceTimeout, by this node's clock, is claimed by compare-and-set (one reaper wins; the
+ * again once its old entries are gone) and reaps: a node whose entry has not changed for its
+ * own presenceTimeout (servers may differ), by this node's clock, is claimed by compare-and-set (one reaper wins; the
  * claim is itself a change, so if that reaper dies another claims it a timeout later), its
  * members removed with leave events, then its entry. Bound: a dead node's members leave within
  * presenceTimeout + one reap interval after its last heartbeat reached the others.
@@ -64,8 +67,11 @@ export class NatsPresence implements PresenceStore {
    * brings no rejoin, which would otherwise create them).
    */
   readonly #owedJoins = new Map<string, Local>();
-  /** Other nodes as the registry watch saw them: node -> revision and when it was seen (ms). */
-  readonly #nodes = new Map<string, { revision: number; seen: number }>();
+  /**
+   * Other nodes as the registry watch saw them: node -> revision, when it was seen (ms), and its
+   * own presenceTimeout (the value of its entry: servers may differ).
+   */
+  readonly #nodes = new Map<string, { revision: number; seen: number; timeoutMs: number }>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #nc: NatsConnection | null = null;
   #kv: KV | null = null;
@@ -113,7 +119,7 @@ export class NatsPresence implements PresenceStore {
     }
     this.#handler = handler;
     await this.#watchNodes(this.#kv);
-    this.#revision = await this.#kv.create(`n.${this.#node}`, String(Date.now()));
+    this.#revision = await this.#kv.create(`n.${this.#node}`, String(this.#opts.timeoutMs));
     this.#healthySince = Date.now();
     this.#timer = setInterval(() => void this.#tick(), this.#intervalMs);
     this.#timer.unref();
@@ -284,7 +290,7 @@ export class NatsPresence implements PresenceStore {
       if (this.#healthySince === 0) this.#healthySince = now;
       if (now - this.#healthySince < this.#intervalMs) return;
       for (const [node, seen] of [...this.#nodes]) {
-        if (node !== this.#node && now - seen.seen > this.#opts.timeoutMs) {
+        if (node !== this.#node && now - seen.seen > seen.timeoutMs) {
           await this.#reap(this.#kv, node, seen.revision);
         }
       }
@@ -298,7 +304,7 @@ export class NatsPresence implements PresenceStore {
 
   async #heartbeat(kv: KV): Promise<void> {
     try {
-      this.#revision = await kv.update(`n.${this.#node}`, String(Date.now()), this.#revision);
+      this.#revision = await kv.update(`n.${this.#node}`, String(this.#opts.timeoutMs), this.#revision);
     } catch (err) {
       if (!isWrongSequence(err)) throw err;
       await this.#rejoin(kv);
@@ -309,7 +315,7 @@ export class NatsPresence implements PresenceStore {
   async #rejoin(kv: KV): Promise<void> {
     const old = this.#node;
     this.#node = newNodeId();
-    this.#revision = await kv.create(`n.${this.#node}`, String(Date.now()));
+    this.#revision = await kv.create(`n.${this.#node}`, String(this.#opts.timeoutMs));
     const end = Date.now() + this.#opts.timeoutMs * 2;
     while ((await this.#snapshot(`m.*.${old}.*`)).length > 0 && Date.now() < end) {
       await new Promise((r) => setTimeout(r, this.#intervalMs));
@@ -351,9 +357,20 @@ export class NatsPresence implements PresenceStore {
       for await (const e of iter) {
         const node = e.key.slice(2);
         if (e.operation !== 'PUT') this.#nodes.delete(node);
-        else this.#nodes.set(node, { revision: e.revision, seen: Date.now() });
+        else
+          this.#nodes.set(node, {
+            revision: e.revision,
+            seen: Date.now(),
+            timeoutMs: this.#timeoutOf(e.string()),
+          });
       }
     })().catch(() => undefined);
+  }
+
+  /** A registry entry's timeout (its node's presenceTimeout, ms); this node's own for a claim. */
+  #timeoutOf(value: string): number {
+    const ms = Number(value);
+    return Number.isSafeInteger(ms) && ms > 0 && ms <= MAX_TIMEOUT_MS ? ms : this.#opts.timeoutMs;
   }
 
   /** The current entries matching `filter` (a watch that stops once it has given them all). */
