@@ -32,6 +32,12 @@ export class NodePresence {
   /** Client ids are this process's random prefix and a counter: unique over every process. */
   readonly #prefix = randomBytes(9).toString('base64url');
   #next = 0;
+  /**
+   * Member reads in flight, by channel: a read asked for while one is in flight shares it. Each
+   * read is O(members) at the store (IPC to the primary, HVALS, a KV watch) and any follower may
+   * ask for it every frame; shared, a channel costs one read at a time per process.
+   */
+  readonly #reading = new Map<string, Promise<PresenceMember[]>>();
 
   /** `followersOf`: the local sessions following a channel (the Node's channel index). */
   constructor(
@@ -102,9 +108,24 @@ export class NodePresence {
     }
   }
 
-  /** Every member of the channel; `presence_disabled` where its namespace keeps none. */
+  /**
+   * Every member of the channel; `presence_disabled` where its namespace keeps none. Callers
+   * asking while a read of the channel is in flight get its answer (the same array: not to be
+   * changed).
+   */
   async members(channel: string): Promise<PresenceMember[]> {
-    return this.#check(channel).members(channel);
+    const store = this.#check(channel);
+    let read = this.#reading.get(channel);
+    if (read === undefined) {
+      const p = store.members(channel);
+      read = p;
+      this.#reading.set(channel, p);
+      const done = (): void => {
+        if (this.#reading.get(channel) === p) this.#reading.delete(channel);
+      };
+      p.then(done, done);
+    }
+    return read;
   }
 
   async stats(channel: string): Promise<{ clients: number; users: number }> {

@@ -12,9 +12,23 @@ export function isPresenceWire(text: string): boolean {
   return text.startsWith(PRESENCE_WIRE);
 }
 
-/** The member's JSON as stored and sent (info left out when there is none). */
+/**
+ * The member's JSON as stored and sent (info left out when there is none). A lone surrogate in
+ * the user or info (JSON.parse takes "\ud800" in a token) is written as U+FFFD: JSON.stringify
+ * escapes it, and Redis's Lua cjson refuses that escape, so the member's leave and reap failed.
+ */
 export function memberJson(m: PresenceMember): string {
-  return JSON.stringify(m.info === undefined ? { client: m.client, user: m.user } : m);
+  return JSON.stringify(m.info === undefined ? { client: m.client, user: m.user } : m).replace(
+    LONE_SURROGATE,
+    wellFormed,
+  );
+}
+
+/** A `\\` pair (matched first, so that alignment holds) or a surrogate escape (JSON.stringify writes only lone ones). */
+const LONE_SURROGATE = /\\\\|\\ud[89a-f][0-9a-f]{2}/g;
+
+function wellFormed(seq: string): string {
+  return seq === '\\\\' ? seq : '\\ufffd';
 }
 
 export function encodePresenceWire(op: 'join' | 'leave', m: PresenceMember): string {

@@ -267,3 +267,35 @@ test('the events of one turn reach each follower in one delivery, in order (a jo
     ['join u1', 'join u2', 'join u3', 'leave u2'],
   );
 });
+
+test('presence reads of one channel in flight together are one read of the store (a member asking in a loop)', async () => {
+  // Each `presence` command read every member of the room from the store (IPC to the primary,
+  // HVALS, a KV watch): 100 frames a second from each member of a 10,000-member room.
+  class CountingEngine extends MemoryEngine {
+    reads = 0;
+  }
+  const engine = new CountingEngine(limits);
+  const store = engine.presence;
+  const members = store.members.bind(store);
+  store.members = (channel: string) => {
+    engine.reads++;
+    return members(channel);
+  };
+  const { node } = await setup(engine);
+  const a = session(node, who('alice'));
+  await sub(node, a, 'room:9');
+  await settle(node);
+  const answers = await Promise.all(Array.from({ length: 50 }, () => node.sessionPresence(a, 'room:9')));
+  assert.equal(engine.reads, 1);
+  for (const m of answers)
+    assert.deepEqual(
+      m.map((x) => x.user),
+      ['alice'],
+    );
+  // Once answered, the next read asks the store again (it sees later joins).
+  const b = session(node, who('bob'));
+  await sub(node, b, 'room:9');
+  await settle(node);
+  assert.deepEqual((await node.sessionPresence(a, 'room:9')).map((x) => x.user).sort(), ['alice', 'bob']);
+  assert.equal(engine.reads, 2);
+});

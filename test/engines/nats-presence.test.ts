@@ -91,4 +91,80 @@ describe('nats presence: the registry', { skip }, () => {
       await b.close();
     }
   });
+
+  it('a leave or join that fails while NATS is down is made once it is back (no member stays or is missing for good)', {
+    skip:
+      'broker' in started && started.broker.owned
+        ? false
+        : 'needs a NATS server this test starts (to stop it)',
+  }, async () => {
+    const broker = 'broker' in started ? started.broker : null;
+    assert.ok(broker !== null);
+    const prefix = runPrefix('nats-presence-owed');
+    const a = new NatsEngine({
+      servers: url,
+      prefix,
+      jetstream: false,
+      history: DEFAULT_LIMITS,
+      presenceTimeoutMs: TIMEOUT_MS,
+    });
+    try {
+      await a.pubsub.start(() => undefined);
+      await a.presence.start(() => undefined);
+      const ch = freshChannel('owed');
+      await a.presence.join(ch, { client: 'c-owed', user: 'u' });
+      await a.presence.join(ch, { client: 'c-stays', user: 'v' });
+      await broker.stop();
+      // The connection closes during the outage: its leave cannot reach JetStream (it times out).
+      // Another completes its subscription meanwhile: its join cannot either.
+      await Promise.all([
+        a.presence.leave(ch, 'c-owed').catch(() => undefined),
+        a.presence.join(ch, { client: 'c-late', user: 'w' }).catch(() => undefined),
+      ]);
+      await broker.restart(); // stopped already: starts it again, with its JetStream store
+      // The node is alive and heartbeats again (never reaped): only a retry removes the member.
+      const end = Date.now() + 30_000;
+      for (;;) {
+        const got = await a.presence.members(ch).catch(() => null);
+        if (got !== null && got.length === 2 && !got.some((m) => m.client === 'c-owed')) {
+          assert.deepEqual(got.map((m) => m.client).sort(), ['c-late', 'c-stays']);
+          break;
+        }
+        if (Date.now() > end) assert.fail(`the owed leave was not made: ${JSON.stringify(got)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a node with a shorter presenceTimeout does not reap a live node heartbeating at its own, longer interval', async () => {
+    const prefix = runPrefix('nats-presence-mixed');
+    const make = (presenceTimeoutMs: number) =>
+      new NatsEngine({ servers: url, prefix, jetstream: false, history: DEFAULT_LIMITS, presenceTimeoutMs });
+    const slow = make(6000);
+    const fast = make(300);
+    const seen: PresenceEvent[] = [];
+    try {
+      for (const e of [slow, fast]) await e.pubsub.start(() => undefined);
+      await slow.presence.start(() => undefined);
+      await fast.presence.start((ev) => seen.push(ev));
+      const ch = freshChannel('mixed');
+      await fast.pubsub.subscribe(ch);
+      await slow.presence.join(ch, { client: 'c-slow', user: 'u' });
+      const node = slow.presence.node;
+      // Longer than the fast node's timeout plus its reap interval, shorter than the slow one's interval.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(slow.presence.node, node);
+      assert.deepEqual(await fast.presence.members(ch), [{ client: 'c-slow', user: 'u' }]);
+      assert.deepEqual(
+        seen.map((e) => e.op),
+        ['join'],
+      );
+      await slow.presence.leave(ch, 'c-slow');
+    } finally {
+      await slow.close();
+      await fast.close();
+    }
+  });
 });

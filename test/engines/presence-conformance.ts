@@ -118,6 +118,20 @@ export function runPresenceConformance(
       await p.leave(ch, m.client);
     });
 
+    it('a member whose user or info holds a lone surrogate (valid JSON text, not UTF-8) leaves', async () => {
+      // JSON.parse takes "\ud800" in a token's sub or info (a display name sent by a user);
+      // Redis's Lua cjson refused to decode it, so the member's leave (and a reap) failed for good.
+      const p = nodes[0]!.engine.presence!;
+      const ch = freshChannel('p-surrogate');
+      const m = member('u\ud800', { name: 'Ada\udc00', '\ud801': 1 });
+      await p.join(ch, m);
+      assert.equal((await p.members(ch)).length, 1);
+      assert.deepEqual(await p.stats(ch), { clients: 1, users: 1 });
+      await p.leave(ch, m.client);
+      assert.deepEqual(await p.members(ch), []);
+      assert.deepEqual(await p.stats(ch), { clients: 0, users: 0 });
+    });
+
     it('joining twice and leaving twice change nothing and send one event each', async () => {
       const { engine, events } = nodes[0]!;
       const p = engine.presence!;

@@ -46,3 +46,14 @@ test('malformed presence events are dropped', () => {
     assert.equal(decodePresenceWire('c', text), null, text);
   }
 });
+
+test('a lone surrogate is written as U+FFFD (Lua cjson refuses its escape); escaped backslashes and pairs stay', () => {
+  const m = { client: 'c1', user: 'u\ud800', info: { '\udc00': 'a\\ud800\ud83d\ude00\\\ud801' } };
+  const json = memberJson(m);
+  assert.doesNotMatch(json, /(^|[^\\])(\\\\)*\\ud[89a-f]/);
+  assert.deepEqual(JSON.parse(json), {
+    client: 'c1',
+    user: 'u\ufffd',
+    info: { '\ufffd': 'a\\ud800\ud83d\ude00\\\ufffd' },
+  });
+});

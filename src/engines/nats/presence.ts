@@ -15,6 +15,8 @@ export interface NatsPresenceOptions {
 /** How long close() waits for joins and leaves in flight. */
 const CLOSE_WAIT_MS = 2000;
 const REAPING = 'reaping';
+/** presenceTimeout's largest value (config.ts), in ms. */
+const MAX_TIMEOUT_MS = 3_600_000;
 
 interface Local {
   member: PresenceMember;
@@ -32,14 +34,15 @@ interface Local {
  * start) for anyone to send their leave events. The bucket holds:
  *   m.<channel b64>.<node>.<client b64>  a member's JSON, one entry each (the node in the key, so
  *                                        a channel's and a node's members are each one filter)
- *   n.<node>                             the node's heartbeat, updated by compare-and-set
+ *   n.<node>                             the node's heartbeat, updated by compare-and-set;
+ *                                        its value is the node's own presenceTimeout (ms)
  * Entries are removed by deleting their stream message, not by KV deletes, which would leave
  * one marker per client id forever. Events go on the channel's core subject beside its
  * publications (presence-wire.ts), after the KV write; a leave waits for its join.
  * Every node watches `n.>` and runs one timer, every third of presenceTimeout: it heartbeats
  * (a failed compare-and-set means it was reaped: it takes a new id and joins its members
- * again once its old entries are gone) and reaps: a node whose entry has not changed for
- * presenceTimeout, by this node's clock, is claimed by compare-and-set (one reaper wins; the
+ * again once its old entries are gone) and reaps: a node whose entry has not changed for its
+ * own presenceTimeout (servers may differ), by this node's clock, is claimed by compare-and-set (one reaper wins; the
  * claim is itself a change, so if that reaper dies another claims it a timeout later), its
  * members removed with leave events, then its entry. Bound: a dead node's members leave within
  * presenceTimeout + one reap interval after its last heartbeat reached the others.
@@ -53,8 +56,22 @@ export class NatsPresence implements PresenceStore {
   readonly #stream: string;
   /** This node's members: channel NUL client -> entry. */
   readonly #local = new Map<string, Local>();
-  /** Other nodes as the registry watch saw them: node -> revision and when it was seen (ms). */
-  readonly #nodes = new Map<string, { revision: number; seen: number }>();
+  /**
+   * Leaves whose entry could not be removed (NATS unreachable), by channel NUL client: retried on
+   * each tick until made. This node stays alive and heartbeating, so no reap would remove them.
+   */
+  readonly #owed = new Map<string, Local>();
+  /**
+   * Members whose entry could not be created (NATS unreachable) and who are still here, by
+   * channel NUL client: created on each tick until made (an outage shorter than presenceTimeout
+   * brings no rejoin, which would otherwise create them).
+   */
+  readonly #owedJoins = new Map<string, Local>();
+  /**
+   * Other nodes as the registry watch saw them: node -> revision, when it was seen (ms), and its
+   * own presenceTimeout (the value of its entry: servers may differ).
+   */
+  readonly #nodes = new Map<string, { revision: number; seen: number; timeoutMs: number }>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #nc: NatsConnection | null = null;
   #kv: KV | null = null;
@@ -102,7 +119,7 @@ export class NatsPresence implements PresenceStore {
     }
     this.#handler = handler;
     await this.#watchNodes(this.#kv);
-    this.#revision = await this.#kv.create(`n.${this.#node}`, String(Date.now()));
+    this.#revision = await this.#kv.create(`n.${this.#node}`, String(this.#opts.timeoutMs));
     this.#healthySince = Date.now();
     this.#timer = setInterval(() => void this.#tick(), this.#intervalMs);
     this.#timer.unref();
@@ -117,10 +134,20 @@ export class NatsPresence implements PresenceStore {
   join(channel: string, member: PresenceMember): Promise<void> {
     const id = channel + '\0' + member.client;
     if (this.#local.has(id)) return Promise.resolve();
+    const owed = this.#owed.get(id);
+    if (owed !== undefined) {
+      // Joined again before its owed leave ran: its entry is still there, and stays.
+      this.#owed.delete(id);
+      this.#local.set(id, owed);
+      return Promise.resolve();
+    }
     const key = this.#memberKey(channel, member.client);
     const local: Local = { member, key, revision: 0, joined: Promise.resolve() };
     this.#local.set(id, local);
     local.joined = this.#track(this.#create(channel, local, true));
+    local.joined.catch(() => {
+      if (this.#local.get(id) === local && local.revision === 0) this.#owedJoins.set(id, local);
+    });
     return local.joined;
   }
 
@@ -130,7 +157,11 @@ export class NatsPresence implements PresenceStore {
       local.revision = await kv.create(local.key, memberJson(local.member));
     } catch (err) {
       if (!isWrongSequence(err)) throw err;
-      return; // already there (idempotent)
+      // Already there: an earlier create of it whose answer was lost (the key holds this node's
+      // id), so it was never announced. Its revision is what a leave removes.
+      const entry = await kv.get(local.key);
+      if (entry === null || entry.operation !== 'PUT') return;
+      local.revision = entry.revision;
     }
     if (announce) this.#publish(channel, 'join', local.member);
   }
@@ -140,13 +171,49 @@ export class NatsPresence implements PresenceStore {
     const local = this.#local.get(id);
     if (local === undefined) return Promise.resolve();
     this.#local.delete(id);
-    return this.#track(this.#remove(channel, local));
+    this.#owedJoins.delete(id);
+    const p = this.#track(this.#remove(channel, local));
+    p.catch(() => {
+      if (!this.#local.has(id)) this.#owed.set(id, local);
+    });
+    return p;
   }
 
+  /** Removes the member's entry, with its leave event; throws when NATS could not be asked. */
   async #remove(channel: string, local: Local): Promise<void> {
     await local.joined.catch(() => undefined);
     if (local.revision === 0) return;
-    if (await this.#erase(local.revision)) this.#publish(channel, 'leave', local.member);
+    let erased: boolean;
+    try {
+      erased = await this.#jsm!.streams.deleteMessage(this.#stream, local.revision, false);
+    } catch (err) {
+      if (!isNoMessage(err)) throw err;
+      erased = false;
+    }
+    if (erased) this.#publish(channel, 'leave', local.member);
+  }
+
+  /** Creates the entries that failed earlier (#owedJoins) of members still here. */
+  async #payOwedJoins(): Promise<void> {
+    for (const [id, local] of [...this.#owedJoins]) {
+      if (this.#local.get(id) !== local || local.revision !== 0) {
+        this.#owedJoins.delete(id);
+        continue;
+      }
+      // A leave meanwhile waits for this create (local.joined).
+      local.joined = this.#track(this.#create(id.slice(0, id.indexOf('\0')), local, true));
+      await local.joined;
+      this.#owedJoins.delete(id);
+    }
+  }
+
+  /** Runs the leaves that failed earlier (#owed); one still failing stays owed. */
+  async #payOwed(): Promise<void> {
+    for (const [id, local] of [...this.#owed]) {
+      if (this.#owed.get(id) !== local) continue; // joined again meanwhile
+      await this.#remove(id.slice(0, id.indexOf('\0')), local);
+      if (this.#owed.get(id) === local) this.#owed.delete(id);
+    }
   }
 
   async members(channel: string): Promise<PresenceMember[]> {
@@ -190,7 +257,10 @@ export class NatsPresence implements PresenceStore {
         new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref()),
       ]);
     }
-    if (this.#local.size === 0 && this.#revision > 0) await this.#erase(this.#revision).catch(() => false);
+    if (this.#owed.size > 0) await this.#payOwed().catch(() => undefined);
+    // Members left (or leaves still owed) stay under this node's entry, for a reaper.
+    if (this.#local.size === 0 && this.#owed.size === 0 && this.#revision > 0)
+      await this.#erase(this.#revision).catch(() => false);
     this.#stopWatch?.();
     this.#stopWatch = null;
     this.#handler = null;
@@ -214,11 +284,13 @@ export class NatsPresence implements PresenceStore {
     this.#ticking = true;
     try {
       await this.#heartbeat(this.#kv);
+      if (this.#owedJoins.size > 0) await this.#payOwedJoins();
+      if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
       if (now - this.#healthySince < this.#intervalMs) return;
       for (const [node, seen] of [...this.#nodes]) {
-        if (node !== this.#node && now - seen.seen > this.#opts.timeoutMs) {
+        if (node !== this.#node && now - seen.seen > seen.timeoutMs) {
           await this.#reap(this.#kv, node, seen.revision);
         }
       }
@@ -232,7 +304,7 @@ export class NatsPresence implements PresenceStore {
 
   async #heartbeat(kv: KV): Promise<void> {
     try {
-      this.#revision = await kv.update(`n.${this.#node}`, String(Date.now()), this.#revision);
+      this.#revision = await kv.update(`n.${this.#node}`, String(this.#opts.timeoutMs), this.#revision);
     } catch (err) {
       if (!isWrongSequence(err)) throw err;
       await this.#rejoin(kv);
@@ -243,7 +315,7 @@ export class NatsPresence implements PresenceStore {
   async #rejoin(kv: KV): Promise<void> {
     const old = this.#node;
     this.#node = newNodeId();
-    this.#revision = await kv.create(`n.${this.#node}`, String(Date.now()));
+    this.#revision = await kv.create(`n.${this.#node}`, String(this.#opts.timeoutMs));
     const end = Date.now() + this.#opts.timeoutMs * 2;
     while ((await this.#snapshot(`m.*.${old}.*`)).length > 0 && Date.now() < end) {
       await new Promise((r) => setTimeout(r, this.#intervalMs));
@@ -285,9 +357,20 @@ export class NatsPresence implements PresenceStore {
       for await (const e of iter) {
         const node = e.key.slice(2);
         if (e.operation !== 'PUT') this.#nodes.delete(node);
-        else this.#nodes.set(node, { revision: e.revision, seen: Date.now() });
+        else
+          this.#nodes.set(node, {
+            revision: e.revision,
+            seen: Date.now(),
+            timeoutMs: this.#timeoutOf(e.string()),
+          });
       }
     })().catch(() => undefined);
+  }
+
+  /** A registry entry's timeout (its node's presenceTimeout, ms); this node's own for a claim. */
+  #timeoutOf(value: string): number {
+    const ms = Number(value);
+    return Number.isSafeInteger(ms) && ms > 0 && ms <= MAX_TIMEOUT_MS ? ms : this.#opts.timeoutMs;
   }
 
   /** The current entries matching `filter` (a watch that stops once it has given them all). */
@@ -354,6 +437,13 @@ function b64(s: string): string {
 
 function newNodeId(): string {
   return randomBytes(8).toString('hex');
+}
+
+/** JetStream's answer to deleting a message that is gone already (err_code 10057, "stream store EOF"). */
+function isNoMessage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const api = (err as { api_error?: { err_code?: unknown } }).api_error;
+  return api?.err_code === 10057 || /stream store eof|no message found/i.test(err.message);
 }
 
 /** JetStream's answer to a compare-and-set (create, update) on a changed entry. */

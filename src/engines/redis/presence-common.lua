@@ -3,7 +3,8 @@
 --   P:{C}:pm  hash: client -> "<node>|<member JSON>" (every member of the channel, tagged)
 --   P:{C}:pu  hash: user -> how many of the channel's members are that user's
 --   P:pc      sorted set: channel -> its member count (the busiest channels)
---   P:pn      sorted set: node -> its last heartbeat (Redis time, ms)
+--   P:pn      sorted set: node -> when it is dead unless it heartbeats again: its last heartbeat
+--             plus its own presenceTimeout (Redis time, ms; servers may differ in timeouts)
 --   P:pr      set: nodes being reaped (taken out of P:pn, members still being removed)
 --   P:pn:N    set: "<client>|<channel>" of every member node N added
 -- The scripts build these names themselves: they touch several channels' keys (a reap), which

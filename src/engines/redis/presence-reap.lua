@@ -1,11 +1,12 @@
--- Reaps nodes not heard of for ARGV[2] ms: each is taken out of the registry (P:pn) into the
--- reaping set (P:pr) by one script run, so one reaper wins; then up to ARGV[3] of the reaping
--- nodes' members are removed per run, with leave events (a short script even for a node with
--- many members; any node's next run goes on). ARGV: prefix, timeout ms, batch.
+-- Reaps nodes past their deadline (P:pn: each node's last heartbeat plus its own timeout, so a
+-- node with a shorter timeout never reaps one heartbeating at a longer interval): each is taken
+-- out of the registry (P:pn) into the reaping set (P:pr) by one script run, so one reaper wins;
+-- then up to ARGV[3] of the reaping nodes' members are removed per run, with leave events (a
+-- short script even for a node with many members; any node's next run goes on). ARGV: prefix, (unused), batch.
 -- Returns {members removed, members left to remove}.
-local prefix, timeout, batch = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local prefix, batch = ARGV[1], tonumber(ARGV[3])
 local nodes, reaping = prefix .. ':pn', prefix .. ':pr'
-local dead = redis.call('ZRANGEBYSCORE', nodes, '-inf', now_ms() - timeout)
+local dead = redis.call('ZRANGEBYSCORE', nodes, '-inf', string.format('(%d', now_ms()))
 for _, node in ipairs(dead) do
   redis.call('ZREM', nodes, node)
   redis.call('SADD', reaping, node)

@@ -23,9 +23,9 @@ const CLOSE_WAIT_MS = 2000;
  * Presence in Redis (contracts: engines/types.ts; keys and events: presence-common.lua). Each
  * process is one node with a random id, registered with heartbeats in Redis time; every node
  * runs one timer that heartbeats and reaps, every third of presenceTimeout. A node not heard of
- * for presenceTimeout is reaped by the first other node whose timer runs after that (one script
- * run takes it out of the registry, so one reaper wins), which removes its members with leave
- * events. Bound: a dead node's members leave within presenceTimeout + one reap interval after
+ * for its own presenceTimeout (each heartbeat files its deadline, so servers may differ) is
+ * reaped by the first other node whose timer runs after that (one script run takes it out of
+ * the registry, so one reaper wins), which removes its members with leave events. Bound: a dead node's members leave within presenceTimeout + one reap interval after
  * its last heartbeat, as long as another node runs; a node with more than REAP_BATCH members
  * takes one more reap run (of any live node) per REAP_BATCH.
  * Events travel on the channel's pub/sub channel (presence-wire.ts), so only nodes following
@@ -47,6 +47,17 @@ export class RedisPresence implements PresenceStore {
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Joins not settled yet, by channel NUL client: a leave of the member waits for it. */
   readonly #joining = new Map<string, Promise<void>>();
+  /**
+   * Leaves that failed (Redis unreachable), by channel NUL client -> channel: retried on each
+   * tick until made. This node stays alive and heartbeating, so no reap would ever remove them.
+   */
+  readonly #owed = new Map<string, string>();
+  /**
+   * Joins that failed (Redis unreachable) of members still here, by channel NUL client: retried
+   * on each tick until made. An outage shorter than presenceTimeout brings no re-registration,
+   * which would otherwise be what joins them again.
+   */
+  readonly #owedJoins = new Map<string, { channel: string; member: PresenceMember }>();
   #node = newNodeId();
   #registered: Promise<void> | null = null;
   #renewing = false;
@@ -102,11 +113,16 @@ export class RedisPresence implements PresenceStore {
     }
     clients.set(member.client, member);
     const key = channel + '\0' + member.client;
+    // Joined again before an owed leave ran: the member stays (the join script changes nothing).
+    this.#owed.delete(key);
     const p = this.#track(this.#runJoin(channel, member));
     this.#joining.set(key, p);
     p.finally(() => {
       if (this.#joining.get(key) === p) this.#joining.delete(key);
-    }).catch(() => undefined);
+    }).catch(() => {
+      if (this.#local.get(channel)?.get(member.client) === member)
+        this.#owedJoins.set(key, { channel, member });
+    });
     return p;
   }
 
@@ -120,7 +136,37 @@ export class RedisPresence implements PresenceStore {
   leave(channel: string, client: string): Promise<void> {
     const clients = this.#local.get(channel);
     if (clients?.delete(client) && clients.size === 0) this.#local.delete(channel);
-    return this.#track(this.#runLeave(channel, client));
+    this.#owedJoins.delete(channel + '\0' + client);
+    const p = this.#track(this.#runLeave(channel, client));
+    p.catch(() => {
+      if (this.#local.get(channel)?.has(client) !== true) this.#owed.set(channel + '\0' + client, channel);
+    });
+    return p;
+  }
+
+  /** Runs the joins that failed earlier (#owedJoins) of members still here. */
+  async #payOwedJoins(): Promise<void> {
+    for (const [key, { channel, member }] of [...this.#owedJoins]) {
+      if (this.#owedJoins.get(key)?.member !== member) continue; // left meanwhile
+      // Filed as a join in flight: a leave meanwhile waits for it (see join).
+      const p = this.#runJoin(channel, member);
+      this.#joining.set(key, p);
+      try {
+        await p;
+      } finally {
+        if (this.#joining.get(key) === p) this.#joining.delete(key);
+      }
+      if (this.#owedJoins.get(key)?.member === member) this.#owedJoins.delete(key);
+    }
+  }
+
+  /** Runs the leaves that failed earlier (#owed); one still failing stays owed. */
+  async #payOwed(): Promise<void> {
+    for (const [key, channel] of [...this.#owed]) {
+      if (!this.#owed.has(key)) continue; // joined again meanwhile
+      await this.#leave.run(this.#cmd(), [], [this.#opts.prefix, channel, key.slice(channel.length + 1)]);
+      this.#owed.delete(key);
+    }
   }
 
   async #runLeave(channel: string, client: string): Promise<void> {
@@ -172,7 +218,9 @@ export class RedisPresence implements PresenceStore {
       ]);
     }
     const cmd = this.#opts.client();
-    if (this.#local.size === 0 && cmd?.status === 'ready') {
+    if (this.#owed.size > 0) await this.#payOwed().catch(() => undefined);
+    // Members left (or leaves still owed) stay registered under this node, for a reaper.
+    if (this.#local.size === 0 && this.#owed.size === 0 && cmd?.status === 'ready') {
       await cmd.zrem(`${this.#opts.prefix}:pn`, this.#node).catch(() => undefined);
     }
     this.#handler = null;
@@ -189,12 +237,18 @@ export class RedisPresence implements PresenceStore {
     this.#ticking = true;
     try {
       const cmd = this.#cmd();
-      const alive = (await this.#heartbeat.run(cmd, [], [this.#opts.prefix, this.#node, '0'])) as number;
+      const alive = (await this.#heartbeat.run(
+        cmd,
+        [],
+        [this.#opts.prefix, this.#node, '0', this.#opts.timeoutMs],
+      )) as number;
       if (alive === 0) await this.#reregister();
+      if (this.#owedJoins.size > 0) await this.#payOwedJoins();
+      if (this.#owed.size > 0) await this.#payOwed();
       const now = Date.now();
       if (this.#healthySince === 0) this.#healthySince = now;
       if (now - this.#healthySince >= this.#intervalMs) {
-        await this.#reap.run(cmd, [], [this.#opts.prefix, this.#opts.timeoutMs, REAP_BATCH]);
+        await this.#reap.run(cmd, [], [this.#opts.prefix, '', REAP_BATCH]);
       }
     } catch {
       // Redis unreachable: the next tick tries again (and finds out whether this node was reaped).
@@ -206,7 +260,7 @@ export class RedisPresence implements PresenceStore {
 
   #register(): Promise<void> {
     const p = (async () => {
-      await this.#heartbeat.run(this.#cmd(), [], [this.#opts.prefix, this.#node, '1']);
+      await this.#heartbeat.run(this.#cmd(), [], [this.#opts.prefix, this.#node, '1', this.#opts.timeoutMs]);
     })();
     this.#registered = p;
     return p;
