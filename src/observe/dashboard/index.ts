@@ -61,10 +61,15 @@ const PAGE_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
+const PRESENCE_EVERY_MS = 5000;
+
 export class Dashboard {
   readonly #auth: DashboardAuth;
   readonly #scrape: () => Promise<string>;
   readonly #presence: (() => Promise<{ channel: string; clients: number }[]>) | null;
+  /** The last presence answer and when it was asked (read at most every PRESENCE_EVERY_MS). */
+  #presenceLast: { channel: string; clients: number }[] | null = null;
+  #presenceAt = 0;
   /** Open streams, each with its login's session id (null: opened with X-API-Key). */
   readonly #streams = new Map<ServerResponse, string | null>();
   readonly #builder = new SnapshotBuilder();
@@ -245,8 +250,7 @@ export class Dashboard {
       const [text, ended, presence] = await Promise.all([
         this.#scrape(),
         this.#endedSessions(),
-        // A store that fails this once shows no presence in this frame; the rest goes on.
-        this.#presence === null ? null : this.#presence().catch(() => null),
+        this.#busiest(),
       ]);
       const snapshot: Snapshot = this.#builder.build(text);
       snapshot.presence = presence;
@@ -264,6 +268,20 @@ export class Dashboard {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * The busiest presence channels, asked of the store at most every PRESENCE_EVERY_MS (on NATS
+   * the answer lists every member); a store that fails shows none in that frame.
+   */
+  async #busiest(): Promise<{ channel: string; clients: number }[] | null> {
+    if (this.#presence === null) return null;
+    const now = Date.now();
+    if (now - this.#presenceAt >= PRESENCE_EVERY_MS) {
+      this.#presenceAt = now;
+      this.#presenceLast = await this.#presence().catch(() => null);
+    }
+    return this.#presenceLast;
   }
 
   /** The sessions of open streams that are no longer valid. */
