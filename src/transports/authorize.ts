@@ -138,8 +138,8 @@ function notGranted(err: HoldfastError, channel: string): HoldfastError {
 }
 
 /**
- * node:http's SSE and long-poll routes: the identity of `request` once it may follow all its
- * channels (null: anonymous, or access disabled), or undefined when the request was answered
+ * node:http's SSE and long-poll routes, where access is enabled: the identity of `request` once
+ * it may follow all its channels (null: anonymous), or undefined when the request was answered
  * instead (its refusal sent, counted in `stats`) or its client went away meanwhile.
  */
 export async function authorizeHttpRequest(
@@ -151,7 +151,6 @@ export async function authorizeHttpRequest(
   config: Config,
   stats: NodeStats,
 ): Promise<Identity | null | undefined> {
-  if (!access.enabled) return null;
   const headers = new NodeHeaders(req.headers);
   const info = connectInfo(transport, request.token, headers, clientAddress(req, config.trustProxy), config);
   let identity: Identity | null;

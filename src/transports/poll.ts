@@ -271,15 +271,11 @@ export class PollServer {
       sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    const identity = await authorizeHttpRequest(
-      this.access,
-      'poll',
-      request,
-      req,
-      res,
-      this.#config,
-      this.#node.stats,
-    );
+    // Without access there is nothing to wait for: the session starts in this turn, before
+    // node:http parses a request pipelined behind this one (server.ts refuses those).
+    const identity = this.access.enabled
+      ? await authorizeHttpRequest(this.access, 'poll', request, req, res, this.#config, this.#node.stats)
+      : null;
     if (identity === undefined) return;
     const session = new PollSession(this, new ResponseReply(res), request.channels, corsFor(request.origin));
     session.identity = identity;

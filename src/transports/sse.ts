@@ -165,15 +165,11 @@ export class SseServer {
       sendError(res, request, errorCors(request, req.headers.origin));
       return;
     }
-    const identity = await authorizeHttpRequest(
-      this.access,
-      'sse',
-      request,
-      req,
-      res,
-      this.#config,
-      this.#node.stats,
-    );
+    // Without access there is nothing to wait for: the session starts in this turn, before
+    // node:http parses a request pipelined behind this one (server.ts refuses those).
+    const identity = this.access.enabled
+      ? await authorizeHttpRequest(this.access, 'sse', request, req, res, this.#config, this.#node.stats)
+      : null;
     if (identity === undefined) return;
     res.removeHeader('transfer-encoding');
     res.writeHead(200, sseFields(corsFor(request.origin)));
