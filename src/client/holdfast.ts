@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff.js';
-import { TOKEN_EXPIRED } from './close-codes.js';
+import { closeError, TOKEN_EXPIRED } from './close-codes.js';
 import { HoldfastClientError } from './errors.js';
 import { tokenExpiry } from './jwt.js';
 import { type HoldfastOptions, type Resolved, resolveOptions } from './options.js';
@@ -209,14 +209,16 @@ export class Holdfast implements SubscriptionOwner {
     if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = null;
     this.#setState('disconnected');
-    if (how.error !== null) this.#report(how.error);
     const expired = how.code === TOKEN_EXPIRED || how.error?.code === 'token_expired';
     if (expired && this.#getToken !== undefined) {
       this.#token = undefined;
     } else if (!how.reconnect || expired) {
-      this.#stop(how.error ?? new HoldfastClientError('disconnect', how.reason, how.code));
+      const error = how.error ?? closeError(how.code ?? 0, how.reason);
+      this.#report(error);
+      this.#stop(error);
       return;
     }
+    if (how.error !== null) this.#report(how.error);
     if (how.opened && Date.now() - this.#openedAt >= this.#opts.stableMs) this.#attempt = 0;
     let delay: number;
     if (!how.opened) {
