@@ -5,7 +5,8 @@ export interface Position {
 }
 
 /**
- * A cursor position that matches no channel (real epochs are 8 base-36 characters): a channel
+ * A cursor position that matches no channel (epochs have 8 base-36 characters, an empty
+ * channel's 15 beginning with `z`; src/contract/positions.ts, engines/empty.ts): a channel
  * whose position is unknown is put in SSE and long-poll cursors with it, so the server answers
  * it with `recovered: false` and its current position, and it starts from now.
  */
@@ -34,7 +35,12 @@ export class ResumeState {
    */
   subscribed(channel: string, epoch: string, offset: number, recovered: boolean | undefined): Subscribed {
     const known = this.#positions.get(channel);
-    if (known !== undefined && recovered === true && known.epoch === epoch) return 'recovered';
+    if (known !== undefined && recovered === true) {
+      // The same stream: a position taken before the channel's first publication (an empty
+      // channel's epoch, engines/empty.ts) continues in the epoch that publication started.
+      known.epoch = epoch;
+      return 'recovered';
+    }
     if (epoch !== '') this.#positions.set(channel, { epoch, offset });
     return known === undefined ? 'fresh' : 'failed';
   }

@@ -11,6 +11,12 @@ test('positions: fresh, recovered, failed; duplicates refused', () => {
   assert.equal(r.accept('a', 6), false);
   assert.equal(r.subscribed('a', 'e1', 9, true), 'recovered');
   assert.deepEqual(r.since('a'), { epoch: 'e1', offset: 6 }, 'a recovery continues from the last delivered');
+  assert.equal(
+    r.subscribed('a', 'e1b', 9, true),
+    'recovered',
+    "an empty channel's epoch continues in its first one",
+  );
+  assert.deepEqual(r.since('a'), { epoch: 'e1b', offset: 6 });
   assert.equal(r.subscribed('a', 'e2', 3, false), 'failed');
   assert.deepEqual(r.since('a'), { epoch: 'e2', offset: 3 });
   r.forget('a');
