@@ -259,6 +259,8 @@ export class Holdfast implements SubscriptionOwner {
     const exp = tokenExpiry(this.#token);
     if (exp === null) return;
     const left = exp - Date.now();
+    // A token (nearly) expired already is replaced at the server's 3005 close, not in a loop here.
+    if (left < 1000) return;
     const lead = Math.min(30_000, left / 5);
     this.#refreshTimer = setTimeout(() => void this.#refresh(), Math.max(0, left - lead));
   }
