@@ -1,6 +1,7 @@
 // The import rules of src/ (README "Layout"), checked by `npm run deps` (part of `npm run lint`,
 // so of `npm test`). Type-only imports count: `tsPreCompilationDeps` keeps them in the graph.
 const SRC_FOLDERS = '^src/[^/]+/';
+const NODE_BUILTINS = `^(node:)?(${require('node:module').builtinModules.join('|')})$`;
 
 module.exports = {
   forbidden: [
@@ -81,6 +82,22 @@ module.exports = {
       to: { path: '^src/(core|transports|engines|server|api|observe|cluster|cli)/' },
     },
     {
+      name: 'client-stands-alone',
+      comment:
+        'src/client/ ships to browsers as one module without dependencies: it imports nothing of ' +
+        "the server's folders (type-only imports of src/contract/ at most, erased at compile time).",
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { path: SRC_FOLDERS, pathNot: '^src/(client|contract)/' },
+    },
+    {
+      name: 'client-no-node-or-packages',
+      comment: 'src/client/ runs in browsers: no node: modules and no packages.',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
+    },
+    {
       name: 'src-not-to-tests',
       comment: 'What ships (src/) never imports the tests or the benchmark scripts.',
       severity: 'error',
@@ -101,7 +118,9 @@ module.exports = {
     },
   ],
   options: {
-    includeOnly: '^(src|test|bench)/',
+    // Node's modules and the packages are in the graph too (not followed), so that
+    // client-no-node-or-packages sees them.
+    includeOnly: ['^(src|test|bench)/', '^node_modules/', NODE_BUILTINS],
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
