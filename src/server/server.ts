@@ -31,6 +31,7 @@ import { SseServer } from '../transports/sse.js';
 import { SseFastRoute } from '../transports/sse-fast.js';
 import { WsServer } from '../transports/ws/server.js';
 import { Admission, type AdmissionKind, FrameBudget } from './admission.js';
+import { serveClientScript } from './client-script.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { fdReserve, openFilesLimit } from './sizing.js';
 
@@ -234,6 +235,13 @@ export class HoldfastServer {
         }
         if (this.#refusePipelined(res)) return;
         if (this.#admit(res, 'poll')) void this.poll.handle(req, res);
+        return;
+      case '/client.js':
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          sendError(res, new HoldfastError('method_not_allowed', 'Use GET.'));
+          return;
+        }
+        serveClientScript(req, res);
         return;
       case '/':
         if (req.method !== 'GET') {
