@@ -45,7 +45,9 @@ export function resolveOptions(url: string, opts: HoldfastOptions): Resolved {
   const wsBase = httpBase.replace(/^http(s?):/, 'ws$1:');
   const paths = { ws: '/ws', sse: '/sse', poll: '/poll', ...opts.paths };
   const WS = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  const fetchImpl = opts.fetch ?? globalThis.fetch;
+  // Called as a plain function: a browser's fetch called as a method of another object (the
+  // connection's field) throws "Illegal invocation".
+  const fetchImpl: Fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const wanted = opts.transports ?? ['ws', 'sse', 'poll'];
   const transports =
     opts.connect !== undefined ? [...wanted] : wanted.filter((t) => t !== 'ws' || WS !== undefined);
