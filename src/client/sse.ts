@@ -1,8 +1,8 @@
 import { closeError } from './close-codes.js';
-import { HoldfastClientError } from './errors.js';
+import { HttpConnection } from './http-connection.js';
 import { channelUrl, lost, refusal, requestHeaders } from './http-refusal.js';
 import { SseParser } from './sse-parser.js';
-import type { Connection, Ended, Fetch, Link, TransportEvents } from './transport.js';
+import type { Ended } from './transport.js';
 
 /**
  * One SSE connection to `/sse` (README "Server-Sent Events") read with `fetch`, so that Node
@@ -10,92 +10,28 @@ import type { Connection, Ended, Fetch, Link, TransportEvents } from './transpor
  * URL, so a subscribe or unsubscribe starts a new stream (in the same turn for every change made
  * together) resuming every channel from the client's positions (`lastEventId`).
  */
-export class SseConnection implements Connection {
+export class SseConnection extends HttpConnection {
   readonly name = 'sse';
-  readonly #url: string;
-  readonly #fetch: Fetch;
-  readonly #link: Link;
-  readonly #events: TransportEvents;
-  #abort: AbortController | null = null;
-  /** Counts streams, so an old stream's end after a restart is not taken for the connection's. */
-  #stream = 0;
-  #restartQueued = false;
-  #opened = false;
-  #ended = false;
 
-  constructor(url: string, fetchImpl: Fetch, link: Link, events: TransportEvents) {
-    this.#url = url;
-    this.#fetch = fetchImpl;
-    this.#link = link;
-    this.#events = events;
-    this.#start();
-  }
-
-  follow(): void {
-    this.#queueRestart();
-  }
-
-  leave(): void {
-    this.#queueRestart();
-  }
-
-  call(): Promise<Record<string, unknown>> {
-    return Promise.reject(
-      new HoldfastClientError('unsupported', 'This operation needs the WebSocket transport.'),
-    );
-  }
-
-  close(): void {
-    this.#ended = true;
-    this.#abort?.abort();
-  }
-
-  #queueRestart(): void {
-    if (this.#restartQueued || this.#ended) return;
-    this.#restartQueued = true;
-    queueMicrotask(() => {
-      this.#restartQueued = false;
-      this.#start();
-    });
-  }
-
-  #start(): void {
-    if (this.#ended) return;
-    this.#abort?.abort();
-    this.#abort = null;
-    const stream = ++this.#stream;
-    const channels = this.#link.channels();
-    if (channels.length === 0) return;
-    const abort = new AbortController();
-    this.#abort = abort;
-    void this.#read(stream, channels, abort.signal);
-  }
-
-  async #read(stream: number, channels: readonly string[], signal: AbortSignal): Promise<void> {
-    const url = channelUrl(this.#url, channels, { lastEventId: this.#link.cursor(channels) });
+  protected async run(stream: number, channels: readonly string[], signal: AbortSignal): Promise<void> {
+    const url = channelUrl(this.url, channels, { lastEventId: this.link.cursor(channels) });
     let end: Ended;
     try {
-      const res = await this.#fetch(url, {
-        headers: requestHeaders(this.#link.token(), 'text/event-stream'),
+      const res = await this.fetch(url, {
+        headers: requestHeaders(this.link.token(), 'text/event-stream'),
         signal,
       });
-      if (stream !== this.#stream) return;
+      if (stream !== this.generation) return;
       if (res.status !== 200 || res.body === null) {
-        end = await refusal(res, this.#opened);
+        end = await refusal(res, this.opened);
       } else {
-        if (!this.#opened) {
-          this.#opened = true;
-          this.#events.opened();
-        }
+        this.markOpened();
         end = await this.#consume(stream, res.body);
       }
     } catch (err) {
-      end = lost(this.#opened, err);
+      end = lost(this.opened, err);
     }
-    if (stream !== this.#stream || this.#ended) return;
-    this.#ended = true;
-    this.#abort?.abort();
-    this.#events.ended(end);
+    this.finish(stream, end);
   }
 
   async #consume(stream: number, body: ReadableStream<Uint8Array>): Promise<Ended> {
@@ -104,7 +40,7 @@ export class SseConnection implements Connection {
     const parser = new SseParser();
     for (;;) {
       const { done, value } = await reader.read();
-      if (stream !== this.#stream) return lost(true, null);
+      if (stream !== this.generation) return lost(true, null);
       if (done) return lost(true, null);
       for (const ev of parser.push(decoder.decode(value, { stream: true }))) {
         const end = this.#event(ev.event, ev.data);
@@ -112,7 +48,7 @@ export class SseConnection implements Connection {
           void reader.cancel().catch(() => undefined);
           return end;
         }
-        if (stream !== this.#stream) return lost(true, null);
+        if (stream !== this.generation) return lost(true, null);
       }
     }
   }
@@ -126,7 +62,7 @@ export class SseConnection implements Connection {
       return null;
     }
     if (typeof m !== 'object' || m === null) return null;
-    const ev = this.#events;
+    const ev = this.events;
     const channel = m['channel'];
     if (name === 'disconnect') {
       const code = Number(m['code']);
